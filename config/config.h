@@ -1,0 +1,129 @@
+// The typed, validated pipeline configuration. The YAML loader (config/loader.h)
+// produces it; stages read it. Every field here has a key in docs/config.md.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace pipeline {
+
+struct InitializerConfig {
+  std::string type = "random_normal";  // random_normal truncated_normal glorot_uniform glorot_normal he_normal zeros
+  double mean = 0.0;                   // random_normal, truncated_normal
+  double stddev = 1.0;                 // random_normal, truncated_normal
+};
+
+struct LayerConfig {
+  std::string type = "dense";          // layer registry key
+  std::string name;                    // default: dense_<index>
+  int64_t units = 0;
+  std::string activation = "linear";   // relu sigmoid tanh linear
+  InitializerConfig kernel_initializer;
+  InitializerConfig bias_initializer;
+};
+
+struct ModelConfig {
+  int64_t input = 784;                 // features per example
+  std::vector<LayerConfig> layers;
+};
+
+// One split of the data: `count` examples starting at `start` in the IDX pair
+// `<file>-images-idx3-ubyte(.gz)` / `<file>-labels-idx1-ubyte(.gz)`.
+struct SplitConfig {
+  std::string file;                    // "train" or "t10k"
+  int64_t start = 0;
+  int64_t count = -1;                  // -1: to the end of the file
+};
+
+struct DatasetConfig {
+  std::string name = "mnist";          // mnist fashion_mnist idx (idx: no download source)
+  std::string path;                    // directory holding the IDX files
+  bool download = true;                // fetch missing files from `mirrors`
+  std::vector<std::string> mirrors;    // default: the dataset's public mirrors
+  double scale = 1.0 / 255.0;          // pixel -> float multiplier
+  int64_t num_classes = 10;
+  SplitConfig train{"train", 0, 55000};
+  SplitConfig validation{"train", 55000, 5000};
+  SplitConfig test{"t10k", 0, -1};
+};
+
+struct LossConfig {
+  std::string type = "softmax_cross_entropy";
+};
+
+struct ScheduleConfig {
+  std::string type = "constant";       // constant step exponential cosine
+  double decay_rate = 0.1;             // step, exponential
+  int64_t decay_epochs = 10;           // step: every N epochs; exponential: rate^(epoch/N)
+  double min_learning_rate = 0.0;      // cosine floor
+};
+
+struct OptimizerConfig {
+  std::string type = "sgd";            // sgd momentum adam rmsprop
+  double learning_rate = 0.01;
+  double momentum = 0.9;               // momentum
+  bool nesterov = false;               // momentum
+  double beta1 = 0.9, beta2 = 0.999;   // adam
+  double rho = 0.9;                    // rmsprop
+  double epsilon = 1e-7;               // adam rmsprop
+  ScheduleConfig schedule;
+};
+
+struct TrainConfig {
+  int64_t epochs = 50;
+  int64_t batch_size = 100;
+  bool shuffle = true;
+  int64_t threads = 0;                 // 0: OMP_NUM_THREADS, else the machine's cores
+  std::string on_nan = "stop";         // stop skip_batch
+  int64_t checkpoint_every = 0;        // epochs; 0: never
+};
+
+struct EvaluateConfig {
+  std::vector<std::string> metrics{"accuracy", "loss"};  // accuracy loss
+  int64_t batch_size = 1000;
+};
+
+struct SignatureIoConfig {
+  std::string key;                     // TensorInfo map key
+  std::string dtype;                   // float string
+  std::vector<int64_t> shape;          // -1: unknown
+};
+
+struct SignatureConfig {
+  std::string name;                    // signature_def map key
+  std::string method;                  // predict classify regress
+  std::string input_key = "inputs";
+  std::string output_key = "outputs";  // predict / regress output key
+  std::string feature = "x";           // classify / regress: tf.Example float feature name
+  int64_t top_k = 0;                   // classify: 0 means all classes
+};
+
+struct ExportConfig {
+  std::string path;                    // model base path; versions are its integer subdirectories
+  std::string version = "auto";        // auto or a positive integer
+  bool overwrite = false;
+  std::string variables = "checkpoint";  // checkpoint frozen
+  std::vector<std::string> class_names;  // default "0".."num_classes-1"
+  std::vector<SignatureConfig> signatures;  // default: predict_images + serving_default
+  bool warmup = false;
+};
+
+struct PipelineConfig {
+  std::string source_path;             // the YAML file this came from
+  std::string name = "pipeline";
+  uint64_t seed = 0;
+  std::string output_dir = "runs";     // run directory root: <output_dir>/<name>
+  DatasetConfig dataset;
+  ModelConfig model;
+  LossConfig loss;
+  OptimizerConfig optimizer;
+  TrainConfig train;
+  EvaluateConfig evaluate;
+  ExportConfig export_;                // YAML key: export
+  std::vector<std::string> stages{"load", "build", "train", "evaluate", "export"};
+};
+
+}  // namespace pipeline

@@ -1,0 +1,60 @@
+// Internals shared by the config loader's .cpp files. Not part of the API.
+#pragma once
+
+#include <yaml-cpp/yaml.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+
+namespace pipeline::config_internal {
+
+// Nodes created by an override carry this tag prefix followed by the override text,
+// so that errors about them point at the override instead of a file position.
+inline const std::string kOverrideTag = "tag:pipeline,override:";
+
+// Where a value came from.
+struct Loc {
+  bool from_override = false;
+  std::string override_text;
+  int line = 0, col = 0;  // 1-based; 0: unknown
+};
+
+// One error. `key` is the dotted key path (list indices as parts), may be empty.
+struct Diag {
+  Loc loc;
+  std::string key;
+  std::string message;
+};
+
+// The location of `node`, or `inherited` when the node has no own origin.
+Loc LocOf(const YAML::Node& node, const Loc& inherited);
+Loc OverrideLoc(const std::string& text);
+
+// Sorted (file positions by line, column; then overrides in order), de-duplicated,
+// one "LOC: error: KEY: message" per line.
+std::string FormatDiags(std::vector<Diag> diags, const std::string& file);
+Status DiagsToStatus(const std::vector<Diag>& diags, const std::string& file);
+
+// Suggestions and Caffe-style listings.
+std::string Suggest(const std::string& word, const std::vector<std::string>& candidates);
+std::string UnknownKeyMessage(const std::string& key, const std::vector<std::string>& siblings);
+std::string UnknownValueMessage(const std::string& noun, const std::string& value,
+                                const std::vector<std::string>& allowed);
+
+// Strict scalar parsing.
+enum class ParseResult { kOk, kBad, kOutOfRange, kNotFinite };
+ParseResult ParseInt(const std::string& text, int64_t* out);
+ParseResult ParseUint(const std::string& text, uint64_t* out);
+ParseResult ParseFloat(const std::string& text, double* out);
+bool ParseBool(const std::string& text, bool* out);
+
+// "'ten'", "a map", "a list", "an empty value".
+std::string Describe(const YAML::Node& node);
+
+// Applies one override, appending errors to `diags`.
+void ApplyOverrideDiags(YAML::Node& root, const std::string& text, std::vector<Diag>* diags);
+
+}  // namespace pipeline::config_internal

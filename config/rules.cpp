@@ -1,0 +1,205 @@
+// Rules that involve more than one key: dataset splits, layer names, the logits
+// layer, stage order, class names and TensorFlow Serving's signature rules.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <set>
+
+#include "common/strings.h"
+#include "config/validator.h"
+
+namespace pipeline::config_internal {
+namespace {
+
+bool Contains(const std::vector<std::string>& v, const std::string& s) {
+  return std::find(v.begin(), v.end(), s) != v.end();
+}
+
+// Examples in each file of the built-in datasets (both MNIST and Fashion-MNIST).
+int64_t KnownFileSize(const std::string& file) { return file == "train" ? 60000 : 10000; }
+
+void CheckDataset(Validator& v, const PipelineConfig& c) {
+  const DatasetConfig& d = c.dataset;
+  const bool known = d.name != "idx" && !v.Bad("dataset.name");
+  struct Range {
+    std::string split, file;
+    int64_t begin, end;  // end -1: unknown (to the end of the file)
+  };
+  std::vector<Range> ranges;
+  for (const auto& [split, s] : {std::pair{"train", &d.train}, {"validation", &d.validation}, {"test", &d.test}}) {
+    const std::string p = std::string("dataset.") + split;
+    if (v.Bad(p + ".file") || v.Bad(p + ".start") || v.Bad(p + ".count")) continue;
+    if (s->file.find('/') != std::string::npos) {
+      v.Error(p + ".file", fmt::format("must be a file name prefix, not a path, got '{}'", s->file));
+      continue;
+    }
+    int64_t end = s->count < 0 ? -1 : s->start + s->count;
+    if (known) {
+      if (!Contains(kSplitFiles, s->file)) {
+        v.Error(p + ".file", UnknownValueMessage(d.name + " file", s->file, kSplitFiles));
+        continue;
+      }
+      const int64_t size = KnownFileSize(s->file);
+      if (s->start > size) {
+        v.Error(p + ".start", fmt::format("must be <= {} ({} has {} examples), got {}", size, s->file, size, s->start));
+        continue;
+      }
+      if (end > size) {
+        v.Error(p + ".count", fmt::format("start {} + count {} = {} is past the end of {} ({} examples)", s->start,
+                                          s->count, end, s->file, size));
+        continue;
+      }
+      if (end < 0) end = size;
+    }
+    if (std::string(split) == "train" && (s->count == 0 || end == s->start) && Contains(c.stages, "train"))
+      v.Error(p + ".count", "the training split is empty");
+    if (end != s->start) ranges.push_back({split, s->file, s->start, end});
+  }
+  // Examples used for training must not be validated or tested on.
+  for (size_t i = 0; i < ranges.size(); ++i) {
+    for (size_t j = i + 1; j < ranges.size(); ++j) {
+      const Range &a = ranges[i], &b = ranges[j];
+      if (a.file != b.file) continue;
+      const bool a_before_b = a.end >= 0 && a.end <= b.begin;
+      const bool b_before_a = b.end >= 0 && b.end <= a.begin;
+      if (a_before_b || b_before_a) continue;
+      auto text = [](const Range& r) {
+        return r.end < 0 ? fmt::format("[{}, end)", r.begin) : fmt::format("[{}, {})", r.begin, r.end);
+      };
+      v.Error("dataset." + b.split + ".start",
+              fmt::format("dataset.{} examples {} of '{}' overlap dataset.{} examples {}", b.split, text(b), b.file,
+                          a.split, text(a)));
+    }
+  }
+  if (d.name == "idx" && d.download && d.mirrors.empty() && !v.Bad("dataset.download"))
+    v.Error(v.Present("dataset.download") ? "dataset.download" : "dataset.name",
+            "idx datasets have no default download source: set download: false, or list dataset.mirrors");
+  for (size_t i = 0; i < d.mirrors.size(); ++i)
+    if (d.mirrors[i].find("://") == std::string::npos)
+      v.Error("dataset.mirrors." + std::to_string(i),
+              fmt::format("expected a URL such as https://host/path/, got '{}'", d.mirrors[i]));
+  if (known && c.model.input != 28 * 28 && !v.Bad("model.input"))
+    v.Error("model.input", fmt::format("must be 784 for {} (28x28 images), got {}", d.name, c.model.input));
+}
+
+void CheckModel(Validator& v, const PipelineConfig& c) {
+  const auto& layers = c.model.layers;
+  std::map<std::string, size_t> names;
+  for (size_t i = 0; i < layers.size(); ++i) {
+    const std::string p = "model.layers." + std::to_string(i);
+    if (v.Bad(p + ".name") || v.Bad(p + ".type")) continue;
+    auto [it, inserted] = names.emplace(layers[i].name, i);
+    if (!inserted)
+      v.Error(p + ".name", fmt::format("duplicate layer name '{}' (model.layers.{} has it{})", layers[i].name,
+                                       it->second, v.Present(p + ".name") ? "" : "; this is the default name"));
+  }
+  if (layers.empty() || v.Bad("dataset.num_classes")) return;
+  const std::string last = "model.layers." + std::to_string(layers.size() - 1) + ".units";
+  if (!v.Bad(last) && v.Present(last) && layers.back().units != c.dataset.num_classes)
+    v.Error(last, fmt::format("the last layer outputs the logits for {} and must have dataset.num_classes ({}) units, "
+                              "got {}",
+                              c.loss.type, c.dataset.num_classes, layers.back().units));
+}
+
+void CheckOptimizer(Validator& v, const PipelineConfig& c) {
+  const auto& o = c.optimizer;
+  if (o.schedule.type == "cosine" && o.schedule.min_learning_rate > o.learning_rate &&
+      !v.Bad("optimizer.learning_rate") && !v.Bad("optimizer.schedule.min_learning_rate"))
+    v.Error("optimizer.schedule.min_learning_rate",
+            fmt::format("must be <= optimizer.learning_rate ({}), got {}", o.learning_rate,
+                        o.schedule.min_learning_rate));
+}
+
+void CheckNoDuplicates(Validator& v, const std::string& path, const std::vector<std::string>& values) {
+  for (size_t i = 0; i < values.size(); ++i)
+    for (size_t j = 0; j < i; ++j)
+      if (values[i] == values[j]) {
+        v.Error(path + "." + std::to_string(i), fmt::format("duplicate '{}' (also {}.{})", values[i], path, j));
+        break;
+      }
+}
+
+void CheckStages(Validator& v, const PipelineConfig& c) {
+  CheckNoDuplicates(v, "evaluate.metrics", c.evaluate.metrics);
+  CheckNoDuplicates(v, "stages", c.stages);
+  for (size_t i = 1; i < c.stages.size(); ++i) {
+    auto pos = [](const std::string& s) { return std::find(kStages.begin(), kStages.end(), s) - kStages.begin(); };
+    if (pos(c.stages[i]) < pos(c.stages[i - 1])) {
+      v.Error("stages." + std::to_string(i),
+              fmt::format("'{}' is listed after '{}'; stages run in the order {}", c.stages[i], c.stages[i - 1],
+                          Join(kStages, ", ")));
+      break;
+    }
+  }
+}
+
+void CheckExport(Validator& v, const PipelineConfig& c) {
+  const ExportConfig& e = c.export_;
+  int64_t version = 0;
+  if (!v.Bad("export.version") && e.version != "auto" &&
+      (ParseInt(e.version, &version) != ParseResult::kOk || version <= 0))
+    v.Error("export.version", fmt::format("must be 'auto' or a positive integer, got '{}'", e.version));
+
+  const int64_t n = c.dataset.num_classes;
+  if (v.Present("export.class_names") && !v.Bad("export.class_names") && !v.Bad("dataset.num_classes")) {
+    if (static_cast<int64_t>(e.class_names.size()) != n)
+      v.Error("export.class_names",
+              fmt::format("must have dataset.num_classes ({}) names, got {}", n, e.class_names.size()));
+    CheckNoDuplicates(v, "export.class_names", e.class_names);
+  }
+
+  std::map<std::string, size_t> names;
+  const int64_t last_units = c.model.layers.empty() ? -1 : c.model.layers.back().units;
+  const std::string last_name = c.model.layers.empty() ? "" : c.model.layers.back().name;
+  const bool given = v.Present("export.signatures");
+  for (size_t i = 0; given && i < e.signatures.size(); ++i) {  // the defaults are valid
+    const SignatureConfig& s = e.signatures[i];
+    const std::string p = "export.signatures." + std::to_string(i);
+    if (!v.Bad(p + ".name") && v.Present(p + ".name")) {
+      if (s.name.rfind("__", 0) == 0)
+        v.Error(p + ".name", fmt::format("names starting with '__' are reserved by TensorFlow, got '{}'", s.name));
+      auto [it, inserted] = names.emplace(s.name, i);
+      if (!inserted)
+        v.Error(p + ".name", fmt::format("duplicate signature name '{}' (export.signatures.{} has it)", s.name, it->second));
+    }
+    if (v.Bad(p + ".method") || s.method.empty()) continue;
+    if (s.method == "classify" || s.method == "regress") {
+      const std::string api = s.method == "classify" ? "Classify" : "Regress";
+      if (!v.Bad(p + ".input_key") && s.input_key != "inputs")
+        v.Error(p + ".input_key",
+                fmt::format("{} signatures must use input_key 'inputs': TF Serving's {} API feeds the serialized "
+                            "tf.Example protos under that key, got '{}'",
+                            s.method, api, s.input_key));
+    }
+    if (s.method == "regress") {
+      if (!v.Bad(p + ".output_key") && s.output_key != "outputs")
+        v.Error(p + ".output_key",
+                fmt::format("regress signatures must use output_key 'outputs': TF Serving's Regress API reads "
+                            "that key, got '{}'",
+                            s.output_key));
+      if (last_units >= 0 && last_units != 1 && !v.Bad("model.layers"))
+        v.Error(p + ".method",
+                fmt::format("regress needs a model whose last layer has exactly 1 unit (TF Serving expects a "
+                            "regression output of shape [batch] or [batch, 1]), but '{}' has {} units; use method "
+                            "predict for the raw outputs or classify for class scores",
+                            last_name, last_units));
+    }
+    if (s.method == "classify" && !v.Bad(p + ".top_k") && !v.Bad("dataset.num_classes") && s.top_k > n)
+      v.Error(p + ".top_k", fmt::format("must be in [0, dataset.num_classes] = [0, {}] (0: all classes), got {}", n,
+                                        s.top_k));
+  }
+}
+
+}  // namespace
+
+void CheckRules(Validator& v, const PipelineConfig& c) {
+  if (c.name.find('/') != std::string::npos || c.name == "." || c.name == "..")
+    v.Error("name", fmt::format("must be a plain name (it names the run directory), got '{}'", c.name));
+  CheckDataset(v, c);
+  CheckModel(v, c);
+  CheckOptimizer(v, c);
+  CheckStages(v, c);
+  CheckExport(v, c);
+}
+
+}  // namespace pipeline::config_internal

@@ -1,0 +1,88 @@
+// Strict parsing of YAML scalars: "10" is an integer, "1.5" and "1e-3" are
+// numbers, ".nan"/".inf" are recognised only to be rejected as non-finite.
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+
+#include "config/internal.h"
+
+namespace pipeline::config_internal {
+namespace {
+
+bool IsIntegerText(const std::string& t) {
+  size_t i = (!t.empty() && (t[0] == '-' || t[0] == '+')) ? 1 : 0;
+  if (i == t.size()) return false;
+  for (; i < t.size(); ++i)
+    if (t[i] < '0' || t[i] > '9') return false;
+  return true;
+}
+
+bool IsFloatText(const std::string& t) {
+  size_t i = (!t.empty() && (t[0] == '-' || t[0] == '+')) ? 1 : 0;
+  size_t digits = 0;
+  while (i < t.size() && std::isdigit(static_cast<unsigned char>(t[i]))) ++i, ++digits;
+  if (i < t.size() && t[i] == '.') {
+    ++i;
+    while (i < t.size() && std::isdigit(static_cast<unsigned char>(t[i]))) ++i, ++digits;
+  }
+  if (digits == 0) return false;
+  if (i < t.size() && (t[i] == 'e' || t[i] == 'E')) {
+    ++i;
+    if (i < t.size() && (t[i] == '-' || t[i] == '+')) ++i;
+    size_t exp_digits = 0;
+    while (i < t.size() && std::isdigit(static_cast<unsigned char>(t[i]))) ++i, ++exp_digits;
+    if (exp_digits == 0) return false;
+  }
+  return i == t.size();
+}
+
+}  // namespace
+
+ParseResult ParseInt(const std::string& text, int64_t* out) {
+  if (!IsIntegerText(text)) return ParseResult::kBad;
+  errno = 0;
+  char* end = nullptr;
+  long long v = std::strtoll(text.c_str(), &end, 10);
+  if (errno == ERANGE) return ParseResult::kOutOfRange;
+  *out = v;
+  return ParseResult::kOk;
+}
+
+ParseResult ParseUint(const std::string& text, uint64_t* out) {
+  if (!IsIntegerText(text)) return ParseResult::kBad;
+  if (text[0] == '-') {
+    int64_t v;
+    ParseResult r = ParseInt(text, &v);
+    return r == ParseResult::kOk && v == 0 ? (*out = 0, ParseResult::kOk) : ParseResult::kOutOfRange;
+  }
+  errno = 0;
+  unsigned long long v = std::strtoull(text.c_str(), nullptr, 10);
+  if (errno == ERANGE) return ParseResult::kOutOfRange;
+  *out = v;
+  return ParseResult::kOk;
+}
+
+ParseResult ParseFloat(const std::string& text, double* out) {
+  static const char* kNonFinite[] = {".nan", ".NaN", ".NAN", ".inf", ".Inf", ".INF", "-.inf", "-.Inf", "-.INF",
+                                     "+.inf", "+.Inf", "+.INF", "nan", "NaN", "inf", "-inf", "+inf", "Infinity",
+                                     "-Infinity"};
+  for (const char* s : kNonFinite)
+    if (text == s) return ParseResult::kNotFinite;
+  if (!IsFloatText(text)) return ParseResult::kBad;
+  double v = std::strtod(text.c_str(), nullptr);
+  if (!std::isfinite(v)) return ParseResult::kNotFinite;  // 1e999
+  *out = v;
+  return ParseResult::kOk;
+}
+
+bool ParseBool(const std::string& text, bool* out) {
+  static const char* kTrue[] = {"true", "True", "TRUE", "yes", "Yes", "YES", "on", "On", "ON"};
+  static const char* kFalse[] = {"false", "False", "FALSE", "no", "No", "NO", "off", "Off", "OFF"};
+  for (const char* s : kTrue)
+    if (text == s) return *out = true, true;
+  for (const char* s : kFalse)
+    if (text == s) return *out = false, true;
+  return false;
+}
+
+}  // namespace pipeline::config_internal

@@ -1,0 +1,249 @@
+// The table-driven part of validation: walks the YAML tree alongside the schema.
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "config/loader.h"
+#include "config/validator.h"
+
+namespace pipeline {
+namespace config_internal {
+
+std::string JoinPath(const std::string& a, const std::string& b) { return a.empty() ? b : a + "." + b; }
+
+void Validator::Walk(const YAML::Node& root) {
+  root_loc_ = LocOf(root, Loc{false, "", 1, 1});
+  const KeySpec* spec = FindKeySpec("");
+  if (!root.IsMap()) {
+    ErrorAt(root_loc_, "", "expected a map of keys at the top level, got " + Describe(root));
+    return;
+  }
+  entries_[""] = {root, root_loc_, true};
+  WalkMap(root, *spec, "", root_loc_);
+}
+
+void Validator::WalkNode(const YAML::Node& node, const KeySpec& spec, const std::string& path, const Loc& inherited) {
+  const Loc loc = LocOf(node, inherited);
+  entries_[path] = {node, loc, false};
+  const auto type_error = [&] {
+    ErrorAt(loc, path, "expected " + KeyTypeName(spec.type) + ", got " + Describe(node));
+  };
+  bool ok = false;
+  if (spec.type == KeyType::kMap) {
+    if (node.IsNull()) {  // "evaluate:" with everything below commented out
+      ok = true;
+      for (const auto& child : ChildKeys(spec.path)) CheckAbsent(*FindKeySpec(JoinPath(spec.path, child)), JoinPath(path, child), loc);
+    } else if (!node.IsMap()) {
+      type_error();
+    } else {
+      ok = true;
+      WalkMap(node, spec, path, loc);
+    }
+  } else if (spec.type == KeyType::kList) {
+    if (!node.IsSequence()) {
+      type_error();
+    } else {
+      ok = true;
+      const KeySpec* element = FindKeySpec(spec.path + ".*");
+      for (size_t i = 0; i < node.size(); ++i) {
+        const std::string child = path + "." + std::to_string(i);
+        WalkNode(node[i], *element, child, loc);
+        if (element->IsScalar() && !entries_[child].ok) ok = false;
+      }
+      if (spec.min && static_cast<double>(node.size()) < *spec.min) {
+        ErrorAt(loc, path, "must not be empty");
+        ok = false;
+      }
+    }
+  } else {
+    ok = CheckScalar(node, spec, path, loc);
+  }
+  entries_[path].ok = ok;
+}
+
+void Validator::WalkMap(const YAML::Node& node, const KeySpec& spec, const std::string& path, const Loc& loc) {
+  std::map<std::string, Loc> seen;
+  for (auto it = node.begin(); it != node.end(); ++it) {
+    const YAML::Node key = it->first, value = it->second;
+    const Loc value_loc = LocOf(value, loc);
+    const Loc key_loc = value_loc.from_override ? value_loc : LocOf(key, loc);
+    if (!key.IsScalar()) {
+      ErrorAt(key_loc, path, "keys must be plain strings, got " + Describe(key));
+      continue;
+    }
+    const std::string name = key.Scalar();
+    const std::string child_path = JoinPath(path, name);
+    if (auto dup = seen.find(name); dup != seen.end()) {
+      ErrorAt(key_loc, child_path,
+              dup->second.line > 0 ? fmt::format("duplicate key '{}' (first given at line {})", name, dup->second.line)
+                                   : fmt::format("duplicate key '{}'", name));
+      continue;
+    }
+    seen[name] = key_loc;
+    const KeySpec* child = name == "*" ? nullptr : FindKeySpec(JoinPath(spec.path, name));
+    if (!child) {
+      ErrorAt(key_loc, child_path, UnknownKeyMessage(name, ChildKeys(spec.path)));
+      continue;
+    }
+    WalkNode(value, *child, child_path, key_loc);
+  }
+  for (const auto& name : ChildKeys(spec.path))
+    if (!seen.count(name)) CheckAbsent(*FindKeySpec(JoinPath(spec.path, name)), JoinPath(path, name), loc);
+}
+
+void Validator::CheckAbsent(const KeySpec& spec, const std::string& path, const Loc& loc) {
+  const std::string name = path.substr(path.rfind('.') == std::string::npos ? 0 : path.rfind('.') + 1);
+  if (spec.required) {
+    ErrorAt(loc, path, "missing required key '" + name + "'");
+  } else if (spec.type == KeyType::kMap) {
+    for (const auto& child : ChildKeys(spec.path)) CheckAbsent(*FindKeySpec(JoinPath(spec.path, child)), JoinPath(path, child), loc);
+  }
+}
+
+bool Validator::CheckScalar(const YAML::Node& node, const KeySpec& spec, const std::string& path, const Loc& loc) {
+  const std::string expected = "expected " + KeyTypeName(spec.type) + ", got " + Describe(node);
+  if (!node.IsScalar()) {
+    ErrorAt(loc, path, expected);
+    return false;
+  }
+  const std::string& text = node.Scalar();
+  double value = 0;
+  switch (spec.type) {
+    case KeyType::kString:
+      if (text.empty()) {
+        ErrorAt(loc, path, "must not be empty");
+        return false;
+      }
+      return true;
+    case KeyType::kEnum:
+      if (std::find(spec.allowed.begin(), spec.allowed.end(), text) == spec.allowed.end()) {
+        ErrorAt(loc, path, UnknownValueMessage(spec.noun, text, spec.allowed));
+        return false;
+      }
+      return true;
+    case KeyType::kBool: {
+      bool b;
+      if (!ParseBool(text, &b)) {
+        ErrorAt(loc, path, expected);
+        return false;
+      }
+      return true;
+    }
+    case KeyType::kInt:
+    case KeyType::kUint: {
+      int64_t i = 0;
+      uint64_t u = 0;
+      ParseResult r = ParseInt(text, &i);
+      if (r == ParseResult::kOutOfRange && spec.type == KeyType::kUint && text[0] != '-') r = ParseUint(text, &u);
+      else u = static_cast<uint64_t>(i);
+      if (r == ParseResult::kBad) {
+        ErrorAt(loc, path, "expected an integer, got " + Describe(node));
+        return false;
+      }
+      if (r == ParseResult::kOutOfRange) {
+        ErrorAt(loc, path, fmt::format("'{}' is out of range for a 64-bit integer", text));
+        return false;
+      }
+      value = (text[0] == '-') ? static_cast<double>(i) : static_cast<double>(u);
+      break;
+    }
+    case KeyType::kFloat: {
+      ParseResult r = ParseFloat(text, &value);
+      if (r == ParseResult::kBad) {
+        ErrorAt(loc, path, expected);
+        return false;
+      }
+      if (r == ParseResult::kNotFinite) {
+        ErrorAt(loc, path, fmt::format("must be a finite number, got '{}'", text));
+        return false;
+      }
+      break;
+    }
+    default:
+      return false;
+  }
+  const bool low = spec.min && (spec.min_open ? value <= *spec.min : value < *spec.min);
+  const bool high = spec.max && (spec.max_open ? value >= *spec.max : value > *spec.max);
+  if (low || high) {
+    ErrorAt(loc, path, fmt::format("must be {}, got {}", RangeText(spec), text));
+    return false;
+  }
+  return true;
+}
+
+const Validator::Entry* Validator::Find(const std::string& path) const {
+  auto it = entries_.find(path);
+  return it == entries_.end() ? nullptr : &it->second;
+}
+
+bool Validator::Bad(const std::string& path) const {
+  const Entry* e = Find(path);
+  return e && !e->ok;
+}
+
+size_t Validator::ListSize(const std::string& path) const {
+  const Entry* e = Find(path);
+  return e && e->node.IsSequence() ? e->node.size() : 0;
+}
+
+Loc Validator::Where(const std::string& path) const {
+  std::string p = path;
+  while (true) {
+    if (const Entry* e = Find(p)) return e->loc;
+    if (p.empty()) return root_loc_;
+    const size_t dot = p.rfind('.');
+    p = dot == std::string::npos ? "" : p.substr(0, dot);
+  }
+}
+
+bool Validator::Get(const std::string& path, std::string* out) const {
+  const Entry* e = Find(path);
+  if (!e || !e->ok) return false;
+  *out = e->node.Scalar();
+  return true;
+}
+
+bool Validator::Get(const std::string& path, int64_t* out) const {
+  const Entry* e = Find(path);
+  return e && e->ok && ParseInt(e->node.Scalar(), out) == ParseResult::kOk;
+}
+
+bool Validator::Get(const std::string& path, uint64_t* out) const {
+  const Entry* e = Find(path);
+  return e && e->ok && ParseUint(e->node.Scalar(), out) == ParseResult::kOk;
+}
+
+bool Validator::Get(const std::string& path, double* out) const {
+  const Entry* e = Find(path);
+  return e && e->ok && ParseFloat(e->node.Scalar(), out) == ParseResult::kOk;
+}
+
+bool Validator::Get(const std::string& path, bool* out) const {
+  const Entry* e = Find(path);
+  return e && e->ok && ParseBool(e->node.Scalar(), out);
+}
+
+bool Validator::Get(const std::string& path, std::vector<std::string>* out) const {
+  const Entry* e = Find(path);
+  if (!e || !e->ok) return false;
+  out->clear();
+  for (size_t i = 0; i < e->node.size(); ++i) out->push_back(e->node[i].Scalar());
+  return true;
+}
+
+}  // namespace config_internal
+
+Status ValidateConfig(const YAML::Node& root, const std::string& path, PipelineConfig* out) {
+  std::vector<config_internal::Diag> diags;
+  config_internal::Validator v(&diags);
+  v.Walk(root);
+  PipelineConfig config;
+  config_internal::FillConfig(v, &config);
+  config_internal::CheckRules(v, config);
+  if (!diags.empty()) return config_internal::DiagsToStatus(diags, path);
+  config.source_path = path;
+  *out = std::move(config);
+  return Status::Ok();
+}
+
+}  // namespace pipeline

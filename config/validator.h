@@ -1,0 +1,70 @@
+// The schema walk (validate.cpp), struct filling (fill.cpp) and cross-key rules
+// (rules.cpp). Internal to the config library.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "config/config.h"
+#include "config/internal.h"
+#include "config/schema.h"
+
+namespace pipeline::config_internal {
+
+class Validator {
+ public:
+  explicit Validator(std::vector<Diag>* diags) : diags_(diags) {}
+
+  // Checks keys, types, enums and ranges of the whole tree; records every value.
+  void Walk(const YAML::Node& root);
+
+  struct Entry {
+    YAML::Node node;
+    Loc loc;
+    bool ok = false;  // right type and range (lists: and every scalar element)
+  };
+  const Entry* Find(const std::string& path) const;
+  bool Present(const std::string& path) const { return Find(path) != nullptr; }
+  // Present but invalid: rules depending on it are skipped (no cascades).
+  bool Bad(const std::string& path) const;
+  // Elements of a list value (0 when absent or not a list).
+  size_t ListSize(const std::string& path) const;
+
+  // Assign the value at `path` when it is present and valid; return whether they did.
+  bool Get(const std::string& path, std::string* out) const;
+  bool Get(const std::string& path, int64_t* out) const;
+  bool Get(const std::string& path, uint64_t* out) const;
+  bool Get(const std::string& path, double* out) const;
+  bool Get(const std::string& path, bool* out) const;
+  bool Get(const std::string& path, std::vector<std::string>* out) const;
+
+  // Location of `path`, or of its nearest present ancestor.
+  Loc Where(const std::string& path) const;
+  void Error(const std::string& path, std::string message) { diags_->push_back({Where(path), path, std::move(message)}); }
+
+ private:
+  void WalkNode(const YAML::Node& node, const KeySpec& spec, const std::string& path, const Loc& inherited);
+  void WalkMap(const YAML::Node& node, const KeySpec& spec, const std::string& path, const Loc& loc);
+  bool CheckScalar(const YAML::Node& node, const KeySpec& spec, const std::string& path, const Loc& loc);
+  void CheckAbsent(const KeySpec& spec, const std::string& path, const Loc& loc);
+  void ErrorAt(const Loc& loc, const std::string& path, std::string message) {
+    diags_->push_back({loc, path, std::move(message)});
+  }
+
+  std::map<std::string, Entry> entries_;
+  Loc root_loc_;
+  std::vector<Diag>* diags_;
+};
+
+std::string JoinPath(const std::string& a, const std::string& b);
+
+void FillConfig(const Validator& v, PipelineConfig* config);
+void CheckRules(Validator& v, const PipelineConfig& config);
+
+// Defaults that depend on other keys.
+std::vector<std::string> DefaultMirrors(const std::string& dataset_name);
+std::vector<std::string> DefaultClassNames(int64_t num_classes);
+std::vector<SignatureConfig> DefaultSignatures();
+
+}  // namespace pipeline::config_internal

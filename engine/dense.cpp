@@ -1,0 +1,96 @@
+#include "engine/dense.h"
+
+#include "common/strings.h"
+
+namespace pipeline {
+
+using dnnl::memory;
+using tag = memory::format_tag;
+
+Status DenseLayer::Create(const LayerSpec& spec, int64_t in_features, std::unique_ptr<Layer>* out) {
+  if (spec.units < 1) {
+    return Status::InvalidArgument("layer " + spec.name + ": units must be >= 1, got " +
+                                   std::to_string(spec.units));
+  }
+  Activation act;
+  if (!LookupActivation(spec.activation, &act)) {
+    return Status::InvalidArgument("layer " + spec.name + ": Unknown activation: " + spec.activation +
+                                   " (known: " + Join(ActivationNames(), ", ") + ")");
+  }
+  out->reset(new DenseLayer(spec, in_features, act));
+  return Status::Ok();
+}
+
+DenseLayer::DenseLayer(const LayerSpec& spec, int64_t in, const Activation& act)
+    : spec_(spec), in_(in), out_(spec.units), act_(act) {
+  kernel_ = {spec.name + "/kernel", {in_, out_}, std::vector<float>(in_ * out_), std::vector<float>(in_ * out_)};
+  bias_ = {spec.name + "/bias", {out_}, std::vector<float>(out_), std::vector<float>(out_)};
+}
+
+Status DenseLayer::Initialize(Rng& rng) {
+  PIPELINE_RETURN_IF_ERROR(pipeline::Initialize(spec_.kernel_init, in_, out_, rng, kernel_.value.data(), kernel_.size()));
+  return pipeline::Initialize(spec_.bias_init, in_, out_, rng, bias_.value.data(), bias_.size());
+}
+
+void DenseLayer::AddForward(Plan& plan, const dnnl::engine& e, int64_t n, float* x, float* y) {
+  // x [n,in] . W [in,out] + b [1,out] -> act -> y [n,out]
+  auto x_m = Wrap(e, {n, in_}, x);
+  auto w_m = Wrap(e, {in_, out_}, kernel_.value.data());
+  auto b_m = Wrap(e, {1, out_}, bias_.value.data());
+  auto y_m = Wrap(e, {n, out_}, y);
+  dnnl::primitive_attr attr;
+  if (!act_.is_linear) {
+    dnnl::post_ops ops;
+    ops.append_eltwise(1.0f, act_.forward, 0.0f, 0.0f);
+    attr.set_post_ops(ops);
+  }
+  dnnl::matmul::primitive_desc pd(
+      dnnl::matmul::desc(x_m.get_desc(), w_m.get_desc(), b_m.get_desc(), y_m.get_desc()), attr, e);
+  plan.Add(spec_.name + " forward", dnnl::matmul(pd),
+           {{DNNL_ARG_SRC, x_m}, {DNNL_ARG_WEIGHTS, w_m}, {DNNL_ARG_BIAS, b_m}, {DNNL_ARG_DST, y_m}});
+}
+
+void DenseLayer::AddBackward(Plan& plan, const dnnl::engine& e, int64_t n, float* x, float* y, float* dy,
+                             float* dx) {
+  auto dy_m = Wrap(e, {n, out_}, dy);
+
+  // dz = dy * act'(z), computed from y in place of dy.
+  if (!act_.is_linear) {
+    auto y_m = Wrap(e, {n, out_}, y);
+    dnnl::eltwise_forward::primitive_desc hint(
+        dnnl::eltwise_forward::desc(dnnl::prop_kind::forward_training, act_.forward, y_m.get_desc(), 0.0f, 0.0f), e);
+    dnnl::eltwise_backward::primitive_desc pd(
+        dnnl::eltwise_backward::desc(act_.backward, dy_m.get_desc(), y_m.get_desc(), 0.0f, 0.0f), e, hint);
+    plan.Add(spec_.name + " activation backward", dnnl::eltwise_backward(pd),
+             {{DNNL_ARG_DIFF_DST, dy_m}, {DNNL_ARG_DST, y_m}, {DNNL_ARG_DIFF_SRC, dy_m}});
+  }
+
+  // dW [in,out] = x^T [in,n] . dz [n,out]; x^T is a strided view of x, no copy.
+  memory::desc xt_md({in_, n}, memory::data_type::f32, memory::dims{1, in_});
+  auto xt_m = memory(xt_md, e, x);
+  auto dw_m = Wrap(e, {in_, out_}, kernel_.grad.data());
+  dnnl::matmul::primitive_desc dw_pd(dnnl::matmul::desc(xt_md, dy_m.get_desc(), dw_m.get_desc()), e);
+  plan.Add(spec_.name + " weight gradient", dnnl::matmul(dw_pd),
+           {{DNNL_ARG_SRC, xt_m}, {DNNL_ARG_WEIGHTS, dy_m}, {DNNL_ARG_DST, dw_m}});
+
+  // db [1,out] = 1^T [1,n] . dz [n,out]
+  auto& ones = ones_[n];
+  ones.assign(n, 1.0f);
+  auto ones_m = Wrap(e, {1, n}, ones.data());
+  auto db_m = Wrap(e, {1, out_}, bias_.grad.data());
+  dnnl::matmul::primitive_desc db_pd(dnnl::matmul::desc(ones_m.get_desc(), dy_m.get_desc(), db_m.get_desc()), e);
+  plan.Add(spec_.name + " bias gradient", dnnl::matmul(db_pd),
+           {{DNNL_ARG_SRC, ones_m}, {DNNL_ARG_WEIGHTS, dy_m}, {DNNL_ARG_DST, db_m}});
+
+  // dx [n,in] = dz [n,out] . W^T [out,in]; W^T is a strided view of W.
+  if (dx != nullptr) {
+    memory::desc wt_md({out_, in_}, memory::data_type::f32, memory::dims{1, out_});
+    auto wt_m = memory(wt_md, e, kernel_.value.data());
+    auto dx_m = Wrap(e, {n, in_}, dx);
+    dnnl::matmul::primitive_desc dx_pd(dnnl::matmul::desc(dy_m.get_desc(), wt_md, dx_m.get_desc()), e);
+    plan.Add(spec_.name + " input gradient", dnnl::matmul(dx_pd),
+             {{DNNL_ARG_SRC, dy_m}, {DNNL_ARG_WEIGHTS, wt_m}, {DNNL_ARG_DST, dx_m}});
+  }
+}
+
+}  // namespace pipeline

@@ -1,0 +1,41 @@
+// Dense (fully connected) layer: y = act(x W + b), W [in, out], b [out].
+// oneDNN matmul does every product; bias and activation are fused into the
+// forward matmul as bias + eltwise post-op.
+#pragma once
+
+#include <map>
+
+#include "engine/activation.h"
+#include "engine/layer.h"
+
+namespace pipeline {
+
+class DenseLayer : public Layer {
+ public:
+  static Status Create(const LayerSpec& spec, int64_t in_features, std::unique_ptr<Layer>* out);
+
+  const LayerSpec& spec() const override { return spec_; }
+  int64_t in_features() const override { return in_; }
+  int64_t out_features() const override { return out_; }
+  std::vector<Param*> params() override { return {&kernel_, &bias_}; }
+  Status Initialize(Rng& rng) override;
+
+  void AddForward(Plan& plan, const dnnl::engine& e, int64_t n, float* x, float* y) override;
+  void AddBackward(Plan& plan, const dnnl::engine& e, int64_t n, float* x, float* y, float* dy,
+                   float* dx) override;
+
+  int64_t ForwardFlops() const override { return 2 * in_ * out_; }
+  int64_t WeightGradFlops() const override { return 2 * in_ * out_; }
+  int64_t InputGradFlops() const override { return 2 * in_ * out_; }
+
+ private:
+  DenseLayer(const LayerSpec& spec, int64_t in, const Activation& act);
+
+  LayerSpec spec_;
+  int64_t in_, out_;
+  Activation act_;
+  Param kernel_, bias_;
+  std::map<int64_t, std::vector<float>> ones_;  // [1, n] of 1.0, per batch size, for db = 1^T dz
+};
+
+}  // namespace pipeline

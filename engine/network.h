@@ -1,0 +1,71 @@
+// A sequential network ending in softmax cross-entropy. For each batch size it
+// compiles a BatchPlan once: the buffers that flow between layers and the
+// forward and backward primitive lists over them.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <vector>
+
+#include "common/status.h"
+#include "engine/layer.h"
+#include "engine/runtime.h"
+
+namespace pipeline {
+
+struct NetworkSpec {
+  int64_t input = 0;                 // features per example
+  std::vector<LayerSpec> layers;     // the last layer's units are the classes
+};
+
+struct BatchPlan {
+  int64_t n = 0;
+  bool training = false;
+  std::vector<float> input;                 // [n, input]
+  std::vector<std::vector<float>> act;      // act[i]: layer i's output [n, out_i]; act.back() = logits
+  std::vector<std::vector<float>> dact;     // dL/d act[i] (training)
+  std::vector<float> logp;                  // [n, classes] log-probabilities
+  std::vector<float> onehot;                // [n, classes] (training)
+  Plan forward;                             // input -> logits -> logp
+  Plan backward;                            // logp, onehot -> every Param::grad
+};
+
+class Network {
+ public:
+  static Status Create(const NetworkSpec& spec, Runtime* runtime, std::unique_ptr<Network>* out);
+
+  // Draws every parameter from its initializer, in layer order, from `seed`.
+  Status Initialize(uint64_t seed);
+
+  const NetworkSpec& spec() const { return spec_; }
+  const std::vector<std::unique_ptr<Layer>>& layers() const { return layers_; }
+  std::vector<Param*> params();
+  int64_t input_features() const { return spec_.input; }
+  int64_t classes() const { return layers_.back()->out_features(); }
+  int64_t ParameterCount() const;
+  int64_t InferenceFlopsPerExample() const;
+  // Forward, weight gradients, and input gradients of all layers but the first.
+  int64_t TrainingFlopsPerExample() const;
+
+  // The compiled plan for batch size n, created on first use.
+  BatchPlan& Plan(int64_t n, bool training);
+
+  // Runs the forward plan; logits in plan.act.back(), log-probs in plan.logp.
+  void Forward(BatchPlan& plan);
+  // Forward + backward for one batch (labels < classes); fills every grad and
+  // returns the mean cross-entropy. Parameters are not changed.
+  double ForwardBackward(BatchPlan& plan, const uint8_t* labels);
+
+  Runtime& runtime() { return *runtime_; }
+
+ private:
+  Network(const NetworkSpec& spec, Runtime* runtime) : spec_(spec), runtime_(runtime) {}
+  void Compile(BatchPlan& plan);
+
+  NetworkSpec spec_;
+  Runtime* runtime_;
+  std::vector<std::unique_ptr<Layer>> layers_;
+  std::map<std::pair<int64_t, bool>, std::unique_ptr<BatchPlan>> plans_;
+};
+
+}  // namespace pipeline

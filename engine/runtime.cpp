@@ -1,0 +1,28 @@
+#include "engine/runtime.h"
+
+#include <omp.h>
+
+#include <cstdlib>
+#include <thread>
+
+namespace pipeline {
+
+int ResolveThreads(int requested) {
+  if (requested > 0) return requested;
+  if (const char* env = std::getenv("OMP_NUM_THREADS")) {
+    int n = std::atoi(env);
+    if (n > 0) return n;
+  }
+  unsigned hw = std::thread::hardware_concurrency();
+  return hw > 0 ? static_cast<int>(hw) : 1;
+}
+
+Runtime::Runtime(int threads)
+    : threads_(ResolveThreads(threads)),
+      engine_(dnnl::engine::kind::cpu, 0),
+      stream_(engine_) {
+  // oneDNN's CPU runtime here is OpenMP: its thread count is OpenMP's.
+  omp_set_num_threads(threads_);
+}
+
+}  // namespace pipeline

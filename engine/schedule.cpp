@@ -1,0 +1,23 @@
+#include "engine/schedule.h"
+
+#include <cmath>
+
+namespace pipeline {
+
+const std::vector<std::string>& ScheduleTypes() {
+  static const std::vector<std::string> names = {"constant", "cosine", "exponential", "step"};
+  return names;
+}
+
+double LearningRateAt(const ScheduleSpec& s, double base, int64_t epoch, int64_t epochs) {
+  const double e = static_cast<double>(epoch);
+  if (s.type == "step") return base * std::pow(s.decay_rate, std::floor(e / s.decay_epochs));
+  if (s.type == "exponential") return base * std::pow(s.decay_rate, e / s.decay_epochs);
+  if (s.type == "cosine") {
+    const double progress = epochs > 0 ? e / static_cast<double>(epochs) : 0.0;
+    return s.min_learning_rate + (base - s.min_learning_rate) * 0.5 * (1.0 + std::cos(M_PI * progress));
+  }
+  return base;
+}
+
+}  // namespace pipeline

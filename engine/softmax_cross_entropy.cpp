@@ -1,0 +1,43 @@
+#include "engine/softmax_cross_entropy.h"
+
+namespace pipeline {
+
+void SoftmaxCrossEntropy::AddForward(Plan& plan, const dnnl::engine& e, int64_t n, int64_t classes,
+                                     float* logits, float* logp) {
+  auto z_m = Wrap(e, {n, classes}, logits);
+  auto logp_m = Wrap(e, {n, classes}, logp);
+  dnnl::logsoftmax_forward::primitive_desc ls_pd(
+      dnnl::logsoftmax_forward::desc(dnnl::prop_kind::forward_inference, z_m.get_desc(), 1), e);
+  plan.Add("loss log-softmax", dnnl::logsoftmax_forward(ls_pd), {{DNNL_ARG_SRC, z_m}, {DNNL_ARG_DST, logp_m}});
+}
+
+void SoftmaxCrossEntropy::AddGradient(Plan& plan, const dnnl::engine& e, int64_t n, int64_t classes, float* logp,
+                                      const float* onehot, float* dlogits) {
+  auto logp_m = Wrap(e, {n, classes}, logp);
+  // p = exp(logp), then dz = (p - onehot) * (1/n) with the scale as a post-op.
+  auto dz_m = Wrap(e, {n, classes}, dlogits);
+  dnnl::eltwise_forward::primitive_desc exp_pd(
+      dnnl::eltwise_forward::desc(dnnl::prop_kind::forward_inference, dnnl::algorithm::eltwise_exp,
+                                  logp_m.get_desc(), 0.0f, 0.0f),
+      e);
+  plan.Add("loss softmax", dnnl::eltwise_forward(exp_pd), {{DNNL_ARG_SRC, logp_m}, {DNNL_ARG_DST, dz_m}});
+
+  auto onehot_m = Wrap(e, {n, classes}, const_cast<float*>(onehot));
+  dnnl::post_ops ops;
+  ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_linear, 1.0f / static_cast<float>(n), 0.0f);
+  dnnl::primitive_attr attr;
+  attr.set_post_ops(ops);
+  dnnl::binary::primitive_desc sub_pd(
+      dnnl::binary::desc(dnnl::algorithm::binary_sub, dz_m.get_desc(), onehot_m.get_desc(), dz_m.get_desc()),
+      attr, e);
+  plan.Add("loss gradient", dnnl::binary(sub_pd),
+           {{DNNL_ARG_SRC_0, dz_m}, {DNNL_ARG_SRC_1, onehot_m}, {DNNL_ARG_DST, dz_m}});
+}
+
+double SoftmaxCrossEntropy::Loss(const float* logp, const uint8_t* labels, int64_t n, int64_t classes) {
+  double sum = 0.0;
+  for (int64_t i = 0; i < n; ++i) sum -= logp[i * classes + labels[i]];
+  return sum / static_cast<double>(n);
+}
+
+}  // namespace pipeline

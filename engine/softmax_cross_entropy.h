@@ -1,0 +1,29 @@
+// Mean softmax cross-entropy over a batch, computed from logits as TensorFlow's
+// softmax_cross_entropy_with_logits does (through log-softmax, so huge logits
+// from N(0,1) weights never produce log(0)), and its fused gradient:
+//   logp   = logsoftmax(z)                      [n, C]
+//   loss   = -1/n * sum_i logp[i, y_i]
+//   dL/dz  = (exp(logp) - onehot(y)) / n        [n, C]
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "engine/plan.h"
+
+namespace pipeline {
+
+class SoftmaxCrossEntropy {
+ public:
+  // Appends logits [n,C] -> logp [n,C].
+  static void AddForward(Plan& plan, const dnnl::engine& e, int64_t n, int64_t classes, float* logits,
+                         float* logp);
+  // Appends logp, onehot -> dlogits [n,C]. The caller fills onehot per batch.
+  static void AddGradient(Plan& plan, const dnnl::engine& e, int64_t n, int64_t classes, float* logp,
+                          const float* onehot, float* dlogits);
+
+  // loss = -1/n sum_i logp[i, labels[i]], accumulated in double.
+  static double Loss(const float* logp, const uint8_t* labels, int64_t n, int64_t classes);
+};
+
+}  // namespace pipeline

@@ -1,0 +1,57 @@
+// build: creates the runtime, the network with its initial weights, and the
+// optimizer; checks the model against the data and, when export will run,
+// the export against the model, so both fail before any training.
+#include <algorithm>
+
+#include "stages/model_spec.h"
+#include "stages/stage.h"
+
+namespace pipeline {
+namespace {
+
+class BuildStage : public Stage {
+ public:
+  std::string name() const override { return "build"; }
+  std::vector<std::string> needs() const override { return {}; }
+  std::vector<std::string> provides() const override { return {"model"}; }
+
+  Status Run(Context& ctx) override {
+    const PipelineConfig& cfg = ctx.config;
+    if (ctx.dataset) PIPELINE_RETURN_IF_ERROR(CheckAgainstData(cfg, *ctx.dataset));
+    ctx.runtime = std::make_unique<Runtime>(static_cast<int>(cfg.train.threads));
+    PIPELINE_RETURN_IF_ERROR(Network::Create(ToNetworkSpec(cfg.model), ctx.runtime.get(), &ctx.model));
+    PIPELINE_RETURN_IF_ERROR(ctx.model->Initialize(cfg.seed));
+    PIPELINE_RETURN_IF_ERROR(CreateOptimizer(ToOptimizerSpec(cfg.optimizer), &ctx.optimizer));
+    ctx.optimizer->Build(ctx.model->params(), ctx.runtime->engine());
+    if (std::find(cfg.stages.begin(), cfg.stages.end(), "export") != cfg.stages.end()) {
+      PIPELINE_RETURN_IF_ERROR(CheckExport(ToExportRequest(cfg, *ctx.model)));
+    }
+    ctx.log->Verbose("model: " + std::to_string(ctx.model->ParameterCount()) + " parameters, " +
+                     std::to_string(ctx.runtime->threads()) + " threads");
+    return Status::Ok();
+  }
+
+ private:
+  static Status CheckAgainstData(const PipelineConfig& cfg, const Dataset& data) {
+    const Split& any = data.train.count ? data.train : data.test;
+    if (any.features != cfg.model.input) {
+      return Status::InvalidArgument("model.input is " + std::to_string(cfg.model.input) + " but the images in " +
+                                     any.source + " have " + std::to_string(any.features) +
+                                     " pixels each; set model.input: " + std::to_string(any.features));
+    }
+    const int64_t units = cfg.model.layers.back().units;
+    if (units != data.num_classes) {
+      return Status::InvalidArgument("the last layer has " + std::to_string(units) + " units but the dataset has " +
+                                     std::to_string(data.num_classes) + " classes; set model.layers[" +
+                                     std::to_string(cfg.model.layers.size() - 1) + "].units: " +
+                                     std::to_string(data.num_classes));
+    }
+    return Status::Ok();
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Stage> NewBuildStage() { return std::make_unique<BuildStage>(); }
+
+}  // namespace pipeline

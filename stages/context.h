@@ -1,0 +1,56 @@
+// The one object stages share. Each stage reads what earlier stages put here
+// and adds its own results; no stage talks to another directly.
+#pragma once
+
+#include <cmath>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/logger.h"
+#include "config/config.h"
+#include "data/dataset.h"
+#include "engine/network.h"
+#include "engine/optimizer.h"
+#include "engine/runtime.h"
+
+namespace pipeline {
+
+struct EpochMetrics {
+  int64_t epoch = 0;                       // 1-based, as the tutorial prints it
+  double loss = 0.0;                       // mean training loss over the epoch's batches
+  double validation_accuracy = NAN;        // NaN when there is no validation split
+  double seconds = 0.0;                    // training time of the epoch (no validation)
+  double learning_rate = 0.0;
+};
+
+struct RunMetrics {
+  std::vector<EpochMetrics> epochs;
+  double train_examples_per_second = NAN;
+  double test_accuracy = NAN;
+  double test_loss = NAN;
+  int64_t test_examples = 0;
+  double evaluate_examples_per_second = NAN;
+};
+
+struct ExportInfo {
+  std::string version_dir;
+  int64_t version = 0;
+};
+
+struct Context {
+  PipelineConfig config;
+  std::string run_dir;                     // holds config.yaml, metrics.jsonl, summary.json
+  Logger* log = nullptr;
+
+  std::unique_ptr<Dataset> dataset;        // load
+  std::unique_ptr<Runtime> runtime;        // build
+  std::unique_ptr<Network> model;          // build
+  std::unique_ptr<Optimizer> optimizer;    // build
+  bool trained = false;                    // train
+  RunMetrics metrics;                      // train, evaluate
+  std::optional<ExportInfo> exported;      // export
+};
+
+}  // namespace pipeline

@@ -1,0 +1,30 @@
+#include <doctest/doctest.h>
+
+#include <cmath>
+
+#include "engine/runtime.h"
+#include "engine/softmax_cross_entropy.h"
+
+using namespace pipeline;
+
+TEST_CASE("engine: softmax cross-entropy loss and gradient by hand") {
+  Runtime runtime(1);
+  const int64_t n = 2, c = 3;
+  std::vector<float> logits = {1, 2, 3, 0, 1000, -1000}, logp(6), onehot = {0, 0, 1, 1, 0, 0}, grad(6);
+  Plan plan;
+  SoftmaxCrossEntropy::AddForward(plan, runtime.engine(), n, c, logits.data(), logp.data());
+  SoftmaxCrossEntropy::AddGradient(plan, runtime.engine(), n, c, logp.data(), onehot.data(), grad.data());
+  plan.Execute(runtime.stream());
+  runtime.stream().wait();
+  const std::vector<uint8_t> labels = {2, 0};
+  // Example 0: -log(e^3 / (e+e^2+e^3)) = log(1 + e^-1 + e^-2); example 1: 1000 - 0 exactly, no log(0).
+  const double l0 = std::log(1 + std::exp(-1.0) + std::exp(-2.0));
+  CHECK(SoftmaxCrossEntropy::Loss(logp.data(), labels.data(), n, c) == doctest::Approx((l0 + 1000.0) / 2).epsilon(1e-6));
+  const double z = std::exp(1.0) + std::exp(2.0) + std::exp(3.0);
+  CHECK(grad[0] == doctest::Approx(std::exp(1.0) / z / 2).epsilon(1e-5));
+  CHECK(grad[1] == doctest::Approx(std::exp(2.0) / z / 2).epsilon(1e-5));
+  CHECK(grad[2] == doctest::Approx((std::exp(3.0) / z - 1) / 2).epsilon(1e-5));
+  CHECK(grad[3] == doctest::Approx(-0.5).epsilon(1e-6));
+  CHECK(grad[4] == doctest::Approx(0.5).epsilon(1e-6));
+  CHECK(grad[5] == 0.0f);
+}

@@ -1,0 +1,95 @@
+// Each optimizer's oneDNN update against a straightforward reference loop,
+// equal to float rounding, over several steps.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <functional>
+
+#include "engine/optimizer.h"
+#include "engine/runtime.h"
+
+using namespace pipeline;
+
+namespace {
+
+struct Reference {
+  std::vector<double> w, a, b;  // value and up to two state slots
+};
+
+void Run(const OptimizerSpec& spec, float lr,
+         const std::function<void(Reference&, const std::vector<float>& g, int t)>& reference) {
+  Runtime runtime(1);
+  Param p{"p", {2, 3}, {0.5f, -1.0f, 2.0f, 0.0f, 3.0f, -0.25f}, std::vector<float>(6)};
+  std::unique_ptr<Optimizer> opt;
+  REQUIRE(CreateOptimizer(spec, &opt).ok());
+  opt->Build({&p}, runtime.engine());
+  Reference ref{std::vector<double>(p.value.begin(), p.value.end()), std::vector<double>(6), std::vector<double>(6)};
+  for (int t = 1; t <= 4; ++t) {
+    std::vector<float> g = {0.1f * t, -0.2f, 0.3f, -0.4f * t, 0.05f, 1.0f};
+    p.grad = g;
+    opt->Apply(runtime.stream(), lr);
+    runtime.stream().wait();
+    reference(ref, g, t);
+    for (int i = 0; i < 6; ++i) {
+      INFO(spec.type << " step " << t << " element " << i);
+      CHECK(p.value[i] == doctest::Approx(ref.w[i]).epsilon(1e-5));
+    }
+  }
+}
+
+}  // namespace
+
+TEST_CASE("engine: sgd update") {
+  Run(OptimizerSpec{"sgd"}, 0.1f, [](Reference& r, const std::vector<float>& g, int) {
+    for (int i = 0; i < 6; ++i) r.w[i] -= 0.1 * g[i];
+  });
+}
+
+TEST_CASE("engine: momentum update, plain and nesterov") {
+  OptimizerSpec spec{"momentum"};
+  spec.momentum = 0.9;
+  Run(spec, 0.1f, [](Reference& r, const std::vector<float>& g, int) {
+    for (int i = 0; i < 6; ++i) {
+      r.a[i] = 0.9 * r.a[i] + g[i];
+      r.w[i] -= 0.1 * r.a[i];
+    }
+  });
+  spec.nesterov = true;
+  Run(spec, 0.1f, [](Reference& r, const std::vector<float>& g, int) {
+    for (int i = 0; i < 6; ++i) {
+      r.a[i] = 0.9 * r.a[i] + g[i];
+      r.w[i] -= 0.1 * (g[i] + 0.9 * r.a[i]);
+    }
+  });
+}
+
+TEST_CASE("engine: adam update") {
+  OptimizerSpec spec{"adam"};
+  spec.epsilon = 1e-7;
+  Run(spec, 0.01f, [](Reference& r, const std::vector<float>& g, int t) {
+    const double lr_t = 0.01 * std::sqrt(1 - std::pow(0.999, t)) / (1 - std::pow(0.9, t));
+    for (int i = 0; i < 6; ++i) {
+      r.a[i] = 0.9 * r.a[i] + 0.1 * g[i];
+      r.b[i] = 0.999 * r.b[i] + 0.001 * g[i] * g[i];
+      r.w[i] -= lr_t * r.a[i] / (std::sqrt(r.b[i]) + 1e-7);
+    }
+  });
+}
+
+TEST_CASE("engine: rmsprop update") {
+  OptimizerSpec spec{"rmsprop"};
+  spec.rho = 0.9;
+  spec.epsilon = 1e-7;
+  Run(spec, 0.01f, [](Reference& r, const std::vector<float>& g, int) {
+    for (int i = 0; i < 6; ++i) {
+      r.a[i] = 0.9 * r.a[i] + 0.1 * g[i] * g[i];
+      r.w[i] -= 0.01 * g[i] / std::sqrt(r.a[i] + 1e-7);
+    }
+  });
+}
+
+TEST_CASE("engine: unknown optimizer lists the known ones") {
+  std::unique_ptr<Optimizer> opt;
+  Status st = CreateOptimizer(OptimizerSpec{"adagrad"}, &opt);
+  CHECK(st.message() == "Unknown optimizer type: adagrad (known types: adam, momentum, rmsprop, sgd)");
+}
