@@ -10,14 +10,22 @@ namespace pipeline::cli {
 
 int RunCommand(const std::vector<std::string>& args);
 int ValidateCommand(const std::vector<std::string>& args);
+int InspectCommand(const std::vector<std::string>& args);
+int PredictCommand(const std::vector<std::string>& args);
 extern const char kRunUsage[];
 extern const char kValidateUsage[];
+extern const char kInspectUsage[];
+extern const char kPredictUsage[];
 
 const std::vector<Command>& Commands() {
   static const std::vector<Command> commands = {
       {"run", "train, evaluate and export the pipeline a config describes", kRunUsage, RunCommand},
       {"validate", "check a config and print it resolved, with parameter and FLOP counts", kValidateUsage,
        ValidateCommand},
+      {"inspect", "show a SavedModel's signatures, variables and ops (like saved_model_cli show --all)",
+       kInspectUsage, InspectCommand},
+      {"predict", "run a SavedModel signature on IDX images, JSON instances or tf.Examples", kPredictUsage,
+       PredictCommand},
   };
   return commands;
 }

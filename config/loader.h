@@ -27,7 +27,9 @@ namespace pipeline {
 Status LoadConfig(const std::string& path, const std::vector<std::string>& overrides, PipelineConfig* out);
 
 // The steps of LoadConfig, for callers that apply several override sets to one
-// file (sweeps): load once, copy with YAML::Clone, apply, validate.
+// file (sweeps): per run, LoadYamlFile, ApplyOverride each, ValidateConfig.
+// Load the file again for each run rather than YAML::Clone-ing one tree:
+// yaml-cpp's Clone drops the line/column marks that error messages use.
 
 // Parses one YAML document. Missing file, a directory, an empty file and syntax
 // errors (FILE:LINE:COL) are InvalidArgument.

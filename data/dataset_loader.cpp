@@ -67,7 +67,8 @@ Status EnsureFiles(const DatasetConfig& config, const std::string& dir, const st
   }
   if (missing.empty()) return Status::Ok();
 
-  std::vector<std::string> mirrors = config.mirrors.empty() ? DefaultMirrors(config.name) : config.mirrors;
+  // The config loader fills the dataset's public mirrors as the default (config/fill.cpp).
+  const std::vector<std::string>& mirrors = config.mirrors;
   std::vector<std::string> failures;
   std::string why;
   if (!config.download) {

@@ -69,15 +69,6 @@ void SyncDirectory(const std::string& dir) {
 
 }  // namespace
 
-std::vector<std::string> DefaultMirrors(const std::string& dataset_name) {
-  if (dataset_name == "mnist") {
-    return {"https://storage.googleapis.com/cvdf-datasets/mnist/", "https://ossci-datasets.s3.amazonaws.com/mnist/",
-            "http://yann.lecun.com/exdb/mnist/"};
-  }
-  if (dataset_name == "fashion_mnist") return {"http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"};
-  return {};
-}
-
 std::string KnownMd5(const std::string& dataset_name, const std::string& file_name) {
   static const std::map<std::string, std::map<std::string, std::string>> kMd5 = {
       {"mnist",

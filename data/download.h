@@ -11,9 +11,6 @@
 
 namespace pipeline {
 
-// The public mirrors of a dataset ("mnist", "fashion_mnist"); empty for "idx"
-// and unknown names. Each ends in '/'.
-std::vector<std::string> DefaultMirrors(const std::string& dataset_name);
 
 // The published MD5 (lowercase hex) of `file_name` (e.g.
 // "t10k-images-idx3-ubyte.gz") of a dataset, or "" when not known.

@@ -51,7 +51,7 @@ void DenseLayer::AddForward(Plan& plan, const dnnl::engine& e, int64_t n, float*
 }
 
 void DenseLayer::AddBackward(Plan& plan, const dnnl::engine& e, int64_t n, float* x, float* y, float* dy,
-                             float* dx) {
+                             float* dx, const std::vector<float*>& grads) {
   auto dy_m = Wrap(e, {n, out_}, dy);
 
   // dz = dy * act'(z), computed from y in place of dy.
@@ -68,7 +68,7 @@ void DenseLayer::AddBackward(Plan& plan, const dnnl::engine& e, int64_t n, float
   // dW [in,out] = x^T [in,n] . dz [n,out]; x^T is a strided view of x, no copy.
   memory::desc xt_md({in_, n}, memory::data_type::f32, memory::dims{1, in_});
   auto xt_m = memory(xt_md, e, x);
-  auto dw_m = Wrap(e, {in_, out_}, kernel_.grad.data());
+  auto dw_m = Wrap(e, {in_, out_}, grads[0]);
   dnnl::matmul::primitive_desc dw_pd(dnnl::matmul::desc(xt_md, dy_m.get_desc(), dw_m.get_desc()), e);
   plan.Add(spec_.name + " weight gradient", dnnl::matmul(dw_pd),
            {{DNNL_ARG_SRC, xt_m}, {DNNL_ARG_WEIGHTS, dy_m}, {DNNL_ARG_DST, dw_m}});
@@ -77,7 +77,7 @@ void DenseLayer::AddBackward(Plan& plan, const dnnl::engine& e, int64_t n, float
   auto& ones = ones_[n];
   ones.assign(n, 1.0f);
   auto ones_m = Wrap(e, {1, n}, ones.data());
-  auto db_m = Wrap(e, {1, out_}, bias_.grad.data());
+  auto db_m = Wrap(e, {1, out_}, grads[1]);
   dnnl::matmul::primitive_desc db_pd(dnnl::matmul::desc(ones_m.get_desc(), dy_m.get_desc(), db_m.get_desc()), e);
   plan.Add(spec_.name + " bias gradient", dnnl::matmul(db_pd),
            {{DNNL_ARG_SRC, ones_m}, {DNNL_ARG_WEIGHTS, dy_m}, {DNNL_ARG_DST, db_m}});

@@ -45,9 +45,10 @@ class Layer {
   // Appends y[n,out] = layer(x[n,in]).
   virtual void AddForward(Plan& plan, const dnnl::engine& e, int64_t n, float* x, float* y) = 0;
   // Appends the backward pass given the forward's x and y and dL/dy (which it
-  // may overwrite): fills every param's grad and, when dx is not null, dL/dx.
-  virtual void AddBackward(Plan& plan, const dnnl::engine& e, int64_t n, float* x, float* y, float* dy,
-                           float* dx) = 0;
+  // may overwrite): writes dL/dparam into grads[i] (one buffer per params()[i],
+  // so batch slices can each have their own) and, when dx is not null, dL/dx.
+  virtual void AddBackward(Plan& plan, const dnnl::engine& e, int64_t n, float* x, float* y, float* dy, float* dx,
+                           const std::vector<float*>& grads) = 0;
 
   // Multiply-adds x2 per example: forward, weight gradient, input gradient.
   virtual int64_t ForwardFlops() const = 0;

@@ -1,10 +1,17 @@
 #include "engine/network.h"
 
+#include <omp.h>
+
 #include <algorithm>
 
 #include "engine/softmax_cross_entropy.h"
 
 namespace pipeline {
+
+int WorkersFor(int64_t n, int threads) {
+  constexpr int64_t kMinRows = 16;
+  return static_cast<int>(std::clamp<int64_t>(n / kMinRows, 1, threads));
+}
 
 Status Network::Create(const NetworkSpec& spec, Runtime* runtime, std::unique_ptr<Network>* out) {
   if (spec.input < 1) return Status::InvalidArgument("model.input must be >= 1");
@@ -68,7 +75,6 @@ BatchPlan& Network::Plan(int64_t n, bool training) {
 }
 
 void Network::Compile(BatchPlan& p) {
-  const auto& e = runtime_->engine();
   const int64_t n = p.n, c = classes();
   p.input.assign(n * spec_.input, 0.0f);
   for (const auto& layer : layers_) {
@@ -78,34 +84,110 @@ void Network::Compile(BatchPlan& p) {
   p.logp.assign(n * c, 0.0f);
   if (p.training) p.onehot.assign(n * c, 0.0f);
 
-  float* x = p.input.data();
-  for (size_t i = 0; i < layers_.size(); ++i) {
-    layers_[i]->AddForward(p.forward, e, n, x, p.act[i].data());
-    x = p.act[i].data();
+  const int workers = WorkersFor(n, runtime_->threads());
+  p.workers.resize(workers);
+  for (int k = 0; k < workers; ++k) {
+    WorkerPlan& w = p.workers[k];
+    w.begin = n * k / workers;
+    w.rows = n * (k + 1) / workers - w.begin;
+    CompileWorker(p, w, k == 0);
   }
-  SoftmaxCrossEntropy::AddForward(p.forward, e, n, c, p.act.back().data(), p.logp.data());
+  if (!p.training || workers == 1) return;
+
+  // Param::grad (worker 0's) += every other worker's copy, in worker order.
+  const auto& e = runtime_->engine();
+  auto params = this->params();
+  for (size_t i = 0; i < params.size(); ++i) {
+    const dnnl::memory::dims dims{params[i]->size()};
+    std::vector<dnnl::memory::desc> mds;
+    std::unordered_map<int, dnnl::memory> args;
+    for (int k = 0; k < workers; ++k) {
+      float* g = k == 0 ? params[i]->grad.data() : p.workers[k].grads[i].data();
+      args[DNNL_ARG_MULTIPLE_SRC + k] = Wrap(e, dims, g);
+      mds.push_back(RowMajor(dims));
+    }
+    args[DNNL_ARG_DST] = args[DNNL_ARG_MULTIPLE_SRC];
+    dnnl::sum::primitive_desc pd(RowMajor(dims), std::vector<float>(workers, 1.0f), mds, e);
+    p.reduce.Add(params[i]->name + " gradient reduction", dnnl::sum(pd), std::move(args));
+  }
+}
+
+void Network::CompileWorker(BatchPlan& p, WorkerPlan& w, bool first) {
+  const auto& e = runtime_->engine();
+  const int64_t rows = w.rows, c = classes();
+  // Row slices of the shared buffers: rows are contiguous in row-major storage.
+  auto rows_of = [&](std::vector<float>& buffer, int64_t width) { return buffer.data() + w.begin * width; };
+
+  float* x = rows_of(p.input, spec_.input);
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    float* y = rows_of(p.act[i], layers_[i]->out_features());
+    layers_[i]->AddForward(w.forward, e, rows, x, y);
+    x = y;
+  }
+  SoftmaxCrossEntropy::AddForward(w.forward, e, rows, c, rows_of(p.act.back(), c), rows_of(p.logp, c));
   if (!p.training) return;
 
-  SoftmaxCrossEntropy::AddGradient(p.backward, e, n, c, p.logp.data(), p.onehot.data(), p.dact.back().data());
+  SoftmaxCrossEntropy::AddGradient(w.backward, e, rows, p.n, c, rows_of(p.logp, c), rows_of(p.onehot, c),
+                                   rows_of(p.dact.back(), c));
   for (size_t i = layers_.size(); i-- > 0;) {
-    float* layer_in = i == 0 ? p.input.data() : p.act[i - 1].data();
-    float* dx = i == 0 ? nullptr : p.dact[i - 1].data();
-    layers_[i]->AddBackward(p.backward, e, n, layer_in, p.act[i].data(), p.dact[i].data(), dx);
+    Layer& layer = *layers_[i];
+    std::vector<float*> grads;
+    for (Param* param : layer.params()) {
+      if (first) {
+        grads.push_back(param->grad.data());
+      } else {
+        grads.push_back(w.grads.emplace_back(param->size(), 0.0f).data());
+      }
+    }
+    float* layer_in = i == 0 ? rows_of(p.input, spec_.input) : rows_of(p.act[i - 1], layers_[i - 1]->out_features());
+    float* dx = i == 0 ? nullptr : rows_of(p.dact[i - 1], layers_[i - 1]->out_features());
+    layer.AddBackward(w.backward, e, rows, layer_in, rows_of(p.act[i], layer.out_features()),
+                      rows_of(p.dact[i], layer.out_features()), dx, grads);
+  }
+  // Gradients were appended last layer first; index them in params() order.
+  if (!first) {
+    std::vector<std::vector<float>> ordered;
+    size_t at = w.grads.size();
+    for (size_t i = 0; i < layers_.size(); ++i) {
+      const size_t count = layers_[i]->params().size();
+      at -= count;
+      for (size_t j = 0; j < count; ++j) ordered.push_back(std::move(w.grads[at + j]));
+    }
+    w.grads = std::move(ordered);
   }
 }
 
-void Network::Forward(BatchPlan& plan) {
-  plan.forward.Execute(runtime_->stream());
-  runtime_->stream().wait();
+void Network::RunWorkers(BatchPlan& plan, bool backward) {
+  const int workers = static_cast<int>(plan.workers.size());
+  if (workers == 1) {
+    plan.workers[0].forward.Execute(runtime_->stream());
+    if (backward) plan.workers[0].backward.Execute(runtime_->stream());
+    runtime_->stream().wait();
+    return;
+  }
+  // Inside the region oneDNN sees omp_in_parallel() and runs each primitive on
+  // its calling thread.
+#pragma omp parallel num_threads(workers)
+  {
+    const int k = omp_get_thread_num();
+    dnnl::stream& s = runtime_->worker_stream(k);
+    plan.workers[k].forward.Execute(s);
+    if (backward) plan.workers[k].backward.Execute(s);
+    s.wait();
+  }
 }
+
+void Network::Forward(BatchPlan& plan) { RunWorkers(plan, false); }
 
 double Network::ForwardBackward(BatchPlan& plan, const uint8_t* labels) {
   const int64_t c = classes();
   std::fill(plan.onehot.begin(), plan.onehot.end(), 0.0f);
   for (int64_t i = 0; i < plan.n; ++i) plan.onehot[i * c + labels[i]] = 1.0f;
-  plan.forward.Execute(runtime_->stream());
-  plan.backward.Execute(runtime_->stream());
-  runtime_->stream().wait();
+  RunWorkers(plan, true);
+  if (plan.reduce.size()) {
+    plan.reduce.Execute(runtime_->stream());
+    runtime_->stream().wait();
+  }
   return SoftmaxCrossEntropy::Loss(plan.logp.data(), labels, plan.n, c);
 }
 

@@ -1,6 +1,11 @@
 // A sequential network ending in softmax cross-entropy. For each batch size it
 // compiles a BatchPlan once: the buffers that flow between layers and the
-// forward and backward primitive lists over them.
+// primitive lists over them.
+//
+// A batch is split by rows across worker threads: each worker runs its own
+// single-threaded primitives on its slice of the shared buffers and writes its
+// own copy of the parameter gradients, which one sum primitive then reduces.
+// Small GEMMs thread poorly; whole GEMMs per thread do not (docs/performance.md).
 #pragma once
 
 #include <map>
@@ -18,6 +23,14 @@ struct NetworkSpec {
   std::vector<LayerSpec> layers;     // the last layer's units are the classes
 };
 
+// The rows [begin, begin + rows) of a batch, run by one thread.
+struct WorkerPlan {
+  int64_t begin = 0, rows = 0;
+  std::vector<std::vector<float>> grads;   // per param; worker 0 writes Param::grad directly instead
+  Plan forward;                            // its rows: input -> logits -> logp
+  Plan backward;                           // its rows: logp, onehot -> its gradients
+};
+
 struct BatchPlan {
   int64_t n = 0;
   bool training = false;
@@ -26,8 +39,8 @@ struct BatchPlan {
   std::vector<std::vector<float>> dact;     // dL/d act[i] (training)
   std::vector<float> logp;                  // [n, classes] log-probabilities
   std::vector<float> onehot;                // [n, classes] (training)
-  Plan forward;                             // input -> logits -> logp
-  Plan backward;                            // logp, onehot -> every Param::grad
+  std::vector<WorkerPlan> workers;
+  Plan reduce;                              // Param::grad += the other workers' gradients
 };
 
 class Network {
@@ -61,11 +74,16 @@ class Network {
  private:
   Network(const NetworkSpec& spec, Runtime* runtime) : spec_(spec), runtime_(runtime) {}
   void Compile(BatchPlan& plan);
+  void CompileWorker(BatchPlan& plan, WorkerPlan& w, bool first);
+  void RunWorkers(BatchPlan& plan, bool backward);
 
   NetworkSpec spec_;
   Runtime* runtime_;
   std::vector<std::unique_ptr<Layer>> layers_;
   std::map<std::pair<int64_t, bool>, std::unique_ptr<BatchPlan>> plans_;
 };
+
+// Worker threads for a batch of n rows: one per thread, at least 16 rows each.
+int WorkersFor(int64_t n, int threads);
 
 }  // namespace pipeline

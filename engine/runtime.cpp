@@ -23,6 +23,7 @@ Runtime::Runtime(int threads)
       stream_(engine_) {
   // oneDNN's CPU runtime here is OpenMP: its thread count is OpenMP's.
   omp_set_num_threads(threads_);
+  for (int k = 0; k < threads_; ++k) worker_streams_.emplace_back(engine_);
 }
 
 }  // namespace pipeline

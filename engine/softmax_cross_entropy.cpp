@@ -11,10 +11,10 @@ void SoftmaxCrossEntropy::AddForward(Plan& plan, const dnnl::engine& e, int64_t 
   plan.Add("loss log-softmax", dnnl::logsoftmax_forward(ls_pd), {{DNNL_ARG_SRC, z_m}, {DNNL_ARG_DST, logp_m}});
 }
 
-void SoftmaxCrossEntropy::AddGradient(Plan& plan, const dnnl::engine& e, int64_t n, int64_t classes, float* logp,
-                                      const float* onehot, float* dlogits) {
+void SoftmaxCrossEntropy::AddGradient(Plan& plan, const dnnl::engine& e, int64_t n, int64_t batch, int64_t classes,
+                                      float* logp, const float* onehot, float* dlogits) {
   auto logp_m = Wrap(e, {n, classes}, logp);
-  // p = exp(logp), then dz = (p - onehot) * (1/n) with the scale as a post-op.
+  // p = exp(logp), then dz = (p - onehot) * (1/batch) with the scale as a post-op.
   auto dz_m = Wrap(e, {n, classes}, dlogits);
   dnnl::eltwise_forward::primitive_desc exp_pd(
       dnnl::eltwise_forward::desc(dnnl::prop_kind::forward_inference, dnnl::algorithm::eltwise_exp,
@@ -24,7 +24,7 @@ void SoftmaxCrossEntropy::AddGradient(Plan& plan, const dnnl::engine& e, int64_t
 
   auto onehot_m = Wrap(e, {n, classes}, const_cast<float*>(onehot));
   dnnl::post_ops ops;
-  ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_linear, 1.0f / static_cast<float>(n), 0.0f);
+  ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_linear, 1.0f / static_cast<float>(batch), 0.0f);
   dnnl::primitive_attr attr;
   attr.set_post_ops(ops);
   dnnl::binary::primitive_desc sub_pd(

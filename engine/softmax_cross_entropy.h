@@ -18,8 +18,10 @@ class SoftmaxCrossEntropy {
   // Appends logits [n,C] -> logp [n,C].
   static void AddForward(Plan& plan, const dnnl::engine& e, int64_t n, int64_t classes, float* logits,
                          float* logp);
-  // Appends logp, onehot -> dlogits [n,C]. The caller fills onehot per batch.
-  static void AddGradient(Plan& plan, const dnnl::engine& e, int64_t n, int64_t classes, float* logp,
+  // Appends logp, onehot -> dlogits [n,C] = (exp(logp) - onehot) / batch,
+  // where n rows may be a slice of a batch of `batch` rows. The caller fills
+  // onehot per batch.
+  static void AddGradient(Plan& plan, const dnnl::engine& e, int64_t n, int64_t batch, int64_t classes, float* logp,
                           const float* onehot, float* dlogits);
 
   // loss = -1/n sum_i logp[i, labels[i]], accumulated in double.

@@ -1,7 +1,6 @@
 #include "savedmodel/example_codec.h"
 
-#include "savedmodel/crc32c.h"
-#include "savedmodel/table_format.h"
+#include "savedmodel/tfrecord.h"
 #include "savedmodel/table_reader.h"
 
 namespace pipeline {
@@ -130,34 +129,13 @@ Status ParseDenseExamples(const std::vector<std::string>& serialized, const std:
 
 std::string FrameTFRecord(std::string_view record) {
   std::string out;
-  std::string len;
-  table::PutFixed64(&len, record.size());
-  out += len;
-  table::PutFixed32(&out, crc32c::Mask(crc32c::Value(len)));
-  out.append(record.data(), record.size());
-  table::PutFixed32(&out, crc32c::Mask(crc32c::Value(record)));
+  tfrecord::AppendRecord(record, &out);
   return out;
 }
 
 Status ParseTFRecords(std::string_view in, const std::string& name, std::vector<std::string>* records) {
-  records->clear();
-  uint64_t offset = 0;
-  while (!in.empty()) {
-    const std::string where = name + ": record " + std::to_string(records->size()) + " at offset " + std::to_string(offset);
-    if (in.size() < 12) return Status::Corruption(where + ": truncated record header");
-    const uint64_t len = table::DecodeFixed64(in.data());
-    if (crc32c::Unmask(table::DecodeFixed32(in.data() + 8)) != crc32c::Value(in.data(), 8)) {
-      return Status::Corruption(where + ": length checksum mismatch (not a TFRecord file?)");
-    }
-    if (in.size() - 12 < len || in.size() - 12 - len < 4) return Status::Corruption(where + ": truncated record data");
-    std::string_view data = in.substr(12, len);
-    if (crc32c::Unmask(table::DecodeFixed32(in.data() + 12 + len)) != crc32c::Value(data)) {
-      return Status::Corruption(where + ": data checksum mismatch");
-    }
-    records->emplace_back(data);
-    in.remove_prefix(16 + len);
-    offset += 16 + len;
-  }
+  Status st = tfrecord::Decode(in, records);
+  if (!st.ok()) return Status::Corruption(name + ": " + st.message());
   return Status::Ok();
 }
 

@@ -31,8 +31,8 @@ struct DenseFeatureSpec {
 Status ParseDenseExamples(const std::vector<std::string>& serialized, const std::vector<DenseFeatureSpec>& specs,
                           std::vector<TensorValue>* out);
 
-// TFRecord framing: uint64 length, masked CRC-32C of the length bytes, data,
-// masked CRC-32C of the data (all little-endian).
+// TFRecord framing (savedmodel/tfrecord.h): uint64 length, masked CRC-32C of
+// the length bytes, data, masked CRC-32C of the data (all little-endian).
 std::string FrameTFRecord(std::string_view record);
 // Splits a whole TFRecord file's contents into records, verifying both CRCs
 // of every record (Corruption naming the record index and offset).

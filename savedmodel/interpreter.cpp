@@ -117,7 +117,8 @@ bool Interpreter::AssignmentTarget(const NodeDef& node, std::string* variable) c
 }
 
 Status Interpreter::Plan(const std::vector<std::string>& fed_tensors, const std::vector<std::string>& roots,
-                         std::vector<const NodeDef*>* order, const std::set<std::string>& skip) const {
+                         std::vector<const NodeDef*>* order, const std::set<std::string>& skip,
+                         bool check_supported) const {
   std::set<std::pair<std::string, int>> fed;
   for (const auto& f : fed_tensors) {
     TensorName t;
@@ -146,7 +147,7 @@ Status Interpreter::Plan(const std::vector<std::string>& fed_tensors, const std:
       if (state[un] == 0) {
         state[un] = 1;
         if (skip.count(node.name())) continue;  // no inputs pulled
-        if (!registry.count(node.op())) return UnsupportedOp(node);
+        if (check_supported && !registry.count(node.op())) return UnsupportedOp(node);
         const auto& ins = inputs_[un];
         for (auto it = ins.rbegin(); it != ins.rend(); ++it) {
           if (!it->control && fed.count({it->node, it->index})) continue;
@@ -211,7 +212,11 @@ Status Interpreter::Run(const std::vector<std::pair<std::string, TensorValue>>& 
                                DataTypeName(value.dtype()));
       }
       auto s = n->attr().find("shape");
-      if (s != n->attr().end() && s->second.has_shape() && !ShapeCompatible(s->second.shape(), value.shape())) {
+      // GraphDefs before producer 22 wrote "unknown shape" as a scalar shape.
+      const bool legacy_unknown = graph_.versions().producer() <= 21 && s != n->attr().end() &&
+                                  s->second.shape().dim_size() == 0;
+      if (s != n->attr().end() && s->second.has_shape() && !legacy_unknown &&
+          !ShapeCompatible(s->second.shape(), value.shape())) {
         return Status::Runtime("feed '" + name + "': shape " + ShapeString(value.shape()) +
                                " is incompatible with placeholder " + n->name() + "'s shape " +
                                ShapeProtoString(s->second.shape()));

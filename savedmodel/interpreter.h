@@ -89,7 +89,8 @@ class Interpreter {
   // The nodes Run would execute for these fetches/targets (feeds pruned), in
   // execution order; Unimplemented naming the first unsupported op.
   Status Plan(const std::vector<std::string>& fed_tensors, const std::vector<std::string>& roots,
-              std::vector<const tensorflow::NodeDef*>* order, const std::set<std::string>& skip = {}) const;
+              std::vector<const tensorflow::NodeDef*>* order, const std::set<std::string>& skip = {},
+              bool check_supported = true) const;
 
   const tensorflow::NodeDef* FindNode(const std::string& name) const;
   const tensorflow::GraphDef& graph() const { return graph_; }

@@ -444,6 +444,66 @@ Status RangeOp(OpContext& c) {
   return Status::Ok();
 }
 
+// Conv2D, NHWC float, VALID/SAME padding, strides and dilations (direct loop;
+// the golden models only convolve tiny constant tensors).
+Status Conv2DOp(OpContext& c) {
+  if (c.num_inputs() != 2) return c.Error("expects 2 inputs");
+  const TensorValue& x = c.input(0);
+  const TensorValue& f = c.input(1);
+  if (x.dtype() != tensorflow::DT_FLOAT || f.dtype() != tensorflow::DT_FLOAT) return c.Error("implemented for float only");
+  if (x.rank() != 4 || f.rank() != 4) return c.Error("input and filter must be 4-D");
+  std::string fmt = "NHWC", padding;
+  (void)c.GetAttr("data_format", &fmt);
+  if (fmt != "NHWC") return Status::Unimplemented("Conv2D with data_format " + fmt);
+  PIPELINE_RETURN_IF_ERROR(c.GetAttr("padding", &padding));
+  if (padding != "VALID" && padding != "SAME") return Status::Unimplemented("Conv2D with padding " + padding);
+  std::vector<int64_t> strides, dil;
+  PIPELINE_RETURN_IF_ERROR(c.GetAttr("strides", &strides));
+  (void)c.GetAttr("dilations", &dil);
+  if (dil.empty()) dil = {1, 1, 1, 1};
+  if (strides.size() != 4 || dil.size() != 4 || strides[1] < 1 || strides[2] < 1 || dil[1] < 1 || dil[2] < 1) {
+    return c.Error("strides and dilations must have 4 positive entries");
+  }
+  const int64_t n = x.dim(0), h = x.dim(1), w = x.dim(2), ci = x.dim(3);
+  const int64_t kh = f.dim(0), kw = f.dim(1), fci = f.dim(2), co = f.dim(3);
+  if (fci != ci) return c.Error("input depth " + std::to_string(ci) + " != filter depth " + std::to_string(fci));
+  const int64_t sh = strides[1], sw = strides[2], dh = dil[1], dw = dil[2];
+  const int64_t ekh = (kh - 1) * dh + 1, ekw = (kw - 1) * dw + 1;
+  int64_t oh, ow, ph = 0, pw = 0;
+  if (padding == "VALID") {
+    oh = h >= ekh ? (h - ekh) / sh + 1 : 0;
+    ow = w >= ekw ? (w - ekw) / sw + 1 : 0;
+  } else {
+    oh = (h + sh - 1) / sh;
+    ow = (w + sw - 1) / sw;
+    ph = std::max<int64_t>((oh - 1) * sh + ekh - h, 0) / 2;
+    pw = std::max<int64_t>((ow - 1) * sw + ekw - w, 0) / 2;
+  }
+  TensorValue out(tensorflow::DT_FLOAT, {n, oh, ow, co});
+  const float* px = x.data<float>();
+  const float* pf = f.data<float>();
+  float* po = out.mutable_data<float>();
+  for (int64_t b = 0; b < n; ++b)
+    for (int64_t i = 0; i < oh; ++i)
+      for (int64_t j = 0; j < ow; ++j)
+        for (int64_t o = 0; o < co; ++o) {
+          float acc = 0;
+          for (int64_t u = 0; u < kh; ++u) {
+            const int64_t y = i * sh + u * dh - ph;
+            if (y < 0 || y >= h) continue;
+            for (int64_t v = 0; v < kw; ++v) {
+              const int64_t xx = j * sw + v * dw - pw;
+              if (xx < 0 || xx >= w) continue;
+              for (int64_t k = 0; k < ci; ++k)
+                acc += px[((b * h + y) * w + xx) * ci + k] * pf[((u * kw + v) * ci + k) * co + o];
+            }
+          }
+          po[((b * oh + i) * ow + j) * co + o] = acc;
+        }
+  c.set_output(0, std::move(out));
+  return Status::Ok();
+}
+
 }  // namespace
 
 void RegisterMathOps(std::map<std::string, OpRegistration>* r) {
@@ -474,6 +534,7 @@ void RegisterMathOps(std::map<std::string, OpRegistration>* r) {
   (*r)["Cast"] = {CastOp, {}};
   (*r)["ArgMax"] = {ArgMaxOp, {}};
   (*r)["Range"] = {RangeOp, {}};
+  (*r)["Conv2D"] = {Conv2DOp, {}};
 }
 
 }  // namespace pipeline

@@ -56,7 +56,11 @@ class TensorValue {
     return t;
   }
   template <class T>
-  static TensorValue Scalar(T v) { return From<T>({}, std::vector<T>{v}); }
+  static TensorValue Scalar(T v) {
+    TensorValue t(DataTypeOf<T>(), {});
+    std::memcpy(t.buf_->bytes.data(), &v, sizeof(T));
+    return t;
+  }
   static TensorValue Strings(TensorShape shape, std::vector<std::string> values);
   static TensorValue String(std::string v) { return Strings({}, {std::move(v)}); }
   // A DT_RESOURCE scalar naming a resource (variable, table) of the interpreter.

@@ -33,12 +33,15 @@ struct BatchSlot {
   std::vector<uint8_t> labels;
 };
 
-std::string ProgressLine(int64_t epoch, int64_t epochs, int64_t done, int64_t total, double loss, double rate) {
+// "epoch 3/50 [=====       ] 120/550 loss 2.4078 41234 ex/s ETA 1.2s"
+std::string ProgressLine(int64_t epoch, int64_t epochs, int64_t done, int64_t total, double loss, double seconds,
+                         int64_t batch) {
   const int width = 24;
   const int filled = static_cast<int>(width * done / std::max<int64_t>(total, 1));
-  const double eta = rate > 0 ? (total - done) / rate : 0.0;
-  return fmt::format("epoch {}/{} [{}{}] {}/{} loss {:.4f} {:.0f} batches/s ETA {:.0f}s", epoch, epochs,
-                     std::string(filled, '='), std::string(width - filled, ' '), done, total, loss, rate, eta);
+  const double per_batch = seconds / std::max<int64_t>(done, 1);
+  return fmt::format("epoch {}/{} [{}{}] {}/{} loss {:.4f} {:.0f} ex/s ETA {:.1f}s", epoch, epochs,
+                     std::string(filled, '='), std::string(width - filled, ' '), done, total, loss,
+                     batch / per_batch, per_batch * (total - done));
 }
 
 class TrainStage : public Stage {
@@ -71,8 +74,7 @@ class TrainStage : public Stage {
     int64_t skipped = 0;
 
     for (int64_t epoch = 0; epoch < cfg.train.epochs; ++epoch) {
-      const float lr = static_cast<float>(
-          LearningRateAt(schedule, cfg.optimizer.learning_rate, epoch, cfg.train.epochs));
+      const double lr = LearningRateAt(schedule, cfg.optimizer.learning_rate, epoch, cfg.train.epochs);
       std::iota(order.begin(), order.end(), 0);
       if (cfg.train.shuffle) {
         Rng rng(EpochSeed(cfg.seed, epoch));
@@ -99,13 +101,13 @@ class TrainStage : public Stage {
               "or set train.on_nan: skip_batch",
               loss, epoch + 1, b + 1, lr));
         }
-        ctx.optimizer->Apply(ctx.runtime->stream(), lr);
+        ctx.optimizer->Apply(ctx.runtime->stream(), static_cast<float>(lr));
         loss_sum += loss * static_cast<double>(size);
         loss_examples += size;
         if (ctx.log->interactive() && (b % 10 == 9 || b + 1 == batches)) {
           const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
           ctx.log->Progress(ProgressLine(epoch + 1, cfg.train.epochs, b + 1, batches,
-                                         loss_sum / std::max<int64_t>(loss_examples, 1), (b + 1) / elapsed));
+                                         loss_sum / std::max<int64_t>(loss_examples, 1), elapsed, batch));
         }
       }
       const double seconds = std::chrono::duration<double>(Clock::now() - start).count();

@@ -70,7 +70,7 @@ TEST_CASE("config: three mistakes are all reported with line and column") {
   CHECK(lines[2] == path + ":42:15: error: train.batch_size: expected an integer, got 'hundred'");
 }
 
-TEST_CASE("config: wrong types, bad enums and out-of-range values") {
+TEST_CASE("config: wrong types / bad enums and out-of-range values") {
   const std::string text =
       "seed: -1\n"                  // 1
       "train:\n"                    // 2
@@ -145,7 +145,7 @@ TEST_CASE("config: missing and empty required values") {
         path + ":1:1: error: name: expected a string, got an empty value");
 }
 
-TEST_CASE("config: duplicate keys, layer names and list entries") {
+TEST_CASE("config: duplicate keys / layer names and list entries") {
   const std::string path = TempDir() + "/dups.yaml";
   const auto lines = Lines(Errors("dups.yaml",
                                   "train:\n"

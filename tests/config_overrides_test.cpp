@@ -22,7 +22,7 @@ std::string Load(const std::vector<std::string>& overrides, PipelineConfig* c) {
 
 }  // namespace
 
-TEST_CASE("config: overrides set scalars, lists and list elements") {
+TEST_CASE("config: overrides set scalars / lists and list elements") {
   PipelineConfig c;
   REQUIRE(Load({"train.epochs=5", "optimizer.learning_rate=0.1", "model.layers.0.units=128",
                 "model.layers.1.activation=tanh", "evaluate.metrics=[accuracy]", "stages=[load, build, train]",
@@ -111,7 +111,7 @@ TEST_CASE("config: unparsable overrides") {
         "<override 'train..epochs=1'>: error: train..epochs: empty part in key path 'train..epochs'");
 }
 
-TEST_CASE("config: file errors come first, then override errors in order") {
+TEST_CASE("config: file errors come first / then override errors in order") {
   PipelineConfig c;
   const std::string path = Src("tests/data/configs/three_mistakes.yaml");
   Status s = LoadConfig(path, {"train.epoch=5", "train.batch_size=100", "seed=-3"}, &c);
@@ -128,7 +128,8 @@ TEST_CASE("config: the node-level steps compose for sweeps") {
   YAML::Node base;
   REQUIRE(LoadYamlFile(Mnist(), &base).ok());
   for (int epochs : {1, 2, 3}) {
-    YAML::Node run = YAML::Clone(base);
+    YAML::Node run;
+    REQUIRE(LoadYamlFile(Mnist(), &run).ok());
     REQUIRE(ApplyOverride(run, "train.epochs=" + std::to_string(epochs)).ok());
     PipelineConfig c;
     Status s = ValidateConfig(run, Mnist(), &c);
@@ -139,8 +140,13 @@ TEST_CASE("config: the node-level steps compose for sweeps") {
   PipelineConfig c;
   REQUIRE(ValidateConfig(base, Mnist(), &c).ok());
   CHECK(c.train.epochs == 50);  // the base is untouched
-  YAML::Node run = YAML::Clone(base);
+  YAML::Node run;
+  REQUIRE(LoadYamlFile(Src("tests/data/configs/three_mistakes.yaml"), &run).ok());
   Status s = ApplyOverride(run, "train.epoch=5");
   CHECK(s.IsInvalidArgument());
   CHECK(s.message() == "<override 'train.epoch=5'>: error: train.epoch: unknown key 'epoch' (did you mean 'epochs'?)");
+  REQUIRE(ApplyOverride(run, "model.layers.0.activation=relu").ok());
+  s = ValidateConfig(run, "three.yaml", &c);  // file positions survive overrides
+  CHECK(s.message() == "three.yaml:41:3: error: train.epoch: unknown key 'epoch' (did you mean 'epochs'?)\n"
+                       "three.yaml:42:15: error: train.batch_size: expected an integer, got 'hundred'");
 }

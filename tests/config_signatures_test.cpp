@@ -85,7 +85,7 @@ TEST_CASE("config: classify top_k is at most num_classes") {
         P() + ":6:42: error: export.signatures.0.top_k: must be >= 0, got -1");
 }
 
-TEST_CASE("config: signature names are required, unique and not reserved") {
+TEST_CASE("config: signature names are required / unique and not reserved") {
   CHECK(Errors(kModel +
                "    - {name: a, method: predict}\n"
                "    - {name: a, method: predct}\n"

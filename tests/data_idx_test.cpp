@@ -101,7 +101,7 @@ TEST_CASE("data: md5 of known strings and of the shared MNIST files") {
   CHECK(pipeline::Md5OfFile("/nonexistent/x", &hex).IsNotFound());
 }
 
-TEST_CASE("data: idx plain and gzip files read the same items; gzip is detected by magic, not name") {
+TEST_CASE("data: idx plain and gzip files read the same items; gzip is detected by magic / not name") {
   TempDir dir;
   Bytes img = Images(3, 2, 2);
   Write(dir / "plain-images-idx3-ubyte", img);
@@ -210,7 +210,7 @@ TEST_CASE("data: idx truncated gzip names the compressed and decompressed offset
   CHECK(Has(st, "compressed byte offset " + std::to_string(gz.size())));
 }
 
-TEST_CASE("data: idx wrong magic, element type and dimension count") {
+TEST_CASE("data: idx wrong magic / element type and dimension count") {
   TempDir dir;
   std::string path = dir / "m-images-idx3-ubyte";
   Write(path, Images(1, 2, 2, 0x12340803));
@@ -357,7 +357,7 @@ TEST_CASE("data: idx reader ranges copy only the requested items") {
   CHECK(reader->ReadRanges({{8, 3, &a}}).IsInvalidArgument());
 }
 
-TEST_CASE("data: idx never crashes on damaged input (every truncation, random bytes, random flips)") {
+TEST_CASE("data: idx never crashes on damaged input (every truncation / random bytes / random flips)") {
   TempDir dir;
   Bytes img = Images(20, 4, 4);
   Bytes gz = Gzip(img);

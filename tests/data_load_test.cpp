@@ -197,7 +197,7 @@ TEST_CASE("data: missing files without download say what is needed and where") {
   CHECK(fs::is_empty(dir.path));
 }
 
-TEST_CASE("data: synthetic idx set: counts, label range, plain beats .gz") {
+TEST_CASE("data: synthetic idx set: counts / label range / plain beats .gz") {
   TempDir dir;
   auto images = Idx(0x803, {4, 1, 2}, {1, 2, 3, 4, 5, 6, 7, 8});
   auto labels = Idx(0x801, {4}, {0, 1, 2, 1});

@@ -45,7 +45,7 @@ TEST_CASE("engine: sgd update") {
   });
 }
 
-TEST_CASE("engine: momentum update, plain and nesterov") {
+TEST_CASE("engine: momentum update / plain and nesterov") {
   OptimizerSpec spec{"momentum"};
   spec.momentum = 0.9;
   Run(spec, 0.1f, [](Reference& r, const std::vector<float>& g, int) {

@@ -58,7 +58,7 @@ tensorflow::MetaGraphDef ExportAndRead(const ExportRequest& req, ExportResult* r
 
 }  // namespace
 
-TEST_CASE("export: 784-16-10 SavedModel layout, signatures, SaverDef, collections and weights") {
+TEST_CASE("export: 784-16-10 SavedModel layout / signatures / SaverDef / collections and weights") {
   ScratchDir dir;
   auto m = MakeModel({784, 16, 10}, dir / "mnist");
   ExportResult res;
@@ -184,7 +184,7 @@ TEST_CASE("export: 784-16-10 SavedModel layout, signatures, SaverDef, collection
   for (int i = 0; i < 10; ++i) CHECK(t.at("dense_1/bias").FloatAt(i) == m->biases[1][i]);
 }
 
-TEST_CASE("export: every node conforms to TensorFlow's op registry, stripped_op_list matches it") {
+TEST_CASE("export: every node conforms to TensorFlow's op registry / stripped_op_list matches it") {
   const auto registry = LoadRegistry();
   std::map<std::string, tensorflow::OpDef> reg;
   for (auto op : registry.op()) reg[op.name()] = op;
@@ -228,7 +228,7 @@ TEST_CASE("export: every node conforms to TensorFlow's op registry, stripped_op_
       prev = op.name();
       listed.insert(op.name());
       REQUIRE_MESSAGE(reg.count(op.name()), op.name());
-      CHECK_MESSAGE(op.SerializeAsString() == reg[op.name()].SerializeAsString(), op.name() + " differs from ops.pbtxt");
+      CHECK_MESSAGE(op.SerializeAsString() == reg[op.name()].SerializeAsString(), (op.name() + " differs from ops.pbtxt"));
     }
     CHECK(listed == used);
   }
@@ -269,7 +269,7 @@ TEST_CASE("export: the conformance checker catches what it should") {
   CHECK(bad([&](auto& g) { find(g, "save/Assign")->set_input(0, "dense_0/bias/read"); }) > 0);  // not a ref
 }
 
-TEST_CASE("export: frozen variables are Const tensors, no checkpoint, no SaverDef") {
+TEST_CASE("export: frozen variables are Const tensors / no checkpoint / no SaverDef") {
   ScratchDir dir;
   auto m = MakeModel({784, 16, 10}, dir / "m");
   m->request.config.variables = "frozen";
@@ -298,7 +298,7 @@ TEST_CASE("export: frozen variables are Const tensors, no checkpoint, no SaverDe
   CHECK(savedmodel::VerifyVersionDir(res.version_dir).ok());
 }
 
-TEST_CASE("export: signature keys, top_k, class names and regress come from the config") {
+TEST_CASE("export: signature keys / top_k / class names and regress come from the config") {
   ScratchDir dir;
   auto m = MakeModel({20, 5}, dir / "m");
   SignatureConfig p{"pred", "predict", "images", "scores"};

@@ -30,7 +30,7 @@ std::vector<std::string> Children(const std::string& dir) {
 
 }  // namespace
 
-TEST_CASE("export: version auto-numbering, explicit versions, refusing existing ones, overwrite") {
+TEST_CASE("export: version auto-numbering / explicit versions / refusing existing ones / overwrite") {
   ScratchDir dir;
   const std::string base = dir / "model";
   auto m = MakeModel({30, 8, 3}, base);
@@ -100,7 +100,7 @@ TEST_CASE("export: a base path holding saved_model.pb is refused") {
   CHECK(CheckExport(m->request).IsInvalidArgument());
 }
 
-TEST_CASE("export: stale temp dirs of dead exporters are removed, live ones kept") {
+TEST_CASE("export: stale temp dirs of dead exporters are removed / live ones kept") {
   ScratchDir dir;
   const std::string base = dir / "model";
   fs::create_directories(base);

@@ -317,7 +317,7 @@ TEST_CASE("proto: re-serializing a golden saved_model.pb gives identical bytes")
   }
 }
 
-TEST_CASE("proto: bundle, example, event and prediction-log messages round-trip") {
+TEST_CASE("proto: bundle / example / event and prediction-log messages round-trip") {
   tensorflow::BundleHeaderProto h;
   h.set_num_shards(1);
   h.mutable_version()->set_producer(1);

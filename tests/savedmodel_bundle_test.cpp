@@ -252,7 +252,7 @@ TEST_CASE("bundle: a flipped index byte is a corruption naming the block") {
   }
 }
 
-TEST_CASE("bundle: missing, truncated and garbage files are errors") {
+TEST_CASE("bundle: missing / truncated and garbage files are errors") {
   TempDir dir;
   BundleTensors t;
   CHECK(ReadBundle(dir.prefix(), &t).IsNotFound());
@@ -281,7 +281,7 @@ TEST_CASE("bundle: missing, truncated and garbage files are errors") {
   CHECK(ReadBundle(prefix, &t).IsNotFound());
 }
 
-TEST_CASE("bundle: entries that lie about their data are rejected, not trusted") {
+TEST_CASE("bundle: entries that lie about their data are rejected / not trusted") {
   // Valid table, but entries pointing outside the data file / wrong sizes.
   TempDir dir;
   BundleTensors in;

@@ -43,7 +43,7 @@ TEST_CASE("table: empty table layout") {
   CHECK(e.empty());
 }
 
-TEST_CASE("table: round trips, multi-block, restart points, snappy") {
+TEST_CASE("table: round trips / multi-block / restart points / snappy") {
   for (int n : {1, 2, 15, 16, 17, 100, 1000}) {
     INFO("n = " << n);
     const Entries e = MakeEntries(n, 7);

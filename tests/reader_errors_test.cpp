@@ -1,0 +1,228 @@
+// Damaged SavedModels give clear statuses, never crashes; interpreter and
+// tf.Example units against hand-computed expectations.
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+#include "savedmodel/example_codec.h"
+#include "savedmodel/interpreter.h"
+#include "savedmodel/reader.h"
+
+using namespace pipeline;
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::string kMnistModel = "/work/shared/testdata/savedmodels/mnist_softmax_tfserving_tutorial/1";
+
+// A fresh copy of the MNIST model in a temporary directory.
+struct TempModel {
+  fs::path dir;
+  TempModel() {
+    static int counter = 0;
+    dir = fs::temp_directory_path() / ("reader_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
+    fs::remove_all(dir);
+    fs::copy(kMnistModel, dir, fs::copy_options::recursive);
+  }
+  ~TempModel() { fs::remove_all(dir); }
+  std::string Read(const std::string& rel) const {
+    std::ifstream f(dir / rel, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(f), {});
+  }
+  void Write(const std::string& rel, const std::string& s) const {
+    std::ofstream f(dir / rel, std::ios::binary | std::ios::trunc);
+    f << s;
+  }
+  void Flip(const std::string& rel, size_t offset) const {
+    std::string s = Read(rel);
+    REQUIRE(offset < s.size());
+    s[offset] = static_cast<char>(s[offset] ^ 0x20);
+    Write(rel, s);
+  }
+};
+
+Status LoadStatus(const std::string& dir) {
+  std::unique_ptr<SavedModelReader> r;
+  return SavedModelReader::Load(dir, {}, &r);
+}
+
+}  // namespace
+
+TEST_CASE("reader: missing / truncated and garbage saved_model.pb") {
+  TempModel m;
+  Status st = LoadStatus((m.dir / "nope").string());
+  CHECK(st.IsNotFound());
+
+  const std::string pb = m.Read("saved_model.pb");
+  fs::remove(m.dir / "saved_model.pb");
+  st = LoadStatus(m.dir.string());
+  CHECK(st.IsNotFound());
+  CHECK(st.message().find("missing saved_model.pb") != std::string::npos);
+
+  for (size_t cut : {size_t{1}, size_t{2}, size_t{100}, pb.size() / 2, pb.size() - 1}) {
+    m.Write("saved_model.pb", pb.substr(0, cut));
+    st = LoadStatus(m.dir.string());
+    INFO("cut at " << cut << ": " << st.ToString());
+    CHECK(st.IsCorruption());
+    CHECK(st.message().find("cannot parse") != std::string::npos);
+  }
+  std::mt19937 rng(7);
+  std::string garbage(4096, '\0');
+  for (auto& c : garbage) c = static_cast<char>(rng());
+  m.Write("saved_model.pb", garbage);
+  st = LoadStatus(m.dir.string());
+  CHECK(st.IsCorruption());
+  CHECK(st.message().find("cannot parse") != std::string::npos);
+}
+
+TEST_CASE("reader: flipped bytes in the variables bundle and missing variables files") {
+  {
+    TempModel m;
+    m.Flip("variables/variables.index", 3);
+    Status st = LoadStatus(m.dir.string());
+    INFO(st.ToString());
+    CHECK(st.IsCorruption());
+    CHECK(st.message().find("variables.index") != std::string::npos);
+  }
+  {
+    TempModel m;
+    // The data file holds Variable (784x10 floats) then Variable_1; flip inside Variable.
+    m.Flip("variables/variables.data-00000-of-00001", 1000);
+    Status st = LoadStatus(m.dir.string());
+    INFO(st.ToString());
+    CHECK(st.IsCorruption());
+    CHECK(st.message().find("'Variable'") != std::string::npos);
+  }
+  {
+    TempModel m;
+    fs::remove(m.dir / "variables/variables.data-00000-of-00001");
+    Status st = LoadStatus(m.dir.string());
+    INFO(st.ToString());
+    CHECK(st.IsNotFound());
+  }
+  {
+    TempModel m;
+    fs::remove(m.dir / "variables/variables.index");
+    Status st = LoadStatus(m.dir.string());
+    INFO(st.ToString());
+    CHECK(st.IsNotFound());
+    CHECK(st.message().find("variables.index") != std::string::npos);
+  }
+}
+
+TEST_CASE("reader: an unknown op is a clear Unimplemented status when run") {
+  TempModel m;
+  tensorflow::SavedModel sm;
+  REQUIRE(sm.ParseFromString(m.Read("saved_model.pb")));
+  for (auto& n : *sm.mutable_meta_graphs(0)->mutable_graph_def()->mutable_node())
+    if (n.name() == "y") n.set_op("FancySoftmax");
+  std::string bytes;
+  sm.SerializeToString(&bytes);
+  m.Write("saved_model.pb", bytes);
+  std::unique_ptr<SavedModelReader> r;
+  REQUIRE(SavedModelReader::Load(m.dir.string(), {}, &r).ok());
+  std::map<std::string, TensorValue> out;
+  Status st = r->RunSignature("predict_images", {{"images", TensorValue(tensorflow::DT_FLOAT, {1, 784})}}, {}, &out);
+  CHECK(st.code() == Status::Code::kUnimplemented);
+  CHECK(st.message().find("op FancySoftmax (node y) is not supported") != std::string::npos);
+  // Unknown signature / alias are InvalidArgument listing what exists.
+  st = r->RunSignature("nope", {}, {}, &out);
+  CHECK(st.IsInvalidArgument());
+  CHECK(st.message().find("predict_images") != std::string::npos);
+  st = r->RunSignature("predict_images", {{"pixels", TensorValue(tensorflow::DT_FLOAT, {1, 784})}}, {}, &out);
+  CHECK(st.IsInvalidArgument());
+  CHECK(st.message().find("images") != std::string::npos);
+}
+
+namespace {
+
+tensorflow::NodeDef* AddNode(tensorflow::GraphDef* g, const std::string& name, const std::string& op,
+                             std::vector<std::string> inputs = {}) {
+  auto* n = g->add_node();
+  n->set_name(name);
+  n->set_op(op);
+  for (auto& i : inputs) n->add_input(i);
+  return n;
+}
+
+void ConstFloats(tensorflow::GraphDef* g, const std::string& name, const TensorValue& v) {
+  auto* n = AddNode(g, name, "Const");
+  (*n->mutable_attr())["dtype"].set_type(v.dtype());
+  v.ToProto((*n->mutable_attr())["value"].mutable_tensor());
+}
+
+}  // namespace
+
+TEST_CASE("reader: interpreter MatMul transposes / TopKV2 ties / feeds / control inputs and output indexing") {
+  tensorflow::GraphDef g;
+  // a: [2,3], b: [2,3]; a x b^T = [2,2]; a^T x b = [3,3].
+  ConstFloats(&g, "a", TensorValue::From<float>({2, 3}, {1, 2, 3, 4, 5, 6}));
+  ConstFloats(&g, "b", TensorValue::From<float>({2, 3}, {1, 0, -1, 2, 1, 0}));
+  auto* abt = AddNode(&g, "abt", "MatMul", {"a", "b"});
+  (*abt->mutable_attr())["transpose_b"].set_b(true);
+  auto* atb = AddNode(&g, "atb", "MatMul", {"a", "b"});
+  (*atb->mutable_attr())["transpose_a"].set_b(true);
+  ConstFloats(&g, "v", TensorValue::From<float>({1, 5}, {3, 1, 3, 2, 3}));
+  ConstFloats(&g, "k", TensorValue::Scalar<int32_t>(4));
+  g.mutable_node()->rbegin()->mutable_attr()->at("dtype").set_type(tensorflow::DT_INT32);
+  AddNode(&g, "top", "TopKV2", {"v", "k"});
+  AddNode(&g, "idx", "Identity", {"top:1", "^abt"});
+  std::unique_ptr<Interpreter> in;
+  REQUIRE(Interpreter::Create(g, &in).ok());
+  std::vector<TensorValue> out;
+  Status st = in->Run({}, {"abt", "atb:0", "top:0", "idx"}, {}, &out);
+  INFO(st.ToString());
+  REQUIRE(st.ok());
+  CHECK(out[0].shape() == TensorShape{2, 2});
+  const std::vector<float> abt_expect = {-2, 4, -2, 13};
+  for (int i = 0; i < 4; ++i) CHECK(out[0].data<float>()[i] == abt_expect[static_cast<size_t>(i)]);
+  const std::vector<float> atb_expect = {9, 4, -1, 12, 5, -2, 15, 6, -3};
+  CHECK(out[1].shape() == TensorShape{3, 3});
+  for (int i = 0; i < 9; ++i) CHECK(out[1].data<float>()[i] == atb_expect[static_cast<size_t>(i)]);
+  const std::vector<int32_t> idx_expect = {0, 2, 4, 3};  // ties: lower index first
+  for (int i = 0; i < 4; ++i) CHECK(out[3].data<int32_t>()[i] == idx_expect[static_cast<size_t>(i)]);
+  CHECK(out[2].data<float>()[3] == 2.f);
+
+  // Feeding a tensor prunes its producer; an unknown node is NotFound.
+  REQUIRE(in->Run({{"a:0", TensorValue::From<float>({1, 3}, {1, 1, 1})}}, {"abt"}, {}, &out).ok());
+  CHECK(out[0].shape() == TensorShape{1, 2});
+  CHECK(out[0].data<float>()[0] == 0.f);
+  CHECK(out[0].data<float>()[1] == 3.f);
+  CHECK(in->Run({}, {"nope:0"}, {}, &out).IsNotFound());
+  st = in->Run({}, {"top:2"}, {}, &out);
+  CHECK(!st.ok());
+}
+
+TEST_CASE("reader: tf.Example and TFRecord helpers round-trip and report errors") {
+  const float v[3] = {1.5f, -2.f, 0.25f};
+  const std::string s = EncodeFloatExample("x", v, 3);
+  tensorflow::Example ex;
+  REQUIRE(DecodeExample(s, &ex).ok());
+  REQUIRE(ex.features().feature().at("x").float_list().value_size() == 3);
+  CHECK(ex.features().feature().at("x").float_list().value(2) == 0.25f);
+  CHECK(!DecodeExample(std::string("\xff\xff\xff", 3), &ex).ok());
+
+  DenseFeatureSpec spec;
+  spec.key = "x";
+  spec.shape = {3};
+  std::vector<TensorValue> out;
+  REQUIRE(ParseDenseExamples({s, s}, {spec}, &out).ok());
+  CHECK(out[0].shape() == TensorShape{2, 3});
+  CHECK(out[0].data<float>()[4] == -2.f);
+  spec.shape = {2};
+  Status st = ParseDenseExamples({s}, {spec}, &out);
+  CHECK(st.message().find("Values size: 3 but output shape: [2]") != std::string::npos);
+  spec.key = "y";
+  spec.default_value = TensorValue::From<float>({2}, {7, 8});
+  REQUIRE(ParseDenseExamples({s}, {spec}, &out).ok());
+  CHECK(out[0].data<float>()[1] == 8.f);
+
+  std::string file = FrameTFRecord(s) + FrameTFRecord("abc");
+  std::vector<std::string> records;
+  REQUIRE(ParseTFRecords(file, "mem", &records).ok());
+  CHECK(records == std::vector<std::string>{s, "abc"});
+  file[file.size() - 6] ^= 1;
+  CHECK(ParseTFRecords(file, "mem", &records).IsCorruption());
+}
