@@ -7,9 +7,8 @@
 
 #include <fmt/format.h>
 
-#include "common/files.h"
-#include "common/json.h"
 #include "engine/batch_gather.h"
+#include "stages/epoch_hooks.h"
 #include "stages/evaluation.h"
 #include "stages/model_spec.h"
 #include "stages/stage.h"
@@ -69,7 +68,8 @@ class TrainStage : public Stage {
 
     std::vector<int64_t> order(n);
     const ScheduleSpec schedule = ToScheduleSpec(cfg.optimizer.schedule);
-    const std::string metrics_path = ctx.run_dir.empty() ? "" : ctx.run_dir + "/metrics.jsonl";
+    auto hooks = MakeEpochHooks(ctx);
+    for (auto& hook : hooks) PIPELINE_RETURN_IF_ERROR(hook->OnTrainBegin(ctx));
     double train_seconds = 0.0;
     int64_t skipped = 0;
 
@@ -126,16 +126,9 @@ class TrainStage : public Stage {
       }
       ctx.log->Info(line);
       ctx.metrics.epochs.push_back(m);
-      if (!metrics_path.empty()) {
-        PIPELINE_RETURN_IF_ERROR(AppendLine(metrics_path, json::Object()
-                                                              .Int("epoch", m.epoch)
-                                                              .Num("loss", m.loss)
-                                                              .Num("validation_accuracy", m.validation_accuracy)
-                                                              .Num("seconds", m.seconds)
-                                                              .Num("learning_rate", m.learning_rate)
-                                                              .str()));
-      }
+      for (auto& hook : hooks) PIPELINE_RETURN_IF_ERROR(hook->OnEpochEnd(ctx, m));
     }
+    for (auto& hook : hooks) PIPELINE_RETURN_IF_ERROR(hook->OnTrainEnd(ctx, false));
     if (skipped) ctx.log->Warn(fmt::format("{} batches had a non-finite loss and were skipped", skipped));
     ctx.metrics.train_examples_per_second = static_cast<double>(n) * cfg.train.epochs / train_seconds;
     ctx.trained = true;

@@ -1,0 +1,32 @@
+#include "stages/epoch_hooks.h"
+
+#include "common/files.h"
+#include "common/json.h"
+
+namespace pipeline {
+namespace {
+
+// Appends one JSON line per epoch to <run_dir>/metrics.jsonl.
+class MetricsFileHook : public EpochHook {
+ public:
+  Status OnEpochEnd(Context& ctx, const EpochMetrics& m) override {
+    if (ctx.run_dir.empty()) return Status::Ok();
+    return AppendLine(ctx.run_dir + "/metrics.jsonl", json::Object()
+                                                          .Int("epoch", m.epoch)
+                                                          .Num("loss", m.loss)
+                                                          .Num("validation_accuracy", m.validation_accuracy)
+                                                          .Num("seconds", m.seconds)
+                                                          .Num("learning_rate", m.learning_rate)
+                                                          .str());
+  }
+};
+
+}  // namespace
+
+std::vector<std::unique_ptr<EpochHook>> MakeEpochHooks(const Context& ctx) {
+  std::vector<std::unique_ptr<EpochHook>> hooks;
+  hooks.push_back(std::make_unique<MetricsFileHook>());
+  return hooks;
+}
+
+}  // namespace pipeline
