@@ -12,10 +12,14 @@ int RunCommand(const std::vector<std::string>& args);
 int ValidateCommand(const std::vector<std::string>& args);
 int InspectCommand(const std::vector<std::string>& args);
 int PredictCommand(const std::vector<std::string>& args);
+int SweepCommand(const std::vector<std::string>& args);
+int ReportCommand(const std::vector<std::string>& args);
 extern const char kRunUsage[];
 extern const char kValidateUsage[];
 extern const char kInspectUsage[];
 extern const char kPredictUsage[];
+extern const char kSweepUsage[];
+extern const char kReportUsage[];
 
 const std::vector<Command>& Commands() {
   static const std::vector<Command> commands = {
@@ -26,6 +30,10 @@ const std::vector<Command>& Commands() {
        kInspectUsage, InspectCommand},
       {"predict", "run a SavedModel signature on IDX images, JSON instances or tf.Examples", kPredictUsage,
        PredictCommand},
+      {"sweep", "run many variants of a config (grid, random, sets; ASHA) and compare them", kSweepUsage,
+       SweepCommand},
+      {"report", "write one self-contained HTML report (curves, confusion matrix, sweep table) of a run or sweep",
+       kReportUsage, ReportCommand},
   };
   return commands;
 }

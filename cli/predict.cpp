@@ -44,6 +44,36 @@ extern const char kPredictUsage[] =
 
 namespace {
 
+// The class names a classify signature returns, by label index: the string
+// values of an index->string table initialized from constants (how pipeline
+// exports class_names). Empty when the graph has none; TensorFlow's tutorial
+// builds its keys with Range, and its names are the digits themselves.
+std::vector<std::string> LabelNames(const tensorflow::GraphDef& graph) {
+  std::map<std::string, const tensorflow::NodeDef*> nodes;
+  for (const auto& node : graph.node()) nodes[node.name()] = &node;
+  auto constant = [&](const std::string& input) -> const tensorflow::TensorProto* {
+    auto it = nodes.find(input.substr(0, input.find(':')));
+    if (it == nodes.end() || it->second->op() != "Const" || !it->second->attr().count("value")) return nullptr;
+    return &it->second->attr().at("value").tensor();
+  };
+  for (const auto& node : graph.node()) {
+    if ((node.op() != "InitializeTableV2" && node.op() != "InitializeTable") || node.input_size() < 3) continue;
+    const tensorflow::TensorProto* keys = constant(node.input(1));
+    const tensorflow::TensorProto* values = constant(node.input(2));
+    if (!keys || !values || keys->dtype() != tensorflow::DT_INT64 || values->dtype() != tensorflow::DT_STRING) continue;
+    if (keys->int64_val_size() != values->string_val_size()) continue;
+    std::vector<std::string> names(values->string_val_size());
+    bool dense = true;
+    for (int i = 0; i < keys->int64_val_size(); ++i) {
+      const int64_t k = keys->int64_val(i);
+      if (k < 0 || k >= static_cast<int64_t>(names.size())) dense = false;
+      else names[k] = values->string_val(i);
+    }
+    if (dense) return names;
+  }
+  return {};
+}
+
 // ---- a minimal JSON reader for --json-instances ----
 
 struct Json {
@@ -394,6 +424,7 @@ int PredictCommand(const std::vector<std::string>& args) {
 
   // ---- labels ----
   std::vector<uint8_t> labels;
+  std::vector<std::string> label_names;  // the class string of each label index, when the model names them
   if (opt.count("--idx-labels")) {
     IdxHeader h;
     st = ReadIdxFile(opt["--idx-labels"], IdxKind::kLabels, &h, &labels);
@@ -486,6 +517,7 @@ int PredictCommand(const std::vector<std::string>& args) {
       }
       const int64_t cols = s.NumElements() / n;
       const TensorValue* classes = class_alias.empty() ? nullptr : &outs[class_alias];
+      if (classes != nullptr && label_names.empty()) label_names = LabelNames(model->meta_graph().graph_def());
       for (int64_t r = 0; r < n; ++r) {
         int64_t best = 0;
         for (int64_t j = 1; j < cols; ++j)
@@ -493,7 +525,9 @@ int PredictCommand(const std::vector<std::string>& args) {
         const int label = labels[static_cast<size_t>(begin + r)];
         bool ok;
         if (classes != nullptr && classes->NumElements() == s.NumElements()) {
-          ok = classes->strings()[static_cast<size_t>(r * cols + best)] == std::to_string(label);
+          const std::string expected =
+              label < static_cast<int>(label_names.size()) ? label_names[label] : std::to_string(label);
+          ok = classes->strings()[static_cast<size_t>(r * cols + best)] == expected;
         } else {
           ok = best == label;
         }

@@ -1,4 +1,5 @@
 // pipeline run CONFIG [KEY=VALUE ...]: the whole pipeline, stage by stage.
+#include <algorithm>
 #include <filesystem>
 #include <ctime>
 
@@ -6,6 +7,8 @@
 #include "cli/summary.h"
 #include "common/files.h"
 #include "config/loader.h"
+#include "stages/checkpoint.h"
+#include "stages/signals.h"
 #include "stages/stage.h"
 
 namespace pipeline::cli {
@@ -18,9 +21,14 @@ extern const char kRunUsage[] =
     "  --stages a,b,...             run only these stages (same as stages=[a,b,...])\n"
     "  --json FILE                  write the run summary (test_accuracy, test_loss, epochs, ...) to FILE\n"
     "  --run-dir DIR                write the run's files to DIR (default: <output_dir>/<name>/<time>)\n"
-    "  --quiet, --verbose           fewer or more lines\n\n"
+    "  --resume RUN_DIR             continue the run in RUN_DIR from its last checkpoint (RUN_DIR/checkpoint/);\n"
+    "                               the config must equal RUN_DIR/config.yaml except for a larger train.epochs\n"
+    "  --quiet, --verbose           fewer or more lines\n"
+    "  --multirun KEY=A,B ...       a sweep over the comma-separated values (pipeline sweep --help)\n\n"
     "The run directory receives config.yaml (the resolved config), metrics.jsonl (one line per epoch)\n"
-    "and summary.json. Exit codes: 0 success, 1 runtime failure, 2 usage or config error.\n";
+    "and summary.json. SIGINT or SIGTERM during training finishes the batch, writes a checkpoint and\n"
+    "exits 130 or 143. Exit codes: 0 success, 1 runtime failure, 2 usage or config error,\n"
+    "130/143 interrupted (resumable with --resume).\n";
 
 namespace {
 
@@ -34,11 +42,31 @@ std::string NewRunDir(const PipelineConfig& cfg) {
   return dir;
 }
 
+// --resume RUN_DIR: the run directory must hold a checkpoint and a config.yaml
+// that `requested` equals but for a larger train.epochs.
+Status ResumeRunDir(const std::string& dir, const PipelineConfig& requested) {
+  std::error_code ec;
+  if (!std::filesystem::is_directory(dir, ec)) {
+    return Status::NotFound("--resume " + dir + ": no such run directory");
+  }
+  Checkpoint ck;
+  PIPELINE_RETURN_IF_ERROR(ReadCheckpoint(dir, &ck));
+  PipelineConfig checkpointed;
+  Status st = LoadConfig(dir + "/config.yaml", {}, &checkpointed);
+  if (!st.ok()) {
+    return Status::Corruption("--resume " + dir + ": the run's config.yaml does not load: " + st.message());
+  }
+  return CheckResumeConfig(checkpointed, requested, ck.position.epoch);
+}
+
 }  // namespace
 
+int MultirunCommand(const std::vector<std::string>& args);  // cli/sweep.cpp
+
 int RunCommand(const std::vector<std::string>& args) {
+  if (std::find(args.begin(), args.end(), "--multirun") != args.end()) return MultirunCommand(args);
   CommonArgs a;
-  if (!ParseCommon(args, {"--json", "--stages", "--run-dir"}, {"--quiet", "--verbose"}, &a)) return 2;
+  if (!ParseCommon(args, {"--json", "--stages", "--run-dir", "--resume"}, {"--quiet", "--verbose"}, &a)) return 2;
   if (!Option(a, "--stages").empty()) a.overrides.push_back("stages=[" + Option(a, "--stages") + "]");
 
   Context ctx;
@@ -48,15 +76,32 @@ int RunCommand(const std::vector<std::string>& args) {
                      : Flag(a, "--verbose") ? Logger::Level::kVerbose
                                             : Logger::Level::kNormal);
   ctx.log = &log;
-  ctx.run_dir = Option(a, "--run-dir").empty() ? NewRunDir(ctx.config) : Option(a, "--run-dir");
+  const std::string resume = Option(a, "--resume");
+  if (!resume.empty()) {
+    if (!Option(a, "--run-dir").empty() && Option(a, "--run-dir") != resume) {
+      return Fail(Status::InvalidArgument("--run-dir and --resume name different directories; a resumed run "
+                                          "continues in its own run directory (give only --resume RUN_DIR)"));
+    }
+    st = ResumeRunDir(resume, ctx.config);
+    if (!st.ok()) return Fail(st);
+    ctx.run_dir = resume;
+    ctx.resume = true;
+  } else {
+    ctx.run_dir = Option(a, "--run-dir").empty() ? NewRunDir(ctx.config) : Option(a, "--run-dir");
+  }
   st = MakeDirs(ctx.run_dir);
   if (st.ok()) st = WriteFileAtomic(ctx.run_dir + "/config.yaml", EmitResolvedYaml(ctx.config));
   if (st.ok()) st = RunStages(ctx.config.stages, ctx);
+  log.ClearProgress();  // an error message must not start on a progress line
 
   const std::string summary = SummaryJson(ctx, st);
   Status write = WriteFileAtomic(ctx.run_dir + "/summary.json", summary);
   if (write.ok() && !Option(a, "--json").empty()) write = WriteFileAtomic(Option(a, "--json"), summary);
-  if (!st.ok()) return Fail(st);
+  if (!st.ok()) {
+    const int code = Fail(st);
+    // Interrupted training: 128 + the signal, as a shell reports a process the signal killed.
+    return StopSignal() != 0 ? 128 + StopSignal() : code;
+  }
   if (!write.ok()) return Fail(write);
   log.Verbose("run directory: " + ctx.run_dir);
   return 0;

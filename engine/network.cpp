@@ -157,12 +157,26 @@ void Network::CompileWorker(BatchPlan& p, WorkerPlan& w, bool first) {
   }
 }
 
-void Network::RunWorkers(BatchPlan& plan, bool backward) {
+void Network::RunWorker(BatchPlan& plan, int k, dnnl::stream& s, bool backward, const BatchInput* input) {
+  WorkerPlan& w = plan.workers[k];
+  if (input) {
+    const int64_t f = spec_.input;
+    for (int64_t r = w.begin; r < w.begin + w.rows; ++r) {
+      const int64_t example = input->indices ? input->indices[r] : input->first + r;
+      const uint8_t* src = input->examples + example * f;
+      float* dst = plan.input.data() + r * f;
+      for (int64_t j = 0; j < f; ++j) dst[j] = static_cast<float>(src[j]) * input->scale;
+    }
+  }
+  w.forward.Execute(s);
+  if (backward) w.backward.Execute(s);
+  s.wait();
+}
+
+void Network::RunWorkers(BatchPlan& plan, bool backward, const BatchInput* input) {
   const int workers = static_cast<int>(plan.workers.size());
   if (workers == 1) {
-    plan.workers[0].forward.Execute(runtime_->stream());
-    if (backward) plan.workers[0].backward.Execute(runtime_->stream());
-    runtime_->stream().wait();
+    RunWorker(plan, 0, runtime_->stream(), backward, input);
     return;
   }
   // Inside the region oneDNN sees omp_in_parallel() and runs each primitive on
@@ -170,20 +184,17 @@ void Network::RunWorkers(BatchPlan& plan, bool backward) {
 #pragma omp parallel num_threads(workers)
   {
     const int k = omp_get_thread_num();
-    dnnl::stream& s = runtime_->worker_stream(k);
-    plan.workers[k].forward.Execute(s);
-    if (backward) plan.workers[k].backward.Execute(s);
-    s.wait();
+    RunWorker(plan, k, runtime_->worker_stream(k), backward, input);
   }
 }
 
-void Network::Forward(BatchPlan& plan) { RunWorkers(plan, false); }
+void Network::Forward(BatchPlan& plan, const BatchInput* input) { RunWorkers(plan, false, input); }
 
-double Network::ForwardBackward(BatchPlan& plan, const uint8_t* labels) {
+double Network::ForwardBackward(BatchPlan& plan, const uint8_t* labels, const BatchInput* input) {
   const int64_t c = classes();
   std::fill(plan.onehot.begin(), plan.onehot.end(), 0.0f);
   for (int64_t i = 0; i < plan.n; ++i) plan.onehot[i * c + labels[i]] = 1.0f;
-  RunWorkers(plan, true);
+  RunWorkers(plan, true, input);
   if (plan.reduce.size()) {
     plan.reduce.Execute(runtime_->stream());
     runtime_->stream().wait();

@@ -23,6 +23,16 @@ struct NetworkSpec {
   std::vector<LayerSpec> layers;     // the last layer's units are the classes
 };
 
+// Where a batch's input rows come from: uint8 examples that each worker
+// converts (x * scale) into its own rows of the plan's input as it starts, so
+// gathering runs in parallel and needs no reorder primitive.
+struct BatchInput {
+  const uint8_t* examples = nullptr;  // [*, features] row-major
+  const int64_t* indices = nullptr;   // the batch's example indices; null: contiguous from `first`
+  int64_t first = 0;
+  float scale = 1.0f;
+};
+
 // The rows [begin, begin + rows) of a batch, run by one thread.
 struct WorkerPlan {
   int64_t begin = 0, rows = 0;
@@ -64,10 +74,11 @@ class Network {
   BatchPlan& Plan(int64_t n, bool training);
 
   // Runs the forward plan; logits in plan.act.back(), log-probs in plan.logp.
-  void Forward(BatchPlan& plan);
+  // With `input`, the rows are first gathered into plan.input.
+  void Forward(BatchPlan& plan, const BatchInput* input = nullptr);
   // Forward + backward for one batch (labels < classes); fills every grad and
   // returns the mean cross-entropy. Parameters are not changed.
-  double ForwardBackward(BatchPlan& plan, const uint8_t* labels);
+  double ForwardBackward(BatchPlan& plan, const uint8_t* labels, const BatchInput* input = nullptr);
 
   Runtime& runtime() { return *runtime_; }
 
@@ -75,7 +86,8 @@ class Network {
   Network(const NetworkSpec& spec, Runtime* runtime) : spec_(spec), runtime_(runtime) {}
   void Compile(BatchPlan& plan);
   void CompileWorker(BatchPlan& plan, WorkerPlan& w, bool first);
-  void RunWorkers(BatchPlan& plan, bool backward);
+  void RunWorker(BatchPlan& plan, int k, dnnl::stream& s, bool backward, const BatchInput* input);
+  void RunWorkers(BatchPlan& plan, bool backward, const BatchInput* input);
 
   NetworkSpec spec_;
   Runtime* runtime_;

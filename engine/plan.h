@@ -16,16 +16,25 @@ using ArgMap = std::unordered_map<int, dnnl::memory>;
 struct Step {
   std::string what;        // e.g. "dense_0 forward", for diagnostics
   dnnl::primitive primitive;
-  ArgMap args;
+  ArgMap args;             // keeps the memory objects alive
+  std::vector<dnnl_exec_arg_t> c_args;  // the same arguments, flattened once
 };
 
 class Plan {
  public:
   void Add(std::string what, dnnl::primitive p, ArgMap args) {
-    steps_.push_back(Step{std::move(what), std::move(p), std::move(args)});
+    std::vector<dnnl_exec_arg_t> c_args;
+    for (const auto& [arg, mem] : args) c_args.push_back({arg, mem.get()});
+    steps_.push_back(Step{std::move(what), std::move(p), std::move(args), std::move(c_args)});
   }
+  // Through the C API with the prebuilt argument arrays: the C++ wrapper's
+  // execute() builds a fresh vector from the map on every call.
   void Execute(dnnl::stream& s) const {
-    for (const auto& step : steps_) step.primitive.execute(s, step.args);
+    for (const auto& step : steps_) {
+      dnnl::error::wrap_c_api(dnnl_primitive_execute(step.primitive.get(), s.get(),
+                                                     static_cast<int>(step.c_args.size()), step.c_args.data()),
+                              "could not execute a primitive");
+    }
   }
   size_t size() const { return steps_.size(); }
   const std::vector<Step>& steps() const { return steps_; }

@@ -21,6 +21,7 @@ struct EpochMetrics {
   int64_t epoch = 0;                       // 1-based, as the tutorial prints it
   double loss = 0.0;                       // mean training loss over the epoch's batches
   double validation_accuracy = NAN;        // NaN when there is no validation split
+  double validation_loss = NAN;            // NaN when there is no validation split
   double seconds = 0.0;                    // training time of the epoch (no validation)
   double learning_rate = 0.0;
 };
@@ -43,6 +44,7 @@ struct Context {
   PipelineConfig config;
   std::string run_dir;                     // holds config.yaml, metrics.jsonl, summary.json
   Logger* log = nullptr;
+  bool resume = false;                     // run --resume: train continues from run_dir/checkpoint
 
   std::unique_ptr<Dataset> dataset;        // load
   std::unique_ptr<Runtime> runtime;        // build

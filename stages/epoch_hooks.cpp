@@ -2,6 +2,8 @@
 
 #include "common/files.h"
 #include "common/json.h"
+#include "stages/checkpoint.h"
+#include "stages/events.h"
 
 namespace pipeline {
 namespace {
@@ -17,6 +19,7 @@ class MetricsFileHook : public EpochHook {
                                                           .Num("validation_accuracy", m.validation_accuracy)
                                                           .Num("seconds", m.seconds)
                                                           .Num("learning_rate", m.learning_rate)
+                                                          .Num("validation_loss", m.validation_loss)
                                                           .str());
   }
 };
@@ -26,6 +29,8 @@ class MetricsFileHook : public EpochHook {
 std::vector<std::unique_ptr<EpochHook>> MakeEpochHooks(const Context& ctx) {
   std::vector<std::unique_ptr<EpochHook>> hooks;
   hooks.push_back(std::make_unique<MetricsFileHook>());
+  hooks.push_back(NewCheckpointHook());  // after the metrics line: resume rewrites metrics.jsonl from it
+  hooks.push_back(events::NewEventsHook());  // TensorBoard: train/ and validation/ event files
   return hooks;
 }
 

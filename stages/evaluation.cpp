@@ -4,7 +4,6 @@
 #include <chrono>
 #include <memory>
 
-#include "engine/batch_gather.h"
 #include "engine/softmax_cross_entropy.h"
 
 namespace pipeline {
@@ -13,29 +12,32 @@ int64_t ArgMax(const float* values, int64_t n) {
   return std::max_element(values, values + n) - values;
 }
 
-SplitScore EvaluateSplit(Network& net, const Split& split, float scale, int64_t batch_size) {
+SplitScore EvaluateSplit(Network& net, const Split& split, float scale, int64_t batch_size,
+                         std::vector<int64_t>* predictions) {
+  if (predictions) predictions->clear();
   SplitScore score;
   if (split.count == 0) return score;
   const auto start = std::chrono::steady_clock::now();
   const int64_t c = net.classes();
   const int64_t full = std::min(batch_size, split.count);
   const int64_t tail = split.count % full;
-  // One plan and one gather per distinct batch size, made before the loop.
+  // One plan per distinct batch size, compiled before the loop.
   BatchPlan& full_plan = net.Plan(full, false);
-  BatchGather full_gather(net.runtime(), full, split.features, scale, full_plan.input.data());
   BatchPlan* tail_plan = tail ? &net.Plan(tail, false) : nullptr;
-  std::unique_ptr<BatchGather> tail_gather;
-  if (tail) tail_gather = std::make_unique<BatchGather>(net.runtime(), tail, split.features, scale, tail_plan->input.data());
 
   int64_t correct = 0;
   double loss_sum = 0.0;
   for (int64_t first = 0; first < split.count;) {
     const int64_t n = std::min(full, split.count - first);
     BatchPlan& plan = n == full ? full_plan : *tail_plan;
-    (n == full ? full_gather : *tail_gather).GatherRange(split.images.data(), first);
-    net.Forward(plan);
+    const BatchInput input{split.images.data(), nullptr, first, scale};
+    net.Forward(plan, &input);
     const uint8_t* labels = split.labels.data() + first;
-    for (int64_t i = 0; i < n; ++i) correct += ArgMax(plan.logp.data() + i * c, c) == labels[i];
+    for (int64_t i = 0; i < n; ++i) {
+      const int64_t predicted = ArgMax(plan.logp.data() + i * c, c);
+      correct += predicted == labels[i];
+      if (predictions) predictions->push_back(predicted);
+    }
     loss_sum += SoftmaxCrossEntropy::Loss(plan.logp.data(), labels, n, c) * static_cast<double>(n);
     first += n;
   }

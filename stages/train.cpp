@@ -7,10 +7,11 @@
 
 #include <fmt/format.h>
 
-#include "engine/batch_gather.h"
+#include "stages/checkpoint.h"
 #include "stages/epoch_hooks.h"
 #include "stages/evaluation.h"
 #include "stages/model_spec.h"
+#include "stages/signals.h"
 #include "stages/stage.h"
 
 namespace pipeline {
@@ -18,17 +19,24 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// False when any parameter gradient is NaN or Inf. The sum is in double: a sum
+// of finite floats cannot overflow it, while a NaN or Inf term propagates.
+bool GradientsFinite(Network& net) {
+  double sum = 0.0;
+  for (const Param* p : net.params())
+    for (float g : p->grad) sum += g;
+  return std::isfinite(sum);
+}
+
 // The shuffle stream of one epoch: independent of every other epoch's.
 uint64_t EpochSeed(uint64_t seed, int64_t epoch) {
   return seed * 0x9e3779b97f4a7c15ull + static_cast<uint64_t>(epoch) + 1;
 }
 
-// One batch size's plan, gather and label buffer, built before the loop.
+// One batch size's plan and label buffer, built before the loop.
 struct BatchSlot {
-  BatchSlot(Network& net, int64_t n, const Split& split, float scale)
-      : plan(&net.Plan(n, true)), gather(net.runtime(), n, split.features, scale, plan->input.data()), labels(n) {}
+  BatchSlot(Network& net, int64_t n) : plan(&net.Plan(n, true)), labels(n) {}
   BatchPlan* plan;
-  BatchGather gather;
   std::vector<uint8_t> labels;
 };
 
@@ -62,49 +70,87 @@ class TrainStage : public Stage {
     }
     const int64_t full_batches = n / batch, tail = n % batch;
     const int64_t batches = full_batches + (tail ? 1 : 0);
-    BatchSlot full(net, batch, train, ctx.dataset->scale);
+    BatchSlot full(net, batch);
     std::unique_ptr<BatchSlot> partial;
-    if (tail) partial = std::make_unique<BatchSlot>(net, tail, train, ctx.dataset->scale);
+    if (tail) partial = std::make_unique<BatchSlot>(net, tail);
 
     std::vector<int64_t> order(n);
     const ScheduleSpec schedule = ToScheduleSpec(cfg.optimizer.schedule);
+    // --resume: the checkpoint's weights, optimizer state, metrics and position.
+    TrainPosition resume_at;
+    if (ctx.resume) {
+      Checkpoint ck;
+      PIPELINE_RETURN_IF_ERROR(ReadCheckpoint(ctx.run_dir, &ck));
+      PIPELINE_RETURN_IF_ERROR(RestoreCheckpoint(ck, ctx));
+      if (ck.position.batch > batches) {
+        return Status::Corruption(fmt::format("{}: batch {} of an epoch of {} batches", CheckpointPath(ctx.run_dir),
+                                              ck.position.batch, batches));
+      }
+      resume_at = ck.position;
+      PIPELINE_RETURN_IF_ERROR(TruncateMetricsFile(ctx.run_dir, resume_at.epoch));
+      ctx.log->Info(fmt::format("resuming {} at epoch {}, batch {}/{}", ctx.run_dir, resume_at.epoch + 1, resume_at.batch,
+                                batches));
+    }
+    ScopedStopSignals stop_signals;  // SIGINT/SIGTERM: finish the batch, checkpoint, return
     auto hooks = MakeEpochHooks(ctx);
     for (auto& hook : hooks) PIPELINE_RETURN_IF_ERROR(hook->OnTrainBegin(ctx));
     double train_seconds = 0.0;
-    int64_t skipped = 0;
+    int64_t skipped = 0, trained_examples = 0;
+    // On a stop signal: checkpoint the position (batches applied so far) and say how to go on.
+    auto interrupted = [&](const TrainPosition& pos) -> Status {
+      Status saved = SaveCheckpoint(ctx, pos);
+      for (auto& hook : hooks) hook->OnTrainEnd(ctx, true);
+      const std::string where = fmt::format("epoch {}, batch {}/{}", pos.epoch + 1, pos.batch, batches);
+      if (!saved.ok()) {
+        return Status::IOError(fmt::format("interrupted by {} at {}; {}", StopSignalName(StopSignal()), where,
+                                           saved.message()));
+      }
+      return Status::Runtime(fmt::format(
+          "interrupted by {} after {}; checkpoint written to {}. Resume with:\n  pipeline run {}/config.yaml "
+          "--resume {}",
+          StopSignalName(StopSignal()), where, CheckpointPath(ctx.run_dir), ctx.run_dir, ctx.run_dir));
+    };
 
-    for (int64_t epoch = 0; epoch < cfg.train.epochs; ++epoch) {
+    for (int64_t epoch = resume_at.epoch; epoch < cfg.train.epochs; ++epoch) {
       const double lr = LearningRateAt(schedule, cfg.optimizer.learning_rate, epoch, cfg.train.epochs);
+      const auto start = Clock::now();  // an epoch's time includes its shuffle
       std::iota(order.begin(), order.end(), 0);
       if (cfg.train.shuffle) {
         Rng rng(EpochSeed(cfg.seed, epoch));
         Shuffle(order.data(), n, rng);
       }
-      const auto start = Clock::now();
-      double loss_sum = 0.0;
-      int64_t loss_examples = 0;
-      for (int64_t b = 0; b < batches; ++b) {
+      const bool resumed_epoch = epoch == resume_at.epoch;
+      double loss_sum = resumed_epoch ? resume_at.loss_sum : 0.0;
+      int64_t loss_examples = resumed_epoch ? resume_at.loss_examples : 0;
+      int64_t skipped_in_epoch = 0;
+      for (int64_t b = resumed_epoch ? resume_at.batch : 0; b < batches; ++b) {
+        if (StopRequested()) return interrupted(TrainPosition{epoch, b, loss_sum, loss_examples});
         BatchSlot& slot = b < full_batches ? full : *partial;
         const int64_t* idx = order.data() + b * batch;
         const int64_t size = slot.plan->n;
-        slot.gather.Gather(train.images.data(), idx);
         for (int64_t i = 0; i < size; ++i) slot.labels[i] = train.labels[idx[i]];
-        const double loss = net.ForwardBackward(*slot.plan, slot.labels.data());
-        if (!std::isfinite(loss)) {
+        const BatchInput input{train.images.data(), idx, 0, ctx.dataset->scale};
+        const double loss = net.ForwardBackward(*slot.plan, slot.labels.data(), &input);
+        const bool loss_finite = std::isfinite(loss);
+        if (!loss_finite || !GradientsFinite(net)) {
+          // The update is not applied: parameters and optimizer state stay as they were.
           if (cfg.train.on_nan == "skip_batch") {
             ++skipped;
+            ++skipped_in_epoch;
             continue;
           }
           return Status::Runtime(fmt::format(
-              "training diverged: the loss is {} at epoch {}, batch {} (learning rate {}); nothing was exported. "
+              "training diverged: the {} is {} at epoch {}, batch {} (learning rate {}); nothing was exported. "
               "Lower optimizer.learning_rate, use an initializer with a smaller scale (e.g. glorot_uniform), "
               "or set train.on_nan: skip_batch",
-              loss, epoch + 1, b + 1, lr));
+              loss_finite ? "gradient" : "loss", loss_finite ? "NaN or Inf" : fmt::format("{}", loss), epoch + 1,
+              b + 1, lr));
         }
         ctx.optimizer->Apply(ctx.runtime->stream(), static_cast<float>(lr));
         loss_sum += loss * static_cast<double>(size);
         loss_examples += size;
-        if (ctx.log->interactive() && (b % 10 == 9 || b + 1 == batches)) {
+        trained_examples += size;
+        if (ctx.log->ProgressDue()) {  // at most 10 times a second, on a terminal only
           const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
           ctx.log->Progress(ProgressLine(epoch + 1, cfg.train.epochs, b + 1, batches,
                                          loss_sum / std::max<int64_t>(loss_examples, 1), elapsed, batch));
@@ -112,6 +158,13 @@ class TrainStage : public Stage {
       }
       const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
       train_seconds += seconds;
+      if (skipped_in_epoch == batches) {
+        return Status::Runtime(fmt::format(
+            "training diverged: every batch of epoch {} had a non-finite loss or gradient and was skipped "
+            "(train.on_nan: skip_batch); nothing was exported. Lower optimizer.learning_rate or use an initializer "
+            "with a smaller scale (e.g. glorot_uniform)",
+            epoch + 1));
+      }
 
       EpochMetrics m;
       m.epoch = epoch + 1;
@@ -120,17 +173,20 @@ class TrainStage : public Stage {
       m.learning_rate = lr;
       std::string line = fmt::format("epoch: {:04d}   loss = {:.6f}", m.epoch, m.loss);
       if (ctx.dataset->validation.count > 0) {
-        m.validation_accuracy =
-            EvaluateSplit(net, ctx.dataset->validation, ctx.dataset->scale, cfg.evaluate.batch_size).accuracy;
+        const SplitScore v = EvaluateSplit(net, ctx.dataset->validation, ctx.dataset->scale, cfg.evaluate.batch_size);
+        m.validation_accuracy = v.accuracy;
+        m.validation_loss = v.loss;
         line += fmt::format("   validation_accuracy = {:.4f}", m.validation_accuracy);
       }
       ctx.log->Info(line);
       ctx.metrics.epochs.push_back(m);
       for (auto& hook : hooks) PIPELINE_RETURN_IF_ERROR(hook->OnEpochEnd(ctx, m));
     }
+    if (StopRequested()) return interrupted(TrainPosition{cfg.train.epochs, 0, 0.0, 0});
     for (auto& hook : hooks) PIPELINE_RETURN_IF_ERROR(hook->OnTrainEnd(ctx, false));
     if (skipped) ctx.log->Warn(fmt::format("{} batches had a non-finite loss and were skipped", skipped));
-    ctx.metrics.train_examples_per_second = static_cast<double>(n) * cfg.train.epochs / train_seconds;
+    ctx.metrics.train_examples_per_second =
+        train_seconds > 0 ? static_cast<double>(trained_examples) / train_seconds : NAN;
     ctx.trained = true;
     return Status::Ok();
   }

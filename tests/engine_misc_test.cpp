@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <numeric>
 
-#include "engine/batch_gather.h"
+#include "engine/network.h"
 #include "engine/initializer.h"
 #include "engine/schedule.h"
 
@@ -71,18 +71,27 @@ TEST_CASE("engine: learning-rate schedules by hand") {
   CHECK(LearningRateAt(s, 0.1, 5, 10) == doctest::Approx(0.055));
 }
 
-TEST_CASE("engine: batch gather scales uint8 rows into floats") {
-  Runtime runtime(1);
-  std::vector<uint8_t> rows = {0, 255, 51, 102, 204, 1};  // 3 rows of 2
-  std::vector<float> out(4);
-  BatchGather g(runtime, 2, 2, 1.0f / 255.0f, out.data());
-  const int64_t idx[] = {2, 0};
-  g.Gather(rows.data(), idx);
-  CHECK(out[0] == doctest::Approx(0.8f));
-  CHECK(out[1] == doctest::Approx(1.0f / 255));
-  CHECK(out[2] == 0.0f);
-  CHECK(out[3] == 1.0f);
-  g.GatherRange(rows.data(), 1);
-  CHECK(out[0] == doctest::Approx(0.2f));
-  CHECK(out[1] == doctest::Approx(0.4f));
+TEST_CASE("engine: each worker gathers and scales its own uint8 rows") {
+  Runtime runtime(2);
+  NetworkSpec spec;
+  spec.input = 2;
+  spec.layers = {LayerSpec{"dense", "d", 2, "linear", InitSpec{"zeros"}, InitSpec{"zeros"}}};
+  std::unique_ptr<Network> net;
+  REQUIRE(Network::Create(spec, &runtime, &net).ok());
+  BatchPlan& plan = net->Plan(32, false);  // 2 workers of 16 rows
+  REQUIRE(plan.workers.size() == 2);
+  std::vector<uint8_t> rows(64 * 2);
+  for (size_t i = 0; i < rows.size(); ++i) rows[i] = static_cast<uint8_t>(i);
+  std::vector<int64_t> idx(32);
+  for (int64_t i = 0; i < 32; ++i) idx[i] = 63 - 2 * i;  // rows 63, 61, ..., 1
+  const BatchInput input{rows.data(), idx.data(), 0, 0.5f};
+  net->Forward(plan, &input);
+  for (int64_t i = 0; i < 32; ++i) {
+    CHECK(plan.input[2 * i] == 0.5f * static_cast<float>(2 * idx[i]));
+    CHECK(plan.input[2 * i + 1] == 0.5f * static_cast<float>(2 * idx[i] + 1));
+  }
+  const BatchInput range{rows.data(), nullptr, 10, 1.0f};
+  net->Forward(plan, &range);
+  CHECK(plan.input[0] == 20.0f);
+  CHECK(plan.input[63] == 83.0f);
 }

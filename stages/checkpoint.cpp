@@ -1,0 +1,393 @@
+#include "stages/checkpoint.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <cstring>
+#include <filesystem>
+
+#include <fmt/format.h>
+
+#include "common/files.h"
+#include "config/loader.h"
+#include "savedmodel/crc32c.h"
+
+namespace pipeline {
+namespace {
+
+constexpr char kMagic[8] = {'P', 'I', 'P', 'E', 'C', 'K', 'P', 'T'};
+constexpr uint32_t kFormatVersion = 1;
+// Bounds that keep a damaged length field from asking for absurd memory.
+constexpr uint64_t kMaxCount = uint64_t{1} << 34;
+constexpr uint32_t kMaxItems = 1u << 20;
+
+class Writer {
+ public:
+  template <typename T>
+  void Put(T v) {
+    char b[sizeof(T)];
+    std::memcpy(b, &v, sizeof(T));  // x86-64 and aarch64 Linux: little-endian
+    out_.append(b, sizeof(T));
+  }
+  void Str(const std::string& s) {
+    Put<uint32_t>(static_cast<uint32_t>(s.size()));
+    out_ += s;
+  }
+  void Floats(const std::vector<float>& v) {
+    Put<uint64_t>(v.size());
+    out_.append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(float));
+  }
+  std::string& out() { return out_; }
+
+ private:
+  std::string out_;
+};
+
+class Parser {
+ public:
+  Parser(const std::string& bytes, size_t end, const std::string& source) : b_(bytes), end_(end), source_(source) {}
+  template <typename T>
+  bool Get(T* v, const char* what) {
+    if (!Need(sizeof(T), what)) return false;
+    std::memcpy(v, b_.data() + pos_, sizeof(T));
+    pos_ += sizeof(T);
+    return true;
+  }
+  bool Str(std::string* s, const char* what) {
+    uint32_t n = 0;
+    if (!Get(&n, what) || !Need(n, what)) return false;
+    s->assign(b_.data() + pos_, n);
+    pos_ += n;
+    return true;
+  }
+  bool Floats(std::vector<float>* v, const char* what) {
+    uint64_t n = 0;
+    if (!Get(&n, what)) return false;
+    if (n > kMaxCount || !Need(n * sizeof(float), what)) return Fail(what), false;
+    v->resize(n);
+    if (n) std::memcpy(v->data(), b_.data() + pos_, n * sizeof(float));
+    pos_ += n * sizeof(float);
+    return true;
+  }
+  bool Count(uint32_t* n, const char* what) {
+    if (!Get(n, what)) return false;
+    if (*n > kMaxItems) return Fail(what), false;
+    return true;
+  }
+  bool Fail(const char* what) {
+    if (error_.empty()) error_ = fmt::format("{}: bad {} at byte offset {}", source_, what, pos_);
+    return false;
+  }
+  size_t pos() const { return pos_; }
+  const std::string& error() const { return error_; }
+
+ private:
+  bool Need(uint64_t n, const char* what) {
+    if (n > end_ - pos_) {
+      if (error_.empty())
+        error_ = fmt::format("{}: truncated: {} at byte offset {} needs {} bytes, {} left", source_, what, pos_, n,
+                             end_ - pos_);
+      return false;
+    }
+    return true;
+  }
+  const std::string& b_;
+  size_t end_;
+  size_t pos_ = 0;
+  const std::string& source_;
+  std::string error_;
+};
+
+// Dotted path of the first difference between two YAML trees, or "".
+std::string FirstDifference(const YAML::Node& a, const YAML::Node& b, const std::string& path) {
+  if (a.Type() != b.Type()) return path.empty() ? "<root>" : path;
+  if (a.IsMap()) {
+    for (const auto& kv : a) {
+      const std::string key = kv.first.as<std::string>();
+      const std::string sub = path.empty() ? key : path + "." + key;
+      if (!b[key]) return sub;
+      std::string d = FirstDifference(kv.second, b[key], sub);
+      if (!d.empty()) return d;
+    }
+    for (const auto& kv : b) {
+      const std::string key = kv.first.as<std::string>();
+      if (!a[key]) return path.empty() ? key : path + "." + key;
+    }
+    return "";
+  }
+  if (a.IsSequence()) {
+    if (a.size() != b.size()) return path;
+    for (size_t i = 0; i < a.size(); ++i) {
+      std::string d = FirstDifference(a[i], b[i], path + "." + std::to_string(i));
+      if (!d.empty()) return d;
+    }
+    return "";
+  }
+  if (a.IsScalar() && a.Scalar() != b.Scalar()) return path;
+  return "";
+}
+
+std::string ScalarAt(const YAML::Node& root, const std::string& dotted) {
+  YAML::Node n = YAML::Clone(root);
+  size_t start = 0;
+  while (n && start <= dotted.size()) {
+    const size_t dot = dotted.find('.', start);
+    const std::string key = dotted.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+    if (n.IsSequence()) {
+      char* end = nullptr;
+      const unsigned long i = std::strtoul(key.c_str(), &end, 10);
+      if (*end != '\0' || i >= n.size()) return "?";
+      n.reset(n[i]);
+    } else if (n.IsMap()) {
+      n.reset(n[key]);
+    } else {
+      return "?";
+    }
+    if (dot == std::string::npos) break;
+    start = dot + 1;
+  }
+  if (!n) return "(absent)";
+  if (n.IsScalar()) return "'" + n.Scalar() + "'";
+  YAML::Emitter e;
+  e << YAML::Flow << n;
+  return e.c_str();
+}
+
+class CheckpointHook : public EpochHook {
+ public:
+  Status OnEpochEnd(Context& ctx, const EpochMetrics& m) override {
+    const int64_t every = ctx.config.train.checkpoint_every;
+    if (ctx.run_dir.empty() || every <= 0 || m.epoch % every != 0) return Status::Ok();
+    if (m.epoch == ctx.config.train.epochs) return Status::Ok();  // OnTrainEnd writes the last one
+    written_ = m.epoch;
+    return SaveCheckpoint(ctx, TrainPosition{m.epoch, 0, 0.0, 0});
+  }
+  Status OnTrainEnd(Context& ctx, bool stopped) override {
+    // After the last epoch: always, so a finished run can be extended with a
+    // larger train.epochs (--resume). A stopped run's train stage wrote its own.
+    if (stopped || ctx.run_dir.empty()) return Status::Ok();
+    const int64_t done = static_cast<int64_t>(ctx.metrics.epochs.size());
+    if (done == written_) return Status::Ok();
+    return SaveCheckpoint(ctx, TrainPosition{done, 0, 0.0, 0});
+  }
+
+ private:
+  int64_t written_ = -1;
+};
+
+}  // namespace
+
+std::string CheckpointDir(const std::string& run_dir) { return run_dir + "/checkpoint"; }
+std::string CheckpointPath(const std::string& run_dir) { return CheckpointDir(run_dir) + "/checkpoint.bin"; }
+
+std::string SerializeCheckpoint(const Checkpoint& ck) {
+  Writer w;
+  w.out().append(kMagic, sizeof kMagic);
+  w.Put<uint32_t>(kFormatVersion);
+  w.Put<int64_t>(ck.position.epoch);
+  w.Put<int64_t>(ck.position.batch);
+  w.Put<double>(ck.position.loss_sum);
+  w.Put<int64_t>(ck.position.loss_examples);
+  w.Put<int64_t>(ck.optimizer_steps);
+  w.Put<uint32_t>(static_cast<uint32_t>(ck.params.size()));
+  for (const auto& p : ck.params) {
+    w.Str(p.name);
+    w.Put<uint32_t>(static_cast<uint32_t>(p.dims.size()));
+    for (int64_t d : p.dims) w.Put<int64_t>(d);
+    w.Floats(p.values);
+  }
+  w.Put<uint32_t>(static_cast<uint32_t>(ck.slots.size()));
+  for (const auto& s : ck.slots) {
+    w.Str(s.name);
+    w.Floats(s.values);
+  }
+  w.Put<uint32_t>(static_cast<uint32_t>(ck.epochs.size()));
+  for (const auto& m : ck.epochs) {
+    w.Put<int64_t>(m.epoch);
+    w.Put<double>(m.loss);
+    w.Put<double>(m.validation_accuracy);
+    w.Put<double>(m.validation_loss);
+    w.Put<double>(m.seconds);
+    w.Put<double>(m.learning_rate);
+  }
+  w.Put<uint32_t>(crc32c::Mask(crc32c::Value(w.out())));
+  return std::move(w.out());
+}
+
+Status ParseCheckpoint(const std::string& bytes, const std::string& source, Checkpoint* out) {
+  if (bytes.size() < sizeof kMagic + 8 || std::memcmp(bytes.data(), kMagic, sizeof kMagic) != 0) {
+    return Status::Corruption(source + ": not a pipeline checkpoint (no PIPECKPT magic at byte offset 0)");
+  }
+  const size_t end = bytes.size() - 4;
+  uint32_t stored;
+  std::memcpy(&stored, bytes.data() + end, 4);
+  if (crc32c::Unmask(stored) != crc32c::Value(bytes.data(), end)) {
+    return Status::Corruption(fmt::format("{}: checksum mismatch (CRC-32C at byte offset {}); the checkpoint is "
+                                          "damaged, delete it to start over",
+                                          source, end));
+  }
+  Parser p(bytes, end, source);
+  Checkpoint ck;
+  uint32_t version = 0, n = 0;
+  std::string magic(sizeof kMagic, '\0');
+  for (auto& c : magic) p.Get(&c, "magic");
+  if (!p.Get(&version, "format version")) return Status::Corruption(p.error());
+  if (version != kFormatVersion) {
+    return Status::Corruption(fmt::format("{}: checkpoint format version {} (this build reads {})", source, version,
+                                          kFormatVersion));
+  }
+  bool ok = p.Get(&ck.position.epoch, "epoch") && p.Get(&ck.position.batch, "batch") &&
+            p.Get(&ck.position.loss_sum, "loss sum") && p.Get(&ck.position.loss_examples, "loss examples") &&
+            p.Get(&ck.optimizer_steps, "optimizer steps") && p.Count(&n, "parameter count");
+  for (uint32_t i = 0; ok && i < n; ++i) {
+    CheckpointTensor t;
+    uint32_t rank = 0;
+    ok = p.Str(&t.name, "parameter name") && p.Count(&rank, "parameter rank") && rank <= 8;
+    for (uint32_t d = 0; ok && d < rank; ++d) {
+      int64_t dim = 0;
+      ok = p.Get(&dim, "parameter dimension");
+      t.dims.push_back(dim);
+    }
+    ok = ok && p.Floats(&t.values, "parameter values");
+    ck.params.push_back(std::move(t));
+  }
+  ok = ok && p.Count(&n, "slot count");
+  for (uint32_t i = 0; ok && i < n; ++i) {
+    CheckpointTensor t;
+    ok = p.Str(&t.name, "slot name") && p.Floats(&t.values, "slot values");
+    ck.slots.push_back(std::move(t));
+  }
+  ok = ok && p.Count(&n, "epoch count");
+  for (uint32_t i = 0; ok && i < n; ++i) {
+    EpochMetrics m;
+    ok = p.Get(&m.epoch, "epoch metrics") && p.Get(&m.loss, "epoch metrics") &&
+         p.Get(&m.validation_accuracy, "epoch metrics") && p.Get(&m.validation_loss, "epoch metrics") &&
+         p.Get(&m.seconds, "epoch metrics") &&
+         p.Get(&m.learning_rate, "epoch metrics");
+    ck.epochs.push_back(m);
+  }
+  if (!ok) return Status::Corruption(p.error().empty() ? source + ": malformed checkpoint" : p.error());
+  if (p.pos() != end) {
+    return Status::Corruption(fmt::format("{}: {} unexpected bytes at byte offset {}", source, end - p.pos(), p.pos()));
+  }
+  if (ck.position.epoch < 0 || ck.position.batch < 0 || ck.position.loss_examples < 0 ||
+      static_cast<int64_t>(ck.epochs.size()) != ck.position.epoch) {
+    return Status::Corruption(fmt::format("{}: inconsistent position (epoch {}, batch {}, {} epochs of metrics)",
+                                          source, ck.position.epoch, ck.position.batch, ck.epochs.size()));
+  }
+  *out = std::move(ck);
+  return Status::Ok();
+}
+
+Checkpoint CaptureCheckpoint(Context& ctx, const TrainPosition& pos) {
+  Checkpoint ck;
+  ck.position = pos;
+  ck.optimizer_steps = ctx.optimizer->steps();
+  for (Param* p : ctx.model->params()) ck.params.push_back({p->name, p->dims, p->value});
+  for (const Slot& s : ctx.optimizer->slots()) ck.slots.push_back({s.name, {}, *s.values});
+  ck.epochs.assign(ctx.metrics.epochs.begin(), ctx.metrics.epochs.begin() + std::min<size_t>(pos.epoch, ctx.metrics.epochs.size()));
+  return ck;
+}
+
+Status WriteCheckpoint(const std::string& run_dir, const Checkpoint& ck) {
+  PIPELINE_RETURN_IF_ERROR(MakeDirs(CheckpointDir(run_dir)));
+  return WriteFileAtomic(CheckpointPath(run_dir), SerializeCheckpoint(ck));
+}
+
+Status SaveCheckpoint(Context& ctx, const TrainPosition& pos) {
+  Status st = WriteCheckpoint(ctx.run_dir, CaptureCheckpoint(ctx, pos));
+  if (!st.ok()) return Status::IOError("cannot write the checkpoint: " + st.message());
+  if (ctx.log) ctx.log->Verbose(fmt::format("checkpoint: epoch {}, batch {} -> {}", pos.epoch, pos.batch,
+                                            CheckpointPath(ctx.run_dir)));
+  return Status::Ok();
+}
+
+Status ReadCheckpoint(const std::string& run_dir, Checkpoint* out) {
+  const std::string path = CheckpointPath(run_dir);
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) {
+    return Status::NotFound("no checkpoint to resume from: " + path +
+                            " does not exist (checkpoints are written every train.checkpoint_every epochs, at the "
+                            "end of training and on SIGINT/SIGTERM)");
+  }
+  std::string bytes;
+  PIPELINE_RETURN_IF_ERROR(ReadFile(path, &bytes));
+  return ParseCheckpoint(bytes, path, out);
+}
+
+Status RestoreCheckpoint(const Checkpoint& ck, Context& ctx) {
+  const std::string path = CheckpointPath(ctx.run_dir);
+  std::vector<Param*> params = ctx.model->params();
+  if (params.size() != ck.params.size()) {
+    return Status::Corruption(fmt::format("{} holds {} parameters but the model has {}", path, ck.params.size(),
+                                          params.size()));
+  }
+  for (size_t i = 0; i < params.size(); ++i) {
+    const CheckpointTensor& t = ck.params[i];
+    if (t.name != params[i]->name || t.dims != params[i]->dims || t.values.size() != params[i]->value.size()) {
+      return Status::Corruption(fmt::format("{}: parameter {} is '{}' with {} values; the model's is '{}' with {}",
+                                            path, i, t.name, t.values.size(), params[i]->name,
+                                            params[i]->value.size()));
+    }
+  }
+  std::vector<Slot> slots = ctx.optimizer->slots();
+  if (slots.size() != ck.slots.size()) {
+    return Status::Corruption(fmt::format("{} holds {} optimizer slots but optimizer '{}' has {}", path,
+                                          ck.slots.size(), ctx.config.optimizer.type, slots.size()));
+  }
+  for (size_t i = 0; i < slots.size(); ++i) {
+    if (ck.slots[i].name != slots[i].name || ck.slots[i].values.size() != slots[i].values->size()) {
+      return Status::Corruption(fmt::format("{}: optimizer slot {} is '{}'; the optimizer's is '{}'", path, i,
+                                            ck.slots[i].name, slots[i].name));
+    }
+  }
+  for (size_t i = 0; i < params.size(); ++i) params[i]->value = ck.params[i].values;
+  for (size_t i = 0; i < slots.size(); ++i) *slots[i].values = ck.slots[i].values;
+  ctx.optimizer->set_steps(ck.optimizer_steps);
+  ctx.metrics.epochs = ck.epochs;
+  return Status::Ok();
+}
+
+Status TruncateMetricsFile(const std::string& run_dir, int64_t epochs) {
+  const std::string path = run_dir + "/metrics.jsonl";
+  std::string text, kept;
+  if (!std::filesystem::exists(path)) return Status::Ok();
+  PIPELINE_RETURN_IF_ERROR(ReadFile(path, &text));
+  int64_t next = 1;
+  size_t start = 0;
+  while (start < text.size() && next <= epochs) {
+    size_t nl = text.find('\n', start);
+    if (nl == std::string::npos) break;  // a torn last line (killed mid-append) is dropped
+    const std::string line = text.substr(start, nl - start);
+    start = nl + 1;
+    if (line.find("{\"epoch\": " + std::to_string(next) + ",") == 0) {
+      kept += line + "\n";
+      ++next;
+    }
+  }
+  return WriteFileAtomic(path, kept);
+}
+
+Status CheckResumeConfig(const PipelineConfig& checkpointed, const PipelineConfig& requested,
+                         int64_t completed_epochs) {
+  if (requested.train.epochs < checkpointed.train.epochs) {
+    return Status::InvalidArgument(fmt::format(
+        "train.epochs: a resumed run may only raise train.epochs (the checkpointed run has {}, got {}); "
+        "valid: an integer >= {}",
+        checkpointed.train.epochs, requested.train.epochs, std::max(checkpointed.train.epochs, completed_epochs)));
+  }
+  PipelineConfig a = checkpointed;
+  a.train.epochs = requested.train.epochs;
+  const YAML::Node na = YAML::Load(EmitResolvedYaml(a)), nb = YAML::Load(EmitResolvedYaml(requested));
+  const std::string key = FirstDifference(na, nb, "");
+  if (!key.empty()) {
+    return Status::InvalidArgument(fmt::format(
+        "{}: differs from the checkpointed run's config.yaml ({} there, {} now); a resumed run must use the same "
+        "config, only train.epochs may be raised. Valid: {} (or leave it out)",
+        key, ScalarAt(na, key), ScalarAt(nb, key), ScalarAt(na, key)));
+  }
+  return Status::Ok();
+}
+
+std::unique_ptr<EpochHook> NewCheckpointHook() { return std::make_unique<CheckpointHook>(); }
+
+}  // namespace pipeline

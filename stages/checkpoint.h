@@ -1,0 +1,82 @@
+// Training checkpoints: everything needed to continue a run bit-identically.
+//
+// Layout: <run_dir>/checkpoint/checkpoint.bin, one file written atomically
+// (temporary sibling, fsync, rename, fsync of the directory), so a kill at any
+// moment leaves the previous checkpoint or the new one, never a mix. It holds
+//   - the training position: epochs completed, batches done in the epoch in
+//     progress (0 at an epoch boundary) and that epoch's running loss sums,
+//   - every Param value (name, dims), every optimizer Slot and the step count,
+//   - the per-epoch metrics so far (what metrics.jsonl holds),
+// little-endian, closed by a masked CRC-32C of all preceding bytes.
+//
+// Writers: the train stage on SIGINT/SIGTERM (mid-epoch position), the
+// checkpoint epoch hook every train.checkpoint_every epochs and at the end of
+// training. Reader: `pipeline run CONFIG --resume RUN_DIR`. docs/reliability.md.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/status.h"
+#include "stages/context.h"
+#include "stages/epoch_hooks.h"
+
+namespace pipeline {
+
+struct TrainPosition {
+  int64_t epoch = 0;           // epochs completed = 0-based index of the epoch in progress
+  int64_t batch = 0;           // batches of that epoch already applied (0: at the boundary)
+  double loss_sum = 0.0;       // that epoch's sum of loss * batch size so far
+  int64_t loss_examples = 0;   // and the examples it covers
+};
+
+struct CheckpointTensor {
+  std::string name;
+  std::vector<int64_t> dims;   // params only
+  std::vector<float> values;
+};
+
+struct Checkpoint {
+  TrainPosition position;
+  int64_t optimizer_steps = 0;
+  std::vector<CheckpointTensor> params;
+  std::vector<CheckpointTensor> slots;
+  std::vector<EpochMetrics> epochs;
+};
+
+std::string CheckpointDir(const std::string& run_dir);   // <run_dir>/checkpoint
+std::string CheckpointPath(const std::string& run_dir);  // <run_dir>/checkpoint/checkpoint.bin
+
+// The bytes of a checkpoint and back. Parse errors are Corruption naming
+// `source` and the byte offset.
+std::string SerializeCheckpoint(const Checkpoint& ck);
+Status ParseCheckpoint(const std::string& bytes, const std::string& source, Checkpoint* out);
+
+// Snapshot of ctx's model, optimizer and metrics at `pos`.
+Checkpoint CaptureCheckpoint(Context& ctx, const TrainPosition& pos);
+// Writes it atomically to CheckpointPath(run_dir).
+Status WriteCheckpoint(const std::string& run_dir, const Checkpoint& ck);
+Status SaveCheckpoint(Context& ctx, const TrainPosition& pos);
+// NotFound when RUN_DIR has no checkpoint; Corruption when it is damaged.
+Status ReadCheckpoint(const std::string& run_dir, Checkpoint* out);
+// Puts the checkpoint's values into ctx.model / ctx.optimizer / ctx.metrics.
+// Corruption when names or sizes disagree with the built model.
+Status RestoreCheckpoint(const Checkpoint& ck, Context& ctx);
+// Rewrites <run_dir>/metrics.jsonl atomically, keeping the lines of epochs
+// 1..epochs once each, in order (a run killed after appending an epoch's line
+// but before checkpointing it would otherwise repeat that epoch's line).
+Status TruncateMetricsFile(const std::string& run_dir, int64_t epochs);
+
+// Resuming: `requested` may differ from the checkpointed run's config only by
+// a train.epochs at least as large as before (and not below the epochs already
+// completed). Otherwise InvalidArgument naming the first differing key.
+Status CheckResumeConfig(const PipelineConfig& checkpointed, const PipelineConfig& requested,
+                         int64_t completed_epochs);
+
+// Writes a checkpoint every train.checkpoint_every epochs and after the last.
+std::unique_ptr<EpochHook> NewCheckpointHook();
+
+}  // namespace pipeline

@@ -1,0 +1,214 @@
+// From a sweep spec to the list of trials, their ids, and their validated configs.
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <set>
+
+#include "config/loader.h"
+#include "sweep/sweep.h"
+
+namespace pipeline::sweep {
+namespace {
+
+// splitmix64: a tiny, fully specified stream, so samples are the same everywhere.
+class SplitMix {
+ public:
+  explicit SplitMix(uint64_t seed) : state_(seed) {}
+  uint64_t Next() {
+    uint64_t z = (state_ += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+  }
+  double Uniform() { return static_cast<double>(Next() >> 11) * 0x1.0p-53; }  // [0, 1)
+
+ private:
+  uint64_t state_;
+};
+
+Param Draw(const Distribution& d, SplitMix& rng) {
+  Param p;
+  p.key = d.key;
+  p.key_at = d.key_at;
+  p.value_at = d.value_at;
+  const double u = rng.Uniform();
+  if (d.kind == "uniform") {
+    p.value = fmt::format("{:.4g}", d.low + u * (d.high - d.low));
+  } else if (d.kind == "loguniform") {
+    p.value = fmt::format("{:.4g}", std::exp(std::log(d.low) + u * (std::log(d.high) - std::log(d.low))));
+  } else if (d.kind == "int") {
+    const double span = d.high - d.low + 1;
+    p.value = std::to_string(static_cast<int64_t>(d.low + std::min(std::floor(u * span), span - 1)));
+  } else {  // choice
+    const size_t n = d.choices.size();
+    p.value = d.choices[std::min(n - 1, static_cast<size_t>(u * static_cast<double>(n)))];
+  }
+  return p;
+}
+
+uint64_t Fnv1a(const std::string& s) {
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 0x100000001b3ULL;
+  }
+  return h;
+}
+
+std::string ShortKey(const std::string& key) {
+  const size_t dot = key.find('.');
+  return dot == std::string::npos ? key : key.substr(dot + 1);
+}
+
+std::string Sanitize(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    const bool ok = std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '+' || c == '-';
+    if (ok) out += c;
+    else if (!out.empty() && out.back() != '_') out += '_';
+  }
+  while (!out.empty() && out.back() == '_') out.pop_back();
+  return out;
+}
+
+}  // namespace
+
+std::string TrialId(const std::vector<Param>& global, const std::vector<Param>& params) {
+  std::string readable, hashed;
+  for (const auto& p : global) hashed += p.Text() + "\n";
+  hashed += "--\n";
+  for (const auto& p : params) {
+    hashed += p.Text() + "\n";
+    if (!readable.empty()) readable += "_";
+    readable += Sanitize(ShortKey(p.key)) + "-" + Sanitize(p.value);
+  }
+  if (readable.size() > 48) readable.resize(48);
+  while (!readable.empty() && (readable.back() == '_' || readable.back() == '-')) readable.pop_back();
+  if (readable.empty()) readable = "base";
+  return fmt::format("{}-{:08x}", readable, static_cast<uint32_t>(Fnv1a(hashed)));
+}
+
+Status ExpandTrials(const SweepSpec& spec, std::vector<Trial>* out) {
+  std::vector<std::vector<Param>> grid = {{}};
+  for (const auto& axis : spec.grid) {
+    std::vector<std::vector<Param>> next;
+    for (const auto& g : grid)
+      for (const auto& v : axis.values) {
+        auto t = g;
+        t.push_back(v);
+        next.push_back(std::move(t));
+      }
+    grid = std::move(next);
+  }
+  std::vector<std::vector<Param>> sets = spec.sets.empty() ? std::vector<std::vector<Param>>{{}} : spec.sets;
+  const int64_t samples = spec.random.samples > 0 ? spec.random.samples : 1;
+  SplitMix rng(spec.random.seed);
+  std::vector<Trial> trials;
+  std::set<std::string> ids;
+  for (int64_t s = 0; s < samples; ++s)
+    for (const auto& g : grid)
+      for (const auto& set : sets) {
+        Trial t;
+        t.params = g;
+        t.params.insert(t.params.end(), set.begin(), set.end());
+        if (spec.random.samples > 0)
+          for (const auto& d : spec.random.params) t.params.push_back(Draw(d, rng));
+        t.id = TrialId(spec.overrides, t.params);
+        if (ids.insert(t.id).second) trials.push_back(std::move(t));
+      }
+  *out = std::move(trials);
+  return Status::Ok();
+}
+
+std::vector<int64_t> RungEpochs(const Scheduler& s) {
+  std::vector<int64_t> r;
+  if (s.type != "asha") return r;
+  for (int64_t e = s.min_epochs; e < s.max_epochs; e *= s.reduction_factor) r.push_back(e);
+  r.push_back(s.max_epochs);
+  return r;
+}
+
+Status ValidateTrials(const SweepSpec& spec, std::vector<Trial>* trials) {
+  struct Found {
+    int line = 0, col = 0;  // sort key; 0 for lines without a sweep-file position
+    std::string text;
+  };
+  std::vector<Found> found;
+  std::set<std::string> seen;
+  auto where = [&](const Param& p, bool key) {
+    const Where w = key ? p.key_at : p.value_at;
+    return w.line > 0 ? fmt::format("{}:{}:{}", spec.label, w.line, w.col) : std::string();
+  };
+  for (auto& trial : *trials) {
+    // The override texts of this trial, with where each came from.
+    std::vector<const Param*> all;
+    for (const auto& p : spec.overrides) all.push_back(&p);
+    for (const auto& p : trial.params) all.push_back(&p);
+    Param epochs{"train.epochs", std::to_string(spec.scheduler.max_epochs), {}, {}};
+    if (spec.scheduler.type == "asha") all.push_back(&epochs);
+    std::map<std::string, const Param*> by_text;
+    for (const Param* p : all) by_text.emplace(p->Text(), p);
+
+    YAML::Node root;
+    Status st = LoadYamlFile(spec.base, &root);
+    std::string errors;
+    if (!st.ok()) {
+      errors = st.message();
+    } else {
+      for (const Param* p : all) {
+        Status o = ApplyOverride(root, p->Text());
+        if (!o.ok()) errors += (errors.empty() ? "" : "\n") + o.message();
+      }
+      // Validate even after a bad override: every problem at once.
+      PipelineConfig cfg;
+      st = ValidateConfig(root, spec.base, &cfg);
+      if (st.ok() && errors.empty()) trial.epochs = cfg.train.epochs;
+      if (!st.ok()) errors += (errors.empty() ? "" : "\n") + st.message();
+    }
+    if (errors.empty()) continue;
+    size_t start = 0;
+    while (start <= errors.size()) {
+      size_t nl = errors.find('\n', start);
+      std::string line = errors.substr(start, nl == std::string::npos ? std::string::npos : nl - start);
+      start = nl == std::string::npos ? errors.size() + 1 : nl + 1;
+      if (line.empty()) continue;
+      Found f;
+      f.text = line;
+      const std::string open = "<override '", close = "'>: error: ";
+      const size_t end = line.find(close);
+      if (line.rfind(open, 0) == 0 && end != std::string::npos) {
+        const std::string text = line.substr(open.size(), end - open.size());
+        auto it = by_text.find(text);
+        if (it != by_text.end()) {
+          const std::string msg = line.substr(end + close.size());
+          const bool about_key = msg.find("unknown key") != std::string::npos ||
+                                 msg.find("list index") != std::string::npos ||
+                                 msg.find("out of range") != std::string::npos ||
+                                 msg.find("it has no key") != std::string::npos;
+          const std::string w = where(*it->second, about_key);
+          if (!w.empty()) {
+            f.text = w + ": error: " + msg;
+            f.line = (about_key ? it->second->key_at : it->second->value_at).line;
+            f.col = (about_key ? it->second->key_at : it->second->value_at).col;
+          }
+        }
+      }
+      if (seen.insert(f.text).second) found.push_back(f);
+    }
+  }
+  if (found.empty()) return Status::Ok();
+  std::stable_sort(found.begin(), found.end(), [](const Found& a, const Found& b) {
+    if ((a.line > 0) != (b.line > 0)) return a.line > 0;
+    return a.line != b.line ? a.line < b.line : a.col < b.col;
+  });
+  std::string msg;
+  for (const auto& f : found) msg += (msg.empty() ? "" : "\n") + f.text;
+  msg += fmt::format("\nsweep not started: {} trial config{} checked, nothing was run", trials->size(),
+                     trials->size() == 1 ? "" : "s");
+  return Status::InvalidArgument(msg);
+}
+
+}  // namespace pipeline::sweep

@@ -1,0 +1,407 @@
+// Reading sweep files (strictly, with FILE:LINE:COL errors) and --multirun arguments.
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <set>
+
+#include "common/strings.h"
+#include "config/loader.h"
+#include "sweep/sweep.h"
+
+namespace pipeline::sweep {
+namespace {
+
+struct Error {
+  Where at;
+  std::string key, message;
+};
+
+class Reader {
+ public:
+  explicit Reader(std::string file) : file_(std::move(file)) {}
+
+  static Where At(const YAML::Node& n) {
+    const YAML::Mark m = n.Mark();
+    if (m.is_null()) return {};
+    return {m.line + 1, m.column + 1};
+  }
+  void Fail(const YAML::Node& at, const std::string& key, const std::string& msg) { errors_.push_back({At(at), key, msg}); }
+  void Fail(Where at, const std::string& key, const std::string& msg) { errors_.push_back({at, key, msg}); }
+
+  // Checks `map`'s keys against `allowed` (did-you-mean) and duplicates; returns (key node, value node) pairs.
+  std::vector<std::pair<YAML::Node, YAML::Node>> Entries(const YAML::Node& map, const std::string& path,
+                                                         const std::vector<std::string>* allowed) {
+    std::vector<std::pair<YAML::Node, YAML::Node>> out;
+    if (!map.IsMap()) {
+      Fail(map, path, "expected a map, got " + Describe(map));
+      return out;
+    }
+    std::map<std::string, int> seen;
+    for (auto it = map.begin(); it != map.end(); ++it) {
+      const std::string k = it->first.Scalar();
+      const std::string here = path.empty() ? k : path + "." + k;
+      if (auto s = seen.find(k); s != seen.end()) {
+        Fail(it->first, here, fmt::format("duplicate key '{}' (first given at line {})", k, s->second));
+        continue;
+      }
+      seen[k] = At(it->first).line;
+      if (allowed && std::find(allowed->begin(), allowed->end(), k) == allowed->end()) {
+        const std::string hint = ClosestMatch(k, *allowed);
+        Fail(it->first, here,
+             hint.empty() ? fmt::format("unknown key '{}' (allowed: {})", k, Join(*allowed, ", "))
+                          : fmt::format("unknown key '{}' (did you mean '{}'?)", k, hint));
+        continue;
+      }
+      out.emplace_back(it->first, it->second);
+    }
+    return out;
+  }
+
+  static std::string Describe(const YAML::Node& n) {
+    if (!n.IsDefined() || n.IsNull()) return "an empty value";
+    if (n.IsMap()) return "a map";
+    if (n.IsSequence()) return "a list";
+    return "'" + n.Scalar() + "'";
+  }
+
+  bool Int(const YAML::Node& n, const std::string& key, int64_t min, int64_t* out) {
+    if (!n.IsScalar()) return Fail(n, key, "expected an integer, got " + Describe(n)), false;
+    const std::string& s = n.Scalar();
+    char* end = nullptr;
+    errno = 0;
+    long long v = std::strtoll(s.c_str(), &end, 10);
+    if (s.empty() || *end || errno) return Fail(n, key, "expected an integer, got '" + s + "'"), false;
+    if (v < min) return Fail(n, key, fmt::format("must be >= {}, got {}", min, v)), false;
+    *out = v;
+    return true;
+  }
+
+  bool Number(const YAML::Node& n, const std::string& key, double* out) {
+    if (!n.IsScalar()) return Fail(n, key, "expected a number, got " + Describe(n)), false;
+    const std::string& s = n.Scalar();
+    char* end = nullptr;
+    double v = std::strtod(s.c_str(), &end);
+    if (s.empty() || *end || !std::isfinite(v)) return Fail(n, key, "expected a finite number, got '" + s + "'"), false;
+    *out = v;
+    return true;
+  }
+
+  bool Str(const YAML::Node& n, const std::string& key, std::string* out) {
+    if (!n.IsScalar() || n.Scalar().empty()) return Fail(n, key, "expected a string, got " + Describe(n)), false;
+    *out = n.Scalar();
+    return true;
+  }
+
+  bool Enum(const YAML::Node& n, const std::string& key, const std::vector<std::string>& allowed, std::string* out) {
+    std::string v;
+    if (!Str(n, key, &v)) return false;
+    if (std::find(allowed.begin(), allowed.end(), v) == allowed.end()) {
+      const std::string hint = ClosestMatch(v, allowed);
+      Fail(n, key, fmt::format("unknown value '{}' ({}allowed: {})", v, hint.empty() ? "" : "did you mean '" + hint + "'? ",
+                               Join(allowed, ", ")));
+      return false;
+    }
+    *out = v;
+    return true;
+  }
+
+  Status ToStatus() const {
+    if (errors_.empty()) return Status::Ok();
+    std::vector<Error> e = errors_;
+    std::stable_sort(e.begin(), e.end(), [](const Error& a, const Error& b) {
+      return a.at.line != b.at.line ? a.at.line < b.at.line : a.at.col < b.at.col;
+    });
+    std::string out;
+    for (const auto& x : e) {
+      if (!out.empty()) out += '\n';
+      out += x.at.line > 0 ? fmt::format("{}:{}:{}", file_, x.at.line, x.at.col) : file_;
+      out += ": error: " + (x.key.empty() ? "" : x.key + ": ") + x.message;
+    }
+    return Status::InvalidArgument(out);
+  }
+
+ private:
+  std::string file_;
+  std::vector<Error> errors_;
+};
+
+// The YAML text of a value, as an override's right-hand side.
+std::string ValueText(const YAML::Node& n) {
+  if (n.IsScalar()) return n.Scalar();
+  if (n.IsNull()) return "";
+  YAML::Emitter e;
+  e.SetMapFormat(YAML::Flow);
+  e.SetSeqFormat(YAML::Flow);
+  e << n;
+  return e.c_str();
+}
+
+Param MakeParam(const YAML::Node& key, const YAML::Node& value) {
+  Param p;
+  p.key = key.Scalar();
+  p.value = ValueText(value);
+  p.key_at = Reader::At(key);
+  p.value_at = Reader::At(value);
+  if (p.value_at.line == 0) p.value_at = p.key_at;
+  return p;
+}
+
+const std::vector<std::string> kTopKeys = {"base",      "name",      "overrides", "grid", "random", "sets",
+                                           "objective", "scheduler", "export",    "jobs"};
+const std::vector<std::string> kMetrics = {"validation_accuracy", "test_accuracy", "test_loss", "final_loss"};
+
+}  // namespace
+
+Status LoadSweepFile(const std::string& path, SweepSpec* out) {
+  YAML::Node root;
+  PIPELINE_RETURN_IF_ERROR(LoadYamlFile(path, &root));
+  Reader r(path);
+  SweepSpec spec;
+  spec.path = path;
+  spec.label = path;
+  spec.name = std::filesystem::path(path).stem().string();
+  bool have_base = false;
+  std::set<std::string> swept;  // keys already swept, to reject one key in two places
+  auto claim = [&](const Param& p, const std::string& where) {
+    if (!swept.insert(p.key).second)
+      r.Fail(p.key_at, where + "." + p.key, fmt::format("'{}' is swept more than once (grid, random and sets must not share keys)", p.key));
+  };
+
+  for (const auto& [k, v] : r.Entries(root, "", &kTopKeys)) {
+    const std::string key = k.Scalar();
+    if (key == "base") {
+      std::string base;
+      if (!r.Str(v, key, &base)) continue;
+      std::filesystem::path p(base);
+      if (p.is_relative()) p = std::filesystem::path(path).parent_path() / p;
+      spec.base = p.lexically_normal().string();
+      have_base = true;
+      if (!std::filesystem::is_regular_file(spec.base))
+        r.Fail(v, key, fmt::format("no such config file '{}' (relative to the sweep file: {})", base, spec.base));
+    } else if (key == "name") {
+      std::string n;
+      if (r.Str(v, key, &n)) {
+        if (n.find('/') != std::string::npos || n == "." || n == "..")
+          r.Fail(v, key, "must be a plain directory name, got '" + n + "'");
+        else
+          spec.name = n;
+      }
+    } else if (key == "overrides") {
+      for (const auto& [ok, ov] : r.Entries(v, key, nullptr)) spec.overrides.push_back(MakeParam(ok, ov));
+    } else if (key == "grid") {
+      for (const auto& [gk, gv] : r.Entries(v, key, nullptr)) {
+        GridAxis axis;
+        axis.key = gk.Scalar();
+        axis.key_at = Reader::At(gk);
+        if (!gv.IsSequence() || gv.size() == 0) {
+          r.Fail(gv.IsNull() ? gk : gv, "grid." + axis.key,
+                 "expected a non-empty list of values, got " + Reader::Describe(gv));
+          continue;
+        }
+        for (const auto& e : gv) {
+          Param p = MakeParam(gk, e);
+          axis.values.push_back(p);
+        }
+        claim(axis.values.front(), "grid");
+        spec.grid.push_back(axis);
+      }
+    } else if (key == "sets") {
+      if (!v.IsSequence() || v.size() == 0) {
+        r.Fail(v.IsNull() ? k : v, key, "expected a non-empty list of override maps, got " + Reader::Describe(v));
+        continue;
+      }
+      std::set<std::string> set_keys;
+      for (size_t i = 0; i < v.size(); ++i) {
+        std::vector<Param> set;
+        for (const auto& [sk, sv] : r.Entries(v[i], fmt::format("sets.{}", i), nullptr)) {
+          set.push_back(MakeParam(sk, sv));
+          if (set_keys.insert(sk.Scalar()).second) claim(set.back(), "sets");
+        }
+        spec.sets.push_back(set);
+      }
+    } else if (key == "random") {
+      static const std::vector<std::string> kRandomKeys = {"samples", "seed", "params"};
+      bool have_samples = false;
+      for (const auto& [rk, rv] : r.Entries(v, key, &kRandomKeys)) {
+        const std::string rkey = "random." + rk.Scalar();
+        if (rk.Scalar() == "samples") {
+          have_samples = r.Int(rv, rkey, 1, &spec.random.samples);
+        } else if (rk.Scalar() == "seed") {
+          int64_t s = 0;
+          if (r.Int(rv, rkey, 0, &s)) spec.random.seed = static_cast<uint64_t>(s);
+        } else {
+          static const std::vector<std::string> kKinds = {"uniform", "loguniform", "int", "choice"};
+          for (const auto& [pk, pv] : r.Entries(rv, rkey, nullptr)) {
+            Distribution d;
+            d.key = pk.Scalar();
+            d.key_at = Reader::At(pk);
+            d.value_at = Reader::At(pv);
+            const std::string dkey = rkey + "." + d.key;
+            if (!pv.IsMap() || pv.size() != 1) {
+              r.Fail(pv.IsNull() ? pk : pv, dkey,
+                     "expected one of {uniform: [low, high]}, {loguniform: [low, high]}, {int: [low, high]}, "
+                     "{choice: [a, b, ...]}, got " + Reader::Describe(pv));
+              continue;
+            }
+            const auto entries = r.Entries(pv, dkey, &kKinds);
+            if (entries.empty()) continue;
+            const YAML::Node kindn = entries[0].first, args = entries[0].second;
+            d.kind = kindn.Scalar();
+            if (d.kind == "choice") {
+              if (!args.IsSequence() || args.size() == 0) {
+                r.Fail(args.IsNull() ? kindn : args, dkey, "choice needs a non-empty list of values");
+                continue;
+              }
+              for (const auto& c : args) d.choices.push_back(ValueText(c));
+            } else {
+              if (!args.IsSequence() || args.size() != 2) {
+                r.Fail(args.IsNull() ? kindn : args, dkey, d.kind + " needs [low, high]");
+                continue;
+              }
+              bool ok;
+              if (d.kind == "int") {
+                int64_t lo = 0, hi = 0;
+                ok = r.Int(args[0], dkey, INT64_MIN, &lo) & r.Int(args[1], dkey, INT64_MIN, &hi);
+                d.low = static_cast<double>(lo);
+                d.high = static_cast<double>(hi);
+              } else {
+                ok = r.Number(args[0], dkey, &d.low) & r.Number(args[1], dkey, &d.high);
+              }
+              if (!ok) continue;
+              if (d.low > d.high) {
+                r.Fail(args, dkey, fmt::format("low must not exceed high, got [{}, {}]", args[0].Scalar(), args[1].Scalar()));
+                continue;
+              }
+              if (d.kind == "loguniform" && d.low <= 0) {
+                r.Fail(args[0], dkey, "loguniform needs low > 0, got " + args[0].Scalar());
+                continue;
+              }
+            }
+            Param p;
+            p.key = d.key;
+            p.key_at = d.key_at;
+            claim(p, "random.params");
+            spec.random.params.push_back(d);
+          }
+        }
+      }
+      if (!have_samples && v.IsMap()) r.Fail(k, key, "missing required key 'samples'");
+      if (have_samples && spec.random.params.empty() && v.IsMap()) r.Fail(k, key, "missing 'params': the keys to sample");
+    } else if (key == "objective") {
+      static const std::vector<std::string> kObjKeys = {"metric", "mode"};
+      std::string mode;
+      for (const auto& [ok, ov] : r.Entries(v, key, &kObjKeys)) {
+        if (ok.Scalar() == "metric")
+          r.Enum(ov, "objective.metric", kMetrics, &spec.objective.metric);
+        else
+          r.Enum(ov, "objective.mode", {"max", "min"}, &mode);
+      }
+      spec.objective.maximize = mode.empty() ? spec.objective.metric.find("accuracy") != std::string::npos : mode == "max";
+    } else if (key == "scheduler") {
+      static const std::vector<std::string> kSchedKeys = {"type", "min_epochs", "max_epochs", "reduction_factor"};
+      bool have_max = false;
+      for (const auto& [sk, sv] : r.Entries(v, key, &kSchedKeys)) {
+        const std::string skey = "scheduler." + sk.Scalar();
+        if (sk.Scalar() == "type")
+          r.Enum(sv, skey, {"none", "asha"}, &spec.scheduler.type);
+        else if (sk.Scalar() == "min_epochs")
+          r.Int(sv, skey, 1, &spec.scheduler.min_epochs);
+        else if (sk.Scalar() == "max_epochs")
+          have_max = r.Int(sv, skey, 1, &spec.scheduler.max_epochs);
+        else
+          r.Int(sv, skey, 2, &spec.scheduler.reduction_factor);
+      }
+      if (spec.scheduler.type == "asha") {
+        if (!have_max) r.Fail(k, key, "asha needs max_epochs");
+        else if (spec.scheduler.min_epochs > spec.scheduler.max_epochs)
+          r.Fail(v["min_epochs"], "scheduler.min_epochs",
+                 fmt::format("must not exceed max_epochs ({}), got {}", spec.scheduler.max_epochs, spec.scheduler.min_epochs));
+      }
+    } else if (key == "export") {
+      r.Enum(v, key, {"best", "all", "none"}, &spec.export_policy);
+    } else if (key == "jobs") {
+      if (v.IsScalar() && v.Scalar() == "auto") spec.jobs = 0;
+      else r.Int(v, key, 1, &spec.jobs);
+    }
+  }
+  if (root.IsMap() && !have_base) r.Fail(Where{}, "", "missing required key 'base': the pipeline config to sweep");
+  if (spec.scheduler.type == "asha") {
+    auto uses_epochs = [](const std::string& key) { return key == "train.epochs"; };
+    for (const auto& p : spec.overrides)
+      if (uses_epochs(p.key)) r.Fail(p.key_at, "overrides.train.epochs", "the asha scheduler sets train.epochs per rung; use scheduler.max_epochs");
+    for (const auto& a : spec.grid)
+      if (uses_epochs(a.key)) r.Fail(a.key_at, "grid.train.epochs", "the asha scheduler sets train.epochs per rung; use scheduler.max_epochs");
+  }
+  PIPELINE_RETURN_IF_ERROR(r.ToStatus());
+  *out = std::move(spec);
+  return Status::Ok();
+}
+
+std::vector<std::string> SplitTopLevelCommas(const std::string& s) {
+  std::vector<std::string> parts;
+  std::string cur;
+  int depth = 0;
+  char quote = 0;
+  for (char c : s) {
+    if (quote) {
+      if (c == quote) quote = 0;
+    } else if (c == '\'' || c == '"') {
+      quote = c;
+    } else if (c == '[' || c == '{') {
+      ++depth;
+    } else if (c == ']' || c == '}') {
+      --depth;
+    } else if (c == ',' && depth == 0) {
+      parts.push_back(cur);
+      cur.clear();
+      continue;
+    }
+    cur += c;
+  }
+  parts.push_back(cur);
+  return parts;
+}
+
+Status MultirunSpec(const std::string& config, const std::vector<std::string>& overrides, SweepSpec* out) {
+  SweepSpec spec;
+  spec.label = "<multirun>";
+  spec.base = config;
+  std::string errors;
+  std::set<std::string> keys;
+  for (const auto& o : overrides) {
+    const size_t eq = o.find('=');
+    if (eq == std::string::npos) {
+      errors += (errors.empty() ? "" : "\n") + fmt::format("<override '{}'>: error: expected KEY=VALUE or KEY=A,B,...", o);
+      continue;
+    }
+    const std::string key = o.substr(0, eq);
+    std::vector<std::string> values = SplitTopLevelCommas(o.substr(eq + 1));
+    if (values.size() == 1) {
+      spec.overrides.push_back({key, values[0], {}, {}});
+      continue;
+    }
+    if (!keys.insert(key).second) {
+      errors += (errors.empty() ? "" : "\n") + fmt::format("<override '{}'>: error: {}: swept twice", o, key);
+      continue;
+    }
+    GridAxis axis;
+    axis.key = key;
+    for (const auto& v : values) axis.values.push_back({key, v, {}, {}});
+    spec.grid.push_back(axis);
+  }
+  if (!errors.empty()) return Status::InvalidArgument(errors);
+  // A stable name from the config and the swept keys, so re-running the same multirun resumes it.
+  std::string n = std::filesystem::path(config).stem().string() + "_multirun";
+  for (const auto& a : spec.grid) {
+    std::string last = a.key.substr(a.key.rfind('.') + 1);
+    n += "_" + last;
+  }
+  spec.name = n;
+  *out = std::move(spec);
+  return Status::Ok();
+}
+
+}  // namespace pipeline::sweep
