@@ -14,12 +14,14 @@ int InspectCommand(const std::vector<std::string>& args);
 int PredictCommand(const std::vector<std::string>& args);
 int SweepCommand(const std::vector<std::string>& args);
 int ReportCommand(const std::vector<std::string>& args);
+int BenchCommand(const std::vector<std::string>& args);
 extern const char kRunUsage[];
 extern const char kValidateUsage[];
 extern const char kInspectUsage[];
 extern const char kPredictUsage[];
 extern const char kSweepUsage[];
 extern const char kReportUsage[];
+extern const char kBenchUsage[];
 
 const std::vector<Command>& Commands() {
   static const std::vector<Command> commands = {
@@ -34,6 +36,8 @@ const std::vector<Command>& Commands() {
        SweepCommand},
       {"report", "write one self-contained HTML report (curves, confusion matrix, sweep table) of a run or sweep",
        kReportUsage, ReportCommand},
+      {"bench", "time training against the GEMM floor and the PyTorch peer; inference throughput; peak RSS",
+       kBenchUsage, BenchCommand},
   };
   return commands;
 }

@@ -1,0 +1,56 @@
+#include "bench/peer.h"
+
+#include <cstdio>
+#include <regex>
+#include <sys/wait.h>
+
+namespace pipeline::bench {
+namespace {
+
+std::string Quote(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+std::vector<double> Numbers(const std::string& list) {
+  std::vector<double> out;
+  std::regex number("[-0-9.eE+]+");
+  for (auto it = std::sregex_iterator(list.begin(), list.end(), number); it != std::sregex_iterator(); ++it)
+    out.push_back(std::stod(it->str()));
+  return out;
+}
+
+}  // namespace
+
+Status RunPeer(const PeerOptions& o, PeerRun* out) {
+  if (std::system("/usr/bin/python3 -c 'import torch, numpy' >/dev/null 2>&1") != 0) {
+    return Status::NotFound("python3-torch is not installed (apt-get install python3-torch python3-numpy "
+                            "libopenblas0-openmp); no peer run");
+  }
+  const std::string cmd = "OMP_NUM_THREADS=" + std::to_string(o.threads) +
+                          " LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-openmp /usr/bin/python3 " +
+                          Quote(o.script) + " --data-dir " + Quote(o.data_dir) + " --threads " +
+                          std::to_string(o.threads) + " --epochs " + std::to_string(o.epochs) + " --batch-size " +
+                          std::to_string(o.batch_size) + " --lr " + std::to_string(o.learning_rate) + " 2>&1";
+  FILE* pipe = ::popen(cmd.c_str(), "r");
+  if (!pipe) return Status::IOError("cannot start the peer: " + cmd);
+  std::string output;
+  char buf[4096];
+  while (size_t n = std::fread(buf, 1, sizeof buf, pipe)) output.append(buf, n);
+  const int status = ::pclose(pipe);
+  std::smatch m;
+  if (status != 0 || !std::regex_search(output, m, std::regex("JSON (\\{.*\\})"))) {
+    return Status::Runtime("the peer failed (" + cmd + "):\n" + output.substr(output.size() > 2000 ? output.size() - 2000 : 0));
+  }
+  const std::string json = m[1];
+  std::smatch f;
+  if (std::regex_search(json, f, std::regex("\"epoch_seconds\": \\[([^\\]]*)\\]"))) out->epoch_seconds = Numbers(f[1]);
+  if (std::regex_search(json, f, std::regex("\"test_acc\": ([-0-9.eE+]+)"))) out->test_accuracy = std::stod(f[1]);
+  if (std::regex_search(json, f, std::regex("\"framework\": \"([^\"]*)\""))) out->framework = f[1];
+  if (std::regex_search(json, f, std::regex("\"libs\": \\[([^\\]]*)\\]"))) out->libs = f[1];
+  if (out->epoch_seconds.empty()) return Status::Runtime("the peer printed no epoch_seconds: " + json);
+  return Status::Ok();
+}
+
+}  // namespace pipeline::bench
