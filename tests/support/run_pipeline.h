@@ -37,10 +37,14 @@ inline std::string TempDir(const std::string& tag) {
   return ::mkdtemp(tmpl.data());
 }
 
-// Runs `pipeline ARGS...` from `cwd` (the source tree by default).
-inline CommandResult RunPipeline(const std::vector<std::string>& args, const std::string& cwd = PIPELINE_SOURCE_DIR) {
+// Runs `pipeline ARGS...` from `cwd` (the source tree by default), with
+// `env` entries ("NAME=value") added to its environment.
+inline CommandResult RunPipeline(const std::vector<std::string>& args, const std::string& cwd = PIPELINE_SOURCE_DIR,
+                                 const std::vector<std::string>& env = {}) {
   const std::string dir = TempDir("cmd");
-  std::string cmd = "cd " + ShellQuote(cwd) + " && " + ShellQuote(PIPELINE_BINARY);
+  std::string cmd = "cd " + ShellQuote(cwd) + " && env";
+  for (const auto& e : env) cmd += " " + ShellQuote(e);
+  cmd += " " + ShellQuote(PIPELINE_BINARY);
   for (const auto& a : args) cmd += " " + ShellQuote(a);
   cmd += " >" + ShellQuote(dir + "/out") + " 2>" + ShellQuote(dir + "/err") + " </dev/null";
   const int status = std::system(cmd.c_str());

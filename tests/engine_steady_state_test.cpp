@@ -1,0 +1,44 @@
+// Steady state runs what was built before the loop: oneDNN's own verbose log
+// shows every primitive created while the first epoch's plans are compiled,
+// none after, and no reorder executed at all.
+#include <doctest/doctest.h>
+
+#include <regex>
+
+#include "tests/support/run_pipeline.h"
+
+using pipeline::test::RunPipeline;
+
+namespace {
+
+struct VerboseCounts {
+  int create = 0, exec = 0, reorder = 0;
+};
+
+VerboseCounts Count(int epochs) {
+  auto r = RunPipeline({"run", "configs/fashion_mnist.yaml", "train.epochs=" + std::to_string(epochs),
+                        "dataset.train.count=1000", "train.threads=2", "--stages", "load,build,train", "--run-dir",
+                        pipeline::test::TempDir("verbose") + "/run"},
+                       PIPELINE_SOURCE_DIR, {"ONEDNN_VERBOSE=2"});
+  REQUIRE(r.exit_code == 0);
+  VerboseCounts c;
+  std::istringstream lines(r.out);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind("onednn_verbose,create", 0) == 0) ++c.create;
+    if (line.rfind("onednn_verbose,exec", 0) == 0) ++c.exec;
+    if (line.find(",reorder,") != std::string::npos) ++c.reorder;
+  }
+  return c;
+}
+
+}  // namespace
+
+TEST_CASE("engine: no primitive is created after the first epoch and no reorder ever runs") {
+  const VerboseCounts one = Count(1), three = Count(3);
+  INFO("create " << one.create << "/" << three.create << " exec " << one.exec << "/" << three.exec);
+  CHECK(one.create > 10);              // the plans were really built (and logged)
+  CHECK(three.create == one.create);   // two more epochs created nothing
+  CHECK(three.exec > 2 * one.exec);    // ...while executing every batch
+  CHECK(one.reorder == 0);
+  CHECK(three.reorder == 0);
+}
