@@ -24,7 +24,8 @@ class Adam : public Optimizer {
       update::Axpby(plan_, e, *p, b1, m.data(), 1.0f - b1, p->grad.data(), m.data(), "first moment");
       update::Multiply(plan_, e, *p, p->grad.data(), p->grad.data(), tmp.data(), "gradient squared");
       update::Axpby(plan_, e, *p, b2, v.data(), 1.0f - b2, tmp.data(), v.data(), "second moment");
-      update::DivideBySqrt(plan_, e, *p, m.data(), v.data(), 0.0f, eps_, tmp.data(), "direction");
+      update::DivideBySqrt(plan_, e, *p, m.data(), v.data(), eps_, update::EpsilonPlace::kOutsideRoot, tmp.data(),
+                           "direction");
       update::ScaledAdd(plan_, e, *p, tmp.data(), &scale_);
     }
   }

@@ -1,12 +1,21 @@
 #include "engine/network.h"
 
 #include <omp.h>
+#include <xmmintrin.h>
 
 #include <algorithm>
 
 #include "engine/softmax_cross_entropy.h"
 
 namespace pipeline {
+
+void FlushDenormals() {
+  // MXCSR is per thread: flush-to-zero and denormals-are-zero for every thread
+  // that runs primitives (TensorFlow's CPU kernels do the same).
+  constexpr unsigned kFtzDaz = 0x8040;
+  const unsigned csr = _mm_getcsr();
+  if ((csr & kFtzDaz) != kFtzDaz) _mm_setcsr(csr | kFtzDaz);
+}
 
 int WorkersFor(int64_t n, int threads) {
   constexpr int64_t kMinRows = 16;
@@ -158,6 +167,7 @@ void Network::CompileWorker(BatchPlan& p, WorkerPlan& w, bool first) {
 }
 
 void Network::RunWorker(BatchPlan& plan, int k, dnnl::stream& s, bool backward, const BatchInput* input) {
+  FlushDenormals();
   WorkerPlan& w = plan.workers[k];
   if (input) {
     const int64_t f = spec_.input;

@@ -56,6 +56,7 @@ Status CreateOptimizer(const OptimizerSpec& spec, std::unique_ptr<Optimizer>* ou
 // Steps shared by the solvers (engine/optimizer_steps.cpp). All are
 // elementwise oneDNN primitives over whole parameter tensors.
 namespace update {
+// The parameter as the 2-D tensor every update step uses.
 dnnl::memory::dims Dims(const Param& p);
 // dst = a*x + b*y (sum primitive; dst may alias x).
 void Axpby(Plan& plan, const dnnl::engine& e, const Param& p, float a, float* x, float b, float* y, float* dst,
@@ -65,9 +66,10 @@ void Multiply(Plan& plan, const dnnl::engine& e, const Param& p, float* x, float
               const std::string& what);
 // value += scale * direction, with `scale` read at run time; clobbers direction.
 void ScaledAdd(Plan& plan, const dnnl::engine& e, Param& p, float* direction, float* scale);
-// dst = x / (sqrt(y + eps_in) + eps_out).
-void DivideBySqrt(Plan& plan, const dnnl::engine& e, const Param& p, float* x, float* y, float eps_in,
-                  float eps_out, float* dst, const std::string& what);
+// dst = x / sqrt(y + eps) (RMSProp) or x / (sqrt(y) + eps) (Adam).
+enum class EpsilonPlace { kInsideRoot, kOutsideRoot };
+void DivideBySqrt(Plan& plan, const dnnl::engine& e, const Param& p, float* x, float* y, float eps,
+                  EpsilonPlace place, float* dst, const std::string& what);
 }  // namespace update
 
 }  // namespace pipeline

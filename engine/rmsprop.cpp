@@ -18,7 +18,8 @@ class Rmsprop : public Optimizer {
       names_.push_back(p->name + "/rms");
       update::Multiply(plan_, e, *p, p->grad.data(), p->grad.data(), tmp.data(), "gradient squared");
       update::Axpby(plan_, e, *p, rho_, ms.data(), 1.0f - rho_, tmp.data(), ms.data(), "mean square");
-      update::DivideBySqrt(plan_, e, *p, p->grad.data(), ms.data(), eps_, 0.0f, tmp.data(), "direction");
+      update::DivideBySqrt(plan_, e, *p, p->grad.data(), ms.data(), eps_, update::EpsilonPlace::kInsideRoot,
+                           tmp.data(), "direction");
       update::ScaledAdd(plan_, e, *p, tmp.data(), &scale_);
     }
   }

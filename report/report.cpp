@@ -491,7 +491,8 @@ std::string SweepReportHtml(const SweepData& sw) {
     svg::Series s{sw.objective, svg::Color(0), {}, objective, false, true};
     if (numeric) {
       for (const auto& v : texts) s.x.push_back(std::strtod(v.c_str(), nullptr));
-      ax.log_x = positive && hi / lo >= 20;
+      ax.log_x = positive && hi / lo >= 4;  // learning rates and the like: a decade apart
+      ax.pad_x = true;
     } else {
       for (const auto& v : texts) {
         auto it = std::find(ax.categories.begin(), ax.categories.end(), v);

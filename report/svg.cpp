@@ -46,16 +46,16 @@ std::string FormatNumber(double v) {
 
 std::vector<double> NiceTicks(double lo, double hi, int target) {
   if (!(hi > lo)) return {lo};
+  // The 1/2/5 x 10^k step whose tick count is closest to `target`.
   const double raw = (hi - lo) / std::max(target, 1);
   const double mag = std::pow(10.0, std::floor(std::log10(raw)));
-  double step = mag;
-  for (double m : {1.0, 2.0, 5.0, 10.0}) {
-    step = m * mag;
-    if (step >= raw) break;
+  double step = mag, best = INFINITY;
+  for (double m : {0.5, 1.0, 2.0, 5.0, 10.0}) {
+    const double n = (hi - lo) / (m * mag);
+    if (std::fabs(n - target) < best) best = std::fabs(n - target), step = m * mag;
   }
   std::vector<double> ticks;
-  for (double t = std::ceil(lo / step - 1e-9) * step; t <= hi + step * 1e-9; t += step)
-    ticks.push_back(std::fabs(t) < step * 1e-9 ? 0.0 : t);
+  for (double k = std::ceil(lo / step - 1e-9); k * step <= hi + step * 1e-9; ++k) ticks.push_back(k == 0 ? 0.0 : k * step);
   return ticks;
 }
 
@@ -101,6 +101,10 @@ std::string Chart(const Axes& axes, const std::vector<Series>& series) {
   } else if (axes.categories.empty()) {
     if (xmax - xmin < 1e-12) xmin -= 1, xmax += 1;
     lxmin = xmin, lxmax = xmax;
+    if (axes.pad_x) {
+      const double pad = (lxmax - lxmin) * 0.06;
+      lxmin -= pad, lxmax += pad;
+    }
   }
   auto sx = [&](double x) {
     const double v = axes.log_x ? std::log10(x) : x;

@@ -30,6 +30,7 @@ struct Axes {
   std::vector<std::string> categories;   // non-empty: x is a category index 0..n-1
   double y_min = 0.0 / 0.0, y_max = 0.0 / 0.0;  // NaN: from the data
   bool integer_x = false;                // ticks at whole numbers only (epochs)
+  bool pad_x = false;                    // margin left and right of the data (scatter plots)
   int width = 560, height = 300;
   bool legend = true;
   std::string css_class = "chart";

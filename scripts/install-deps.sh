@@ -9,4 +9,7 @@ $SUDO apt-get install -y -q --no-install-recommends \
   build-essential cmake pkg-config ca-certificates python3 \
   libyaml-cpp-dev libdnnl-dev libprotobuf-dev protobuf-compiler libfmt-dev doctest-dev \
   zlib1g-dev libcurl4-openssl-dev libssl-dev libsnappy-dev \
-  dataset-fashion-mnist
+  clang libclang-rt-14-dev \
+  dataset-fashion-mnist \
+  chromium
+# chromium: tests/report_browser_test.cpp renders `pipeline report` output in headless Chromium.

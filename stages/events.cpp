@@ -138,6 +138,17 @@ class EventsHook : public EpochHook {
     PIPELINE_RETURN_IF_ERROR(train_.Open(ctx.run_dir + "/" + kTrainDir));
     if (ctx.dataset && ctx.dataset->validation.count > 0)
       PIPELINE_RETURN_IF_ERROR(validation_.Open(ctx.run_dir + "/" + kValidationDir));
+    if (ctx.resume) {
+      // A resumed run re-trains from the checkpoint's epoch; SessionLog START at
+      // that step makes TensorBoard drop the older files' points from there on
+      // (its "purge orphaned data" on restart), so no step appears twice.
+      tensorflow::Event e;
+      e.set_wall_time(WallTime());
+      e.set_step(ctx.metrics.epochs.empty() ? 1 : ctx.metrics.epochs.back().epoch + 1);
+      e.mutable_session_log()->set_status(tensorflow::SessionLog::START);
+      PIPELINE_RETURN_IF_ERROR(train_.WriteEvent(e));
+      if (validation_.is_open()) PIPELINE_RETURN_IF_ERROR(validation_.WriteEvent(e));
+    }
     return Status::Ok();
   }
 

@@ -100,13 +100,13 @@ class TrainStage : public Stage {
     auto interrupted = [&](const TrainPosition& pos) -> Status {
       Status saved = SaveCheckpoint(ctx, pos);
       for (auto& hook : hooks) hook->OnTrainEnd(ctx, true);
-      const std::string where = fmt::format("epoch {}, batch {}/{}", pos.epoch + 1, pos.batch, batches);
+      const std::string where = fmt::format("in epoch {} after batch {}/{}", pos.epoch + 1, pos.batch, batches);
       if (!saved.ok()) {
-        return Status::IOError(fmt::format("interrupted by {} at {}; {}", StopSignalName(StopSignal()), where,
+        return Status::IOError(fmt::format("interrupted by {} {}; {}", StopSignalName(StopSignal()), where,
                                            saved.message()));
       }
       return Status::Runtime(fmt::format(
-          "interrupted by {} after {}; checkpoint written to {}. Resume with:\n  pipeline run {}/config.yaml "
+          "interrupted by {} {}; checkpoint written to {}. Resume with:\n  pipeline run {}/config.yaml "
           "--resume {}",
           StopSignalName(StopSignal()), where, CheckpointPath(ctx.run_dir), ctx.run_dir, ctx.run_dir));
     };
@@ -143,7 +143,8 @@ class TrainStage : public Stage {
               "training diverged: the {} is {} at epoch {}, batch {} (learning rate {}); nothing was exported. "
               "Lower optimizer.learning_rate, use an initializer with a smaller scale (e.g. glorot_uniform), "
               "or set train.on_nan: skip_batch",
-              loss_finite ? "gradient" : "loss", loss_finite ? "NaN or Inf" : fmt::format("{}", loss), epoch + 1,
+              loss_finite ? "gradient" : "loss",
+              loss_finite ? "NaN or Inf" : std::isnan(loss) ? "NaN" : loss > 0 ? "Inf" : "-Inf", epoch + 1,
               b + 1, lr));
         }
         ctx.optimizer->Apply(ctx.runtime->stream(), static_cast<float>(lr));

@@ -160,13 +160,19 @@ Status ValidateTrials(const SweepSpec& spec, std::vector<Trial>* trials) {
     } else {
       for (const Param* p : all) {
         Status o = ApplyOverride(root, p->Text());
-        if (!o.ok()) errors += (errors.empty() ? "" : "\n") + o.message();
+        if (!o.ok()) {
+          if (!errors.empty()) errors += "\n";
+          errors += o.message();
+        }
       }
       // Validate even after a bad override: every problem at once.
       PipelineConfig cfg;
       st = ValidateConfig(root, spec.base, &cfg);
       if (st.ok() && errors.empty()) trial.epochs = cfg.train.epochs;
-      if (!st.ok()) errors += (errors.empty() ? "" : "\n") + st.message();
+      if (!st.ok()) {
+        if (!errors.empty()) errors += "\n";
+        errors += st.message();
+      }
     }
     if (errors.empty()) continue;
     size_t start = 0;
@@ -205,7 +211,10 @@ Status ValidateTrials(const SweepSpec& spec, std::vector<Trial>* trials) {
     return a.line != b.line ? a.line < b.line : a.col < b.col;
   });
   std::string msg;
-  for (const auto& f : found) msg += (msg.empty() ? "" : "\n") + f.text;
+  for (const auto& f : found) {
+    if (!msg.empty()) msg += "\n";
+    msg += f.text;
+  }
   msg += fmt::format("\nsweep not started: {} trial config{} checked, nothing was run", trials->size(),
                      trials->size() == 1 ? "" : "s");
   return Status::InvalidArgument(msg);

@@ -111,7 +111,10 @@ std::string ResultsCsv(const std::vector<TrialResult>& sorted, const std::vector
   h.back() = "status";
   h.push_back("error");
   std::string out;
-  for (size_t c = 0; c < h.size(); ++c) out += (c ? "," : "") + CsvField(h[c] == "s/epoch" ? "seconds_per_epoch" : h[c]);
+  for (size_t c = 0; c < h.size(); ++c) {
+    if (c) out += ',';
+    out += CsvField(h[c] == "s/epoch" ? "seconds_per_epoch" : h[c]);
+  }
   out += "\n";
   for (size_t i = 0; i < sorted.size(); ++i) {
     const TrialResult& r = sorted[i];
@@ -125,7 +128,10 @@ std::string ResultsCsv(const std::vector<TrialResult>& sorted, const std::vector
     row[m + 3] = full(r.seconds_per_epoch);
     row[m + 5] = r.status;
     row.push_back(r.error);
-    for (size_t c = 0; c < row.size(); ++c) out += (c ? "," : "") + CsvField(row[c]);
+    for (size_t c = 0; c < row.size(); ++c) {
+      if (c) out += ',';
+      out += CsvField(row[c]);
+    }
     out += "\n";
   }
   return out;
@@ -139,13 +145,21 @@ std::string ResultsMarkdown(const std::vector<TrialResult>& sorted, const std::v
   };
   const std::vector<std::string> h = Header(keys);
   std::string out = "|";
-  for (const auto& c : h) out += " " + cell(c) + " |";
+  for (const auto& c : h) {
+    out += ' ';
+    out += cell(c);
+    out += " |";
+  }
   out += "\n|";
   for (size_t c = 0; c < h.size(); ++c) out += "---|";
   out += "\n";
   for (size_t i = 0; i < sorted.size(); ++i) {
     out += "|";
-    for (const auto& c : Row(i + 1, sorted[i], keys)) out += " " + cell(c) + " |";
+    for (const auto& c : Row(i + 1, sorted[i], keys)) {
+      out += ' ';
+      out += cell(c);
+      out += " |";
+    }
     out += "\n";
   }
   return out;
@@ -166,7 +180,8 @@ bool ReadSummary(const std::string& path, TrialResult* out, std::string* export_
   out->test_accuracy = Num(s["test_accuracy"]);
   out->test_loss = Num(s["test_loss"]);
   out->final_loss = Num(s["final_loss"]);
-  out->threads = s["threads"].IsDefined() ? static_cast<int64_t>(Num(s["threads"])) : 0;
+  const double threads = Num(s["threads"]);
+  out->threads = std::isfinite(threads) ? static_cast<int64_t>(threads) : 0;
   out->epochs = 0;
   double seconds = 0;
   if (s["epochs"].IsSequence()) {

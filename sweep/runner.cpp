@@ -40,6 +40,7 @@ struct Task {
   std::string keep_as;            // after success, copy summary.json to this file (ASHA rung results)
   std::vector<std::string> args;  // after the executable
   std::string label;              // "[3/6]" etc.
+  bool resume = false;            // continue the run in run_dir (--resume): do not clear it
   // Results.
   TrialResult result;
   double seconds = 0;
@@ -65,7 +66,10 @@ std::string LastLines(const std::string& path, size_t n) {
     start = nl == std::string::npos ? text.size() : nl + 1;
   }
   std::string out;
-  for (size_t i = lines.size() > n ? lines.size() - n : 0; i < lines.size(); ++i) out += (out.empty() ? "" : " | ") + lines[i];
+  for (size_t i = lines.size() > n ? lines.size() - n : 0; i < lines.size(); ++i) {
+    if (!out.empty()) out += " | ";
+    out += lines[i];
+  }
   return out;
 }
 
@@ -107,7 +111,10 @@ std::string Quote(const std::string& s) {
 
 std::string ParamsText(const std::vector<Param>& params) {
   std::string s;
-  for (const auto& p : params) s += (s.empty() ? "" : " ") + p.Text();
+  for (const auto& p : params) {
+    if (!s.empty()) s += " ";
+    s += p.Text();
+  }
   return s;
 }
 
@@ -119,10 +126,13 @@ void RunTasks(std::vector<Task*> tasks, int64_t jobs, const std::string& exe, co
   while (next < tasks.size() || !running.empty()) {
     while (next < tasks.size() && static_cast<int64_t>(running.size()) < jobs) {
       Task* t = tasks[next++];
-      CleanRunDir(t->run_dir);
+      if (!t->resume) CleanRunDir(t->run_dir);
       Status st = MakeDirs(t->run_dir);
       std::string cmd = Quote(exe);
-      for (const auto& a : t->args) cmd += " " + Quote(a);
+      for (const auto& a : t->args) {
+        cmd += ' ';
+        cmd += Quote(a);
+      }
       if (st.ok()) st = WriteFileAtomic(t->run_dir + "/command.txt", cmd + "\n");
       pid_t pid = 0;
       if (st.ok()) st = Spawn(exe, t->args, t->run_dir + "/log.txt", &pid);
@@ -220,7 +230,10 @@ Status RunSweep(const SweepSpec& spec, const RunOptions& options) {
               static_cast<long long>(threads), threads == 1 ? "" : "s", sweep_dir.c_str());
   if (asha) {
     std::string r;
-    for (auto e : rungs) r += (r.empty() ? "" : ", ") + std::to_string(e);
+    for (auto e : rungs) {
+      if (!r.empty()) r += ", ";
+      r += std::to_string(e);
+    }
     std::printf("scheduler: successive halving, rungs at %s epochs, keeping the best 1/%lld at each\n", r.c_str(),
                 static_cast<long long>(spec.scheduler.reduction_factor));
   }
@@ -235,7 +248,7 @@ Status RunSweep(const SweepSpec& spec, const RunOptions& options) {
     if (s != "export" || spec.export_policy == "all") trial_stages.push_back(s);
 
   auto trial_args = [&](const Trial& t, int64_t epochs, int64_t nthreads, const std::vector<std::string>& stages,
-                        const std::string& run_dir, bool export_here) {
+                        const std::string& run_dir, bool export_here, bool resume = false) {
     std::vector<std::string> a = {"run", spec.base, fmt::format("train.threads={}", nthreads)};
     for (const auto& p : spec.overrides) a.push_back(p.Text());
     for (const auto& p : t.params) a.push_back(p.Text());
@@ -246,7 +259,7 @@ Status RunSweep(const SweepSpec& spec, const RunOptions& options) {
       a.push_back("export.version=1");
       a.push_back("export.overwrite=true");
     }
-    for (const char* x : {"--run-dir", "", "--json", "", "--quiet"}) a.push_back(x);
+    for (const char* x : {resume ? "--resume" : "--run-dir", "", "--json", "", "--quiet"}) a.push_back(x);
     a[a.size() - 4] = run_dir;
     a[a.size() - 2] = run_dir + "/summary.json";
     return a;
@@ -281,7 +294,8 @@ Status RunSweep(const SweepSpec& spec, const RunOptions& options) {
       t.label = fmt::format("[{}/{}]", j + 1, active.size());
       t.keep_as = asha ? fmt::format("{}/rung-{}.json", t.run_dir, epochs) : "";
       const std::string done_file = asha ? t.keep_as : t.run_dir + "/summary.json";
-      const int64_t cost = asha ? epochs : trial.epochs;
+      // A promoted trial costs the epochs between the rungs (it resumes); a first run all of them.
+      const int64_t cost = !asha ? trial.epochs : k > 0 ? epochs - plan[k - 1] : epochs;
       epochs_total += cost;
       if (ReadSummary(done_file, &t.result) && t.result.status == "ok") {
         t.skipped = true;
@@ -289,9 +303,19 @@ Status RunSweep(const SweepSpec& spec, const RunOptions& options) {
                     spec.objective.metric.c_str(), t.result.Metric(spec.objective.metric));
         continue;
       }
+      // Promotion: continue the previous rung's run from its final checkpoint (run --resume, same
+      // config and thread count, only train.epochs raised) when the directory holds exactly that run;
+      // else train from scratch to this rung's epochs (deterministic, so the same result, dearer).
+      TrialResult prev;
+      const bool resume = asha && k > 0 && ReadSummary(t.run_dir + "/summary.json", &prev) && prev.status == "ok" &&
+                          prev.epochs == plan[k - 1] && fs::exists(t.run_dir + "/checkpoint/checkpoint.bin");
       t.result = TrialResult();
-      t.args = trial_args(trial, epochs, threads, trial_stages, t.run_dir, spec.export_policy == "all");
-      epochs_trained += cost;  // from scratch: rungs re-run the earlier epochs too
+      t.resume = resume;
+      t.args = trial_args(trial, epochs, resume && prev.threads > 0 ? prev.threads : threads, trial_stages, t.run_dir,
+                          spec.export_policy == "all", resume);
+      const int64_t trained = resume || !asha ? cost : epochs;  // from scratch: the earlier epochs again
+      epochs_trained += trained;
+      epochs_total += trained - cost;
       to_run.push_back(&t);
     }
     std::fflush(stdout);
@@ -375,7 +399,8 @@ Status RunSweep(const SweepSpec& spec, const RunOptions& options) {
                                  std::count_if(results.begin(), results.end(), [](const TrialResult& r) { return r.status == "stopped"; })).c_str()
                    : "",
               wall);
-  std::printf("epochs: %lld trained by this invocation, %lld for the whole sweep%s\n", static_cast<long long>(epochs_trained),
+  std::printf("epochs: %lld trained by this invocation (with the export run), %lld by the sweep's trials%s\n",
+              static_cast<long long>(epochs_trained),
               static_cast<long long>(epochs_total),
               asha ? fmt::format(" (the full grid: {})", full_epochs).c_str() : "");
   if (best) std::printf("best: %s (%s=%.4f)\n", best->id.c_str(), spec.objective.metric.c_str(), best->Metric(spec.objective.metric));

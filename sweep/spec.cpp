@@ -374,7 +374,8 @@ Status MultirunSpec(const std::string& config, const std::vector<std::string>& o
   for (const auto& o : overrides) {
     const size_t eq = o.find('=');
     if (eq == std::string::npos) {
-      errors += (errors.empty() ? "" : "\n") + fmt::format("<override '{}'>: error: expected KEY=VALUE or KEY=A,B,...", o);
+      if (!errors.empty()) errors += "\n";
+      errors += fmt::format("<override '{}'>: error: expected KEY=VALUE or KEY=A,B,...", o);
       continue;
     }
     const std::string key = o.substr(0, eq);
@@ -384,7 +385,8 @@ Status MultirunSpec(const std::string& config, const std::vector<std::string>& o
       continue;
     }
     if (!keys.insert(key).second) {
-      errors += (errors.empty() ? "" : "\n") + fmt::format("<override '{}'>: error: {}: swept twice", o, key);
+      if (!errors.empty()) errors += "\n";
+      errors += fmt::format("<override '{}'>: error: {}: swept twice", o, key);
       continue;
     }
     GridAxis axis;

@@ -16,25 +16,35 @@ struct Reference {
   std::vector<double> w, a, b;  // value and up to two state slots
 };
 
-void Run(const OptimizerSpec& spec, float lr,
-         const std::function<void(Reference&, const std::vector<float>& g, int t)>& reference) {
+void RunShape(const OptimizerSpec& spec, float lr, std::vector<int64_t> dims,
+              const std::function<void(Reference&, const std::vector<float>& g, int t)>& reference) {
   Runtime runtime(1);
-  Param p{"p", {2, 3}, {0.5f, -1.0f, 2.0f, 0.0f, 3.0f, -0.25f}, std::vector<float>(6)};
+  Param p{"p", dims, {0.5f, -1.0f, 2.0f, 0.0f, 3.0f, -0.25f}, std::vector<float>(6)};
   std::unique_ptr<Optimizer> opt;
   REQUIRE(CreateOptimizer(spec, &opt).ok());
   opt->Build({&p}, runtime.engine());
   Reference ref{std::vector<double>(p.value.begin(), p.value.end()), std::vector<double>(6), std::vector<double>(6)};
   for (int t = 1; t <= 4; ++t) {
-    std::vector<float> g = {0.1f * t, -0.2f, 0.3f, -0.4f * t, 0.05f, 1.0f};
+    // Element 4 always has a zero gradient, as dead ReLUs do: Adam's second
+    // moment stays 0 there and only epsilon keeps 0/0 away.
+    std::vector<float> g = {0.1f * t, -0.2f, 0.3f, -0.4f * t, 0.0f, 1.0f};
     p.grad = g;
     opt->Apply(runtime.stream(), lr);
     runtime.stream().wait();
     reference(ref, g, t);
     for (int i = 0; i < 6; ++i) {
       INFO(spec.type << " step " << t << " element " << i);
+      CHECK(std::isfinite(p.value[i]));
       CHECK(p.value[i] == doctest::Approx(ref.w[i]).epsilon(1e-5));
     }
   }
+}
+
+// A kernel-shaped [2,3] and a bias-shaped [6] parameter.
+void Run(const OptimizerSpec& spec, float lr,
+         const std::function<void(Reference&, const std::vector<float>& g, int t)>& reference) {
+  RunShape(spec, lr, {2, 3}, reference);
+  RunShape(spec, lr, {6}, reference);
 }
 
 }  // namespace

@@ -42,7 +42,8 @@ inline std::string TempDir(const std::string& tag) {
 inline CommandResult RunPipeline(const std::vector<std::string>& args, const std::string& cwd = PIPELINE_SOURCE_DIR,
                                  const std::vector<std::string>& env = {}) {
   const std::string dir = TempDir("cmd");
-  std::string cmd = "cd " + ShellQuote(cwd) + " && env";
+  // A hung pipeline fails its test instead of hanging the suite.
+  std::string cmd = "cd " + ShellQuote(cwd) + " && timeout --kill-after=10 600 env";
   for (const auto& e : env) cmd += " " + ShellQuote(e);
   cmd += " " + ShellQuote(PIPELINE_BINARY);
   for (const auto& a : args) cmd += " " + ShellQuote(a);
