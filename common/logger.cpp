@@ -45,7 +45,8 @@ void Logger::Warn(const std::string& line) {
 
 bool Logger::ProgressDue() const {
   if (!interactive_ || level_ == Level::kQuiet) return false;
-  return std::chrono::steady_clock::now() - last_progress_ >= std::chrono::milliseconds(100);
+  // Always when no line is shown (the first batch of each epoch), else every 0.1 s.
+  return !progress_shown_ || std::chrono::steady_clock::now() - last_progress_ >= std::chrono::milliseconds(100);
 }
 
 void Logger::Progress(const std::string& line) {

@@ -27,8 +27,8 @@ class Logger {
   // Rewrites the current terminal line (cut to the terminal's width); a
   // no-op when not a terminal or quiet.
   void Progress(const std::string& line);
-  // True when a progress line would be shown and the last one is at least
-  // 0.1 s old (callers format a line only when it is due).
+  // True when a progress line would be shown and none is shown or the last
+  // one is at least 0.1 s old (callers format a line only when it is due).
   bool ProgressDue() const;
   // Erases a shown progress line (before an error message, at the end).
   void ClearProgress();

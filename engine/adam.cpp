@@ -2,7 +2,6 @@
 //   m = b1*m + (1-b1)*g;  v = b2*v + (1-b2)*g^2
 //   w -= lr * sqrt(1-b2^t)/(1-b1^t) * m / (sqrt(v) + eps)
 #include <cmath>
-#include <deque>
 
 #include "engine/optimizer.h"
 
@@ -12,31 +11,30 @@ namespace {
 class Adam : public Optimizer {
  public:
   explicit Adam(const OptimizerSpec& s) : b1_(s.beta1), b2_(s.beta2), eps_(static_cast<float>(s.epsilon)) {}
+  std::vector<Slot> slots() override { return state_.slots(); }
 
-  void Build(const std::vector<Param*>& params, const dnnl::engine& e) override {
+ protected:
+  void AllocateState(const std::vector<Param*>& params) override {
     for (Param* p : params) {
-      auto& m = state_.emplace_back(p->size(), 0.0f);
-      auto& v = state_.emplace_back(p->size(), 0.0f);
-      auto& tmp = scratch_.emplace_back(p->size(), 0.0f);
-      names_.push_back(p->name + "/m");
-      names_.push_back(p->name + "/v");
-      const float b1 = static_cast<float>(b1_), b2 = static_cast<float>(b2_);
-      update::Axpby(plan_, e, *p, b1, m.data(), 1.0f - b1, p->grad.data(), m.data(), "first moment");
-      update::Multiply(plan_, e, *p, p->grad.data(), p->grad.data(), tmp.data(), "gradient squared");
-      update::Axpby(plan_, e, *p, b2, v.data(), 1.0f - b2, tmp.data(), v.data(), "second moment");
-      update::DivideBySqrt(plan_, e, *p, m.data(), v.data(), eps_, update::EpsilonPlace::kOutsideRoot, tmp.data(),
-                           "direction");
-      update::ScaledAdd(plan_, e, *p, tmp.data(), &scale_);
+      state_.Add(*p, "m");
+      state_.Add(*p, "v");
+      scratch_.Add(*p, "scratch");
     }
   }
 
-  std::vector<Slot> slots() override {
-    std::vector<Slot> out;
-    for (size_t i = 0; i < state_.size(); ++i) out.push_back({names_[i], &state_[i]});
-    return out;
+  void AddUpdate(Plan& plan, const dnnl::engine& e, const ParamSlice& s) override {
+    float* m = state_.at(2 * s.index, s.offset);
+    float* v = state_.at(2 * s.index + 1, s.offset);
+    float* tmp = scratch_.at(s.index, s.offset);
+    float* g = s.param->grad.data() + s.offset;
+    const float b1 = static_cast<float>(b1_), b2 = static_cast<float>(b2_);
+    update::Axpby(plan, e, s.name(), s.len, b1, m, 1.0f - b1, g, m);
+    update::Multiply(plan, e, s.name(), s.len, g, g, tmp);
+    update::Axpby(plan, e, s.name(), s.len, b2, v, 1.0f - b2, tmp, v);
+    update::DivideBySqrt(plan, e, s.name(), s.len, m, v, eps_, update::EpsilonPlace::kOutsideRoot, tmp);
+    update::ScaledAdd(plan, e, s.name(), s.len, s.param->value.data() + s.offset, tmp, &scale_);
   }
 
- protected:
   float StepScale(float lr, int64_t t) const override {
     const double td = static_cast<double>(t);
     return static_cast<float>(-lr * std::sqrt(1.0 - std::pow(b2_, td)) / (1.0 - std::pow(b1_, td)));
@@ -45,8 +43,7 @@ class Adam : public Optimizer {
  private:
   double b1_, b2_;
   float eps_;
-  std::deque<std::vector<float>> state_, scratch_;
-  std::vector<std::string> names_;
+  StateTensors state_, scratch_;
 };
 
 }  // namespace

@@ -1,7 +1,5 @@
 // Momentum as TensorFlow's MomentumOptimizer: a = mu*a + g; w -= lr*a, or with
 // Nesterov w -= lr*(g + mu*a).
-#include <deque>
-
 #include "engine/optimizer.h"
 
 namespace pipeline {
@@ -10,33 +8,30 @@ namespace {
 class Momentum : public Optimizer {
  public:
   explicit Momentum(const OptimizerSpec& s) : mu_(static_cast<float>(s.momentum)), nesterov_(s.nesterov) {}
+  std::vector<Slot> slots() override { return accum_.slots(); }
 
-  void Build(const std::vector<Param*>& params, const dnnl::engine& e) override {
-    for (Param* p : params) {
-      auto& accum = accum_.emplace_back(p->size(), 0.0f);
-      names_.push_back(p->name + "/momentum");
-      update::Axpby(plan_, e, *p, mu_, accum.data(), 1.0f, p->grad.data(), accum.data(), "accumulate");
-      if (nesterov_) {
-        update::Axpby(plan_, e, *p, 1.0f, p->grad.data(), mu_, accum.data(), p->grad.data(), "nesterov");
-      } else {
-        // grad is scratch now: copy the accumulator into it (1*a + 0*g) to scale it.
-        update::Axpby(plan_, e, *p, 1.0f, accum.data(), 0.0f, p->grad.data(), p->grad.data(), "direction");
-      }
-      update::ScaledAdd(plan_, e, *p, p->grad.data(), &scale_);
-    }
+ protected:
+  void AllocateState(const std::vector<Param*>& params) override {
+    for (Param* p : params) accum_.Add(*p, "momentum");
   }
 
-  std::vector<Slot> slots() override {
-    std::vector<Slot> out;
-    for (size_t i = 0; i < accum_.size(); ++i) out.push_back({names_[i], &accum_[i]});
-    return out;
+  void AddUpdate(Plan& plan, const dnnl::engine& e, const ParamSlice& s) override {
+    float* a = accum_.at(s.index, s.offset);
+    float* g = s.param->grad.data() + s.offset;
+    update::Axpby(plan, e, s.name(), s.len, mu_, a, 1.0f, g, a);
+    if (nesterov_) {
+      update::Axpby(plan, e, s.name(), s.len, 1.0f, g, mu_, a, g);
+    } else {
+      // grad is scratch now: copy the accumulator into it (1*a + 0*g) to scale it.
+      update::Axpby(plan, e, s.name(), s.len, 1.0f, a, 0.0f, g, g);
+    }
+    update::ScaledAdd(plan, e, s.name(), s.len, s.param->value.data() + s.offset, g, &scale_);
   }
 
  private:
   float mu_;
   bool nesterov_;
-  std::deque<std::vector<float>> accum_;  // deque: stable addresses for the plan
-  std::vector<std::string> names_;
+  StateTensors accum_;
 };
 
 }  // namespace

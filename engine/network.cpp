@@ -4,7 +4,9 @@
 #include <xmmintrin.h>
 
 #include <algorithm>
+#include <cmath>
 
+#include "engine/optimizer.h"
 #include "engine/softmax_cross_entropy.h"
 
 namespace pipeline {
@@ -101,23 +103,31 @@ void Network::Compile(BatchPlan& p) {
     w.rows = n * (k + 1) / workers - w.begin;
     CompileWorker(p, w, k == 0);
   }
+  p.loss_sums.assign(workers, 0.0);
+  p.slice_finite.assign(workers, 1);
+  p.reduce.assign(workers, pipeline::Plan());
   if (!p.training || workers == 1) return;
 
-  // Param::grad (worker 0's) += every other worker's copy, in worker order.
+  // Param::grad (worker 0's copy) += every other worker's copy, in worker
+  // order, cut into the same element slices the optimizer uses.
   const auto& e = runtime_->engine();
   auto params = this->params();
-  for (size_t i = 0; i < params.size(); ++i) {
-    const dnnl::memory::dims dims{params[i]->size()};
-    std::vector<dnnl::memory::desc> mds;
-    std::unordered_map<int, dnnl::memory> args;
-    for (int k = 0; k < workers; ++k) {
-      float* g = k == 0 ? params[i]->grad.data() : p.workers[k].grads[i].data();
-      args[DNNL_ARG_MULTIPLE_SRC + k] = Wrap(e, dims, g);
-      mds.push_back(RowMajor(dims));
+  for (int k = 0; k < workers; ++k) {
+    for (size_t i = 0; i < params.size(); ++i) {
+      const int64_t n_i = params[i]->size();
+      const int64_t begin = n_i * k / workers, len = n_i * (k + 1) / workers - begin;
+      if (len == 0) continue;
+      std::vector<dnnl::memory::desc> mds;
+      ArgMap args;
+      for (int src = 0; src < workers; ++src) {
+        float* g = (src == 0 ? params[i]->grad.data() : p.workers[src].grads[i].data()) + begin;
+        args[DNNL_ARG_MULTIPLE_SRC + src] = Wrap(e, {1, len}, g);
+        mds.push_back(RowMajor({1, len}));
+      }
+      args[DNNL_ARG_DST] = args[DNNL_ARG_MULTIPLE_SRC];
+      dnnl::sum::primitive_desc pd(RowMajor({1, len}), std::vector<float>(workers, 1.0f), mds, e);
+      p.reduce[k].Add(params[i]->name + " gradient reduction", dnnl::sum(pd), std::move(args));
     }
-    args[DNNL_ARG_DST] = args[DNNL_ARG_MULTIPLE_SRC];
-    dnnl::sum::primitive_desc pd(RowMajor(dims), std::vector<float>(workers, 1.0f), mds, e);
-    p.reduce.Add(params[i]->name + " gradient reduction", dnnl::sum(pd), std::move(args));
   }
 }
 
@@ -200,16 +210,89 @@ void Network::RunWorkers(BatchPlan& plan, bool backward, const BatchInput* input
 
 void Network::Forward(BatchPlan& plan, const BatchInput* input) { RunWorkers(plan, false, input); }
 
-double Network::ForwardBackward(BatchPlan& plan, const uint8_t* labels, const BatchInput* input) {
+void Network::FillOneHot(BatchPlan& plan, const uint8_t* labels) {
   const int64_t c = classes();
   std::fill(plan.onehot.begin(), plan.onehot.end(), 0.0f);
   for (int64_t i = 0; i < plan.n; ++i) plan.onehot[i * c + labels[i]] = 1.0f;
-  RunWorkers(plan, true, input);
-  if (plan.reduce.size()) {
-    plan.reduce.Execute(runtime_->stream());
-    runtime_->stream().wait();
+}
+
+bool Network::SliceFinite(int k, int workers) {
+  // g - g is exactly 0 for a finite g and NaN otherwise: the accumulation
+  // never overflows and, being exact, may run in any order, so it vectorizes.
+  float acc = 0.0f;
+  for (const auto& layer : layers_) {
+    for (const Param* p : layer->params()) {
+      const int64_t n = p->size(), begin = n * k / workers, end = n * (k + 1) / workers;
+      const float* g = p->grad.data();
+#pragma omp simd reduction(+ : acc)
+      for (int64_t i = begin; i < end; ++i) acc += g[i] - g[i];
+    }
   }
-  return SoftmaxCrossEntropy::Loss(plan.logp.data(), labels, plan.n, c);
+  return acc == 0.0f;
+}
+
+double Network::ForwardBackward(BatchPlan& plan, const uint8_t* labels, const BatchInput* input) {
+  FillOneHot(plan, labels);
+  RunWorkers(plan, true, input);
+  for (auto& slice : plan.reduce) slice.Execute(runtime_->stream());
+  runtime_->stream().wait();
+  return SoftmaxCrossEntropy::Loss(plan.logp.data(), labels, plan.n, classes());
+}
+
+TrainStepResult Network::TrainStep(BatchPlan& plan, const uint8_t* labels, const BatchInput& input, Optimizer& opt,
+                                   float lr) {
+  const int workers = static_cast<int>(plan.workers.size());
+  const int64_t c = classes();
+  TrainStepResult result;
+  if (workers != opt.workers()) {
+    // A batch too small to split as the optimizer is (a short last batch):
+    // the same steps, one after another on this thread.
+    result.loss = ForwardBackward(plan, labels, &input);
+    result.loss_finite = std::isfinite(result.loss);
+    for (int k = 0; k < opt.workers(); ++k) result.gradients_finite &= SliceFinite(k, opt.workers());
+    if (result.applied()) opt.Apply(runtime_->stream(), lr);
+    return result;
+  }
+  FillOneHot(plan, labels);
+  opt.Prepare(lr);
+  bool apply = false;
+  auto step = [&](int k, dnnl::stream& s, auto barrier) {
+    RunWorker(plan, k, s, true, &input);
+    const WorkerPlan& w = plan.workers[k];
+    plan.loss_sums[k] = SoftmaxCrossEntropy::Loss(plan.logp.data() + w.begin * c, labels + w.begin, w.rows, c) *
+                        static_cast<double>(w.rows);
+    barrier();  // every worker's gradient copy is complete
+    plan.reduce[k].Execute(s);
+    s.wait();
+    plan.slice_finite[k] = SliceFinite(k, workers);
+    barrier();  // every slice is reduced and checked: all workers decide alike
+    double sum = 0.0;
+    bool finite = true;
+    for (int j = 0; j < workers; ++j) sum += plan.loss_sums[j], finite = finite && plan.slice_finite[j];
+    if (k == 0) {
+      result.loss = sum / static_cast<double>(plan.n);
+      result.loss_finite = std::isfinite(sum);
+      result.gradients_finite = finite;
+      apply = result.applied();
+    }
+    if (std::isfinite(sum) && finite) {
+      opt.RunSlice(s, k);
+      s.wait();
+    }
+  };
+  if (workers == 1) {
+    step(0, runtime_->stream(), [] {});
+  } else {
+#pragma omp parallel num_threads(workers)
+    {
+      const int k = omp_get_thread_num();
+      step(k, runtime_->worker_stream(k), [] {
+#pragma omp barrier
+      });
+    }
+  }
+  if (apply) opt.Commit();
+  return result;
 }
 
 }  // namespace pipeline

@@ -50,8 +50,21 @@ struct BatchPlan {
   std::vector<float> logp;                  // [n, classes] log-probabilities
   std::vector<float> onehot;                // [n, classes] (training)
   std::vector<WorkerPlan> workers;
-  Plan reduce;                              // Param::grad += the other workers' gradients
+  // reduce[k]: worker k's element slice of every Param::grad += the other
+  // workers' copies (the same slices its optimizer update covers).
+  std::vector<Plan> reduce;
+  std::vector<double> loss_sums;            // per worker: sum of its rows' losses
+  std::vector<char> slice_finite;           // per worker: its gradient slices are finite
 };
+
+struct TrainStepResult {
+  double loss = 0.0;          // mean cross-entropy of the batch
+  bool loss_finite = true;
+  bool gradients_finite = true;
+  bool applied() const { return loss_finite && gradients_finite; }
+};
+
+class Optimizer;
 
 class Network {
  public:
@@ -80,6 +93,13 @@ class Network {
   // returns the mean cross-entropy. Parameters are not changed.
   double ForwardBackward(BatchPlan& plan, const uint8_t* labels, const BatchInput* input = nullptr);
 
+  // One training step in a single parallel region: forward and backward by
+  // rows, then each worker reduces, checks and updates its own element slice
+  // of every parameter. The update is applied (and counted as an optimizer
+  // step) only when the loss and every gradient are finite. `opt` must have
+  // been built over params() with runtime().threads() workers.
+  TrainStepResult TrainStep(BatchPlan& plan, const uint8_t* labels, const BatchInput& input, Optimizer& opt, float lr);
+
   Runtime& runtime() { return *runtime_; }
 
  private:
@@ -87,6 +107,9 @@ class Network {
   void Compile(BatchPlan& plan);
   void CompileWorker(BatchPlan& plan, WorkerPlan& w, bool first);
   void RunWorker(BatchPlan& plan, int k, dnnl::stream& s, bool backward, const BatchInput* input);
+  void FillOneHot(BatchPlan& plan, const uint8_t* labels);
+  // Whether worker k's element slices (of `workers`) of every gradient are finite.
+  bool SliceFinite(int k, int workers);
   void RunWorkers(BatchPlan& plan, bool backward, const BatchInput* input);
 
   NetworkSpec spec_;

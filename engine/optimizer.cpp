@@ -22,10 +22,23 @@ const std::map<std::string, std::function<std::unique_ptr<Optimizer>(const Optim
 
 }  // namespace
 
+void Optimizer::Build(const std::vector<Param*>& params, const dnnl::engine& e, int workers) {
+  AllocateState(params);
+  slices_.assign(workers, Plan());
+  for (int k = 0; k < workers; ++k) {
+    for (size_t i = 0; i < params.size(); ++i) {
+      const int64_t n = params[i]->size();
+      const int64_t begin = n * k / workers, end = n * (k + 1) / workers;
+      if (end > begin) AddUpdate(slices_[k], e, ParamSlice{params[i], i, begin, end - begin});
+    }
+  }
+}
+
 void Optimizer::Apply(dnnl::stream& s, float lr) {
-  ++steps_;
-  scale_ = StepScale(lr, steps_);
-  plan_.Execute(s);
+  Prepare(lr);
+  for (int k = 0; k < workers(); ++k) RunSlice(s, k);
+  s.wait();
+  Commit();
 }
 
 const std::vector<std::string>& OptimizerTypes() {

@@ -1,9 +1,13 @@
 // Optimizers, one file per solver as Caffe keeps them, keyed by config name.
-// Each builds its update steps once as oneDNN primitives over the parameters;
-// the learning rate lives in a one-element runtime tensor, so schedules and
-// Adam's bias correction change it without re-creating any primitive.
+// Each builds its update steps once as oneDNN primitives. The update of every
+// parameter is cut into one element slice per worker thread, so the workers
+// that computed a batch's gradients also apply them, each to its own slice,
+// inside the batch's parallel region (engine/network.h). The learning rate
+// lives in a one-element runtime tensor, so schedules and Adam's bias
+// correction change it without re-creating any primitive.
 #pragma once
 
+#include <deque>
 #include <memory>
 #include <string>
 #include <vector>
@@ -29,47 +33,86 @@ struct Slot {
   std::vector<float>* values;
 };
 
+// `len` elements of one parameter starting at `offset`: what one worker updates.
+struct ParamSlice {
+  Param* param;
+  size_t index;    // the parameter's position in the list Build was given
+  int64_t offset, len;
+  std::string name() const { return param->name; }
+};
+
 class Optimizer {
  public:
   virtual ~Optimizer() = default;
-  // Appends the update steps for `params`; called once.
-  virtual void Build(const std::vector<Param*>& params, const dnnl::engine& e) = 0;
-  // Applies one update at learning rate lr (step count advances by one).
+  // Builds the updates of `params` cut into `workers` slices; called once.
+  void Build(const std::vector<Param*>& params, const dnnl::engine& e, int workers = 1);
+
+  // One step in three parts, for callers that spread it over threads:
+  // Prepare(lr) before, RunSlice(k) by each worker k, Commit() after.
+  void Prepare(float lr) { scale_ = StepScale(lr, steps_ + 1); }
+  void RunSlice(dnnl::stream& s, int k) const { slices_[k].Execute(s); }
+  void Commit() { ++steps_; }
+  // All three on the calling thread.
   void Apply(dnnl::stream& s, float lr);
+
+  int workers() const { return static_cast<int>(slices_.size()); }
   virtual std::vector<Slot> slots() = 0;
   int64_t steps() const { return steps_; }
   void set_steps(int64_t steps) { steps_ = steps; }
 
  protected:
+  // Creates the solver's state tensors for `params` (zeros).
+  virtual void AllocateState(const std::vector<Param*>& params) {}
+  // Appends the update of one slice (of the parameter and its state) to plan.
+  virtual void AddUpdate(Plan& plan, const dnnl::engine& e, const ParamSlice& s) = 0;
   // The multiplier of the final update direction for step t (1-based) at lr;
   // SGD's is -lr, Adam's folds in its bias correction.
   virtual float StepScale(float lr, int64_t t) const { return -lr; }
 
-  Plan plan_;
   float scale_ = 0.0f;  // the runtime scalar every update step reads
+
+ private:
+  std::vector<Plan> slices_;
   int64_t steps_ = 0;
 };
 
 const std::vector<std::string>& OptimizerTypes();
 Status CreateOptimizer(const OptimizerSpec& spec, std::unique_ptr<Optimizer>* out);
 
-// Steps shared by the solvers (engine/optimizer_steps.cpp). All are
-// elementwise oneDNN primitives over whole parameter tensors.
+// Per-parameter state tensors with stable addresses, named "<param>/<suffix>".
+class StateTensors {
+ public:
+  void Add(const Param& p, const std::string& suffix) {
+    values_.emplace_back(p.size(), 0.0f);
+    names_.push_back(p.name + "/" + suffix);
+  }
+  float* at(size_t i, int64_t offset) { return values_[i].data() + offset; }
+  std::vector<Slot> slots() {
+    std::vector<Slot> out;
+    for (size_t i = 0; i < values_.size(); ++i) out.push_back({names_[i], &values_[i]});
+    return out;
+  }
+
+ private:
+  std::deque<std::vector<float>> values_;  // deque: plans keep pointers into them
+  std::vector<std::string> names_;
+};
+
+// Steps shared by the solvers (engine/optimizer_steps.cpp): elementwise oneDNN
+// primitives over `len` contiguous floats, viewed as a [1, len] tensor.
 namespace update {
-// The parameter as the 2-D tensor every update step uses.
-dnnl::memory::dims Dims(const Param& p);
 // dst = a*x + b*y (sum primitive; dst may alias x).
-void Axpby(Plan& plan, const dnnl::engine& e, const Param& p, float a, float* x, float b, float* y, float* dst,
-           const std::string& what);
+void Axpby(Plan& plan, const dnnl::engine& e, const std::string& name, int64_t len, float a, float* x, float b,
+           float* y, float* dst);
 // dst = x * y elementwise.
-void Multiply(Plan& plan, const dnnl::engine& e, const Param& p, float* x, float* y, float* dst,
-              const std::string& what);
+void Multiply(Plan& plan, const dnnl::engine& e, const std::string& name, int64_t len, float* x, float* y, float* dst);
 // value += scale * direction, with `scale` read at run time; clobbers direction.
-void ScaledAdd(Plan& plan, const dnnl::engine& e, Param& p, float* direction, float* scale);
+void ScaledAdd(Plan& plan, const dnnl::engine& e, const std::string& name, int64_t len, float* value,
+               float* direction, float* scale);
 // dst = x / sqrt(y + eps) (RMSProp) or x / (sqrt(y) + eps) (Adam).
 enum class EpsilonPlace { kInsideRoot, kOutsideRoot };
-void DivideBySqrt(Plan& plan, const dnnl::engine& e, const Param& p, float* x, float* y, float eps,
-                  EpsilonPlace place, float* dst, const std::string& what);
+void DivideBySqrt(Plan& plan, const dnnl::engine& e, const std::string& name, int64_t len, float* x, float* y,
+                  float eps, EpsilonPlace place, float* dst);
 }  // namespace update
 
 }  // namespace pipeline

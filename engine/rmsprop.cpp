@@ -1,7 +1,5 @@
 // RMSProp as TensorFlow 1's RMSPropOptimizer (no momentum, epsilon inside the root):
 //   ms = rho*ms + (1-rho)*g^2;  w -= lr * g / sqrt(ms + eps)
-#include <deque>
-
 #include "engine/optimizer.h"
 
 namespace pipeline {
@@ -10,30 +8,29 @@ namespace {
 class Rmsprop : public Optimizer {
  public:
   explicit Rmsprop(const OptimizerSpec& s) : rho_(static_cast<float>(s.rho)), eps_(static_cast<float>(s.epsilon)) {}
+  std::vector<Slot> slots() override { return state_.slots(); }
 
-  void Build(const std::vector<Param*>& params, const dnnl::engine& e) override {
+ protected:
+  void AllocateState(const std::vector<Param*>& params) override {
     for (Param* p : params) {
-      auto& ms = state_.emplace_back(p->size(), 0.0f);
-      auto& tmp = scratch_.emplace_back(p->size(), 0.0f);
-      names_.push_back(p->name + "/rms");
-      update::Multiply(plan_, e, *p, p->grad.data(), p->grad.data(), tmp.data(), "gradient squared");
-      update::Axpby(plan_, e, *p, rho_, ms.data(), 1.0f - rho_, tmp.data(), ms.data(), "mean square");
-      update::DivideBySqrt(plan_, e, *p, p->grad.data(), ms.data(), eps_, update::EpsilonPlace::kInsideRoot,
-                           tmp.data(), "direction");
-      update::ScaledAdd(plan_, e, *p, tmp.data(), &scale_);
+      state_.Add(*p, "rms");
+      scratch_.Add(*p, "scratch");
     }
   }
 
-  std::vector<Slot> slots() override {
-    std::vector<Slot> out;
-    for (size_t i = 0; i < state_.size(); ++i) out.push_back({names_[i], &state_[i]});
-    return out;
+  void AddUpdate(Plan& plan, const dnnl::engine& e, const ParamSlice& s) override {
+    float* ms = state_.at(s.index, s.offset);
+    float* tmp = scratch_.at(s.index, s.offset);
+    float* g = s.param->grad.data() + s.offset;
+    update::Multiply(plan, e, s.name(), s.len, g, g, tmp);
+    update::Axpby(plan, e, s.name(), s.len, rho_, ms, 1.0f - rho_, tmp, ms);
+    update::DivideBySqrt(plan, e, s.name(), s.len, g, ms, eps_, update::EpsilonPlace::kInsideRoot, tmp);
+    update::ScaledAdd(plan, e, s.name(), s.len, s.param->value.data() + s.offset, tmp, &scale_);
   }
 
  private:
   float rho_, eps_;
-  std::deque<std::vector<float>> state_, scratch_;
-  std::vector<std::string> names_;
+  StateTensors state_, scratch_;
 };
 
 }  // namespace

@@ -6,11 +6,14 @@ namespace {
 
 class Sgd : public Optimizer {
  public:
-  void Build(const std::vector<Param*>& params, const dnnl::engine& e) override {
-    // The gradient buffer is scratch once backward is done, so it holds the scaled step.
-    for (Param* p : params) update::ScaledAdd(plan_, e, *p, p->grad.data(), &scale_);
-  }
   std::vector<Slot> slots() override { return {}; }
+
+ protected:
+  void AddUpdate(Plan& plan, const dnnl::engine& e, const ParamSlice& s) override {
+    // The gradient buffer is scratch once backward is done, so it holds the scaled step.
+    Param& p = *s.param;
+    update::ScaledAdd(plan, e, s.name(), s.len, p.value.data() + s.offset, p.grad.data() + s.offset, &scale_);
+  }
 };
 
 }  // namespace

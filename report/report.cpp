@@ -357,6 +357,7 @@ Status LoadSweep(const std::string& dir, SweepData* out) {
   JsonValue results;
   if (Exists(dir + "/results.json")) PIPELINE_RETURN_IF_ERROR(ReadJsonFile(dir + "/results.json", &results));
   if (results["name"].is_string()) out->name = results["name"].str();
+  if (results["sweep"].is_string()) out->name = results["sweep"].str();  // sweep/runner.cpp's key
   const JsonValue& obj = results["objective"];
   if (obj.is_object()) {
     if (obj["metric"].is_string()) out->objective = obj["metric"].str();

@@ -62,8 +62,12 @@ std::vector<double> NiceTicks(double lo, double hi, int target) {
 std::string Chart(const Axes& axes, const std::vector<Series>& series) {
   const double W = axes.width, H = axes.height;
   const double left = 62, right = 16, top = axes.title.empty() ? 14 : 34, bottom = 48;
-  // Legend below the plot, wrapped in rows of up to 3 (long sweeps: 2 per row).
-  const size_t per_row = 3;
+  // Legend below the plot, as many entries per row as the longest name allows.
+  auto legend_name = [](const std::string& n) { return n.size() > 48 ? n.substr(0, 47) + "…" : n; };
+  size_t longest = 1;
+  for (const auto& s : series) longest = std::max(longest, legend_name(s.name).size());
+  const double item_w = longest * 6.4 + 34;
+  const size_t per_row = std::max<size_t>(1, std::min<size_t>(4, static_cast<size_t>((W - left - right) / item_w)));
   const size_t legend_rows = axes.legend && !series.empty() ? (series.size() + per_row - 1) / per_row : 0;
   const double legend_h = legend_rows * 18.0 + (legend_rows ? 6 : 0);
   const double total_h = H + legend_h;
@@ -202,11 +206,14 @@ std::string Chart(const Axes& axes, const std::vector<Series>& series) {
     for (size_t i = 0; i < series.size(); ++i) {
       const double x = left + (i % per_row) * col_w, y = H + (i / per_row) * 18.0 + 4;
       const std::string color = series[i].color.empty() ? Color(i) : series[i].color;
-      o += fmt::format("<g class=\"legend\"><line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"{}\" "
-                       "stroke-width=\"3\"{}/><text x=\"{}\" y=\"{}\" class=\"tick\">{}</text></g>\n",
-                       F(x), F(y), F(x + 18), F(y), color, series[i].dashed ? " stroke-dasharray=\"5 3\"" : "",
-                       F(x + 24), F(y + 4), Escape(series[i].name.size() > 40 ? series[i].name.substr(0, 39) + "…"
-                                                                                : series[i].name));
+      // A line for curves, a dot for series drawn as points only.
+      const std::string key =
+          series[i].lines
+              ? fmt::format("<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"{}\" stroke-width=\"3\"{}/>",
+                            F(x), F(y), F(x + 18), F(y), color, series[i].dashed ? " stroke-dasharray=\"5 3\"" : "")
+              : fmt::format("<circle cx=\"{}\" cy=\"{}\" r=\"4\" fill=\"{}\"/>", F(x + 9), F(y), color);
+      o += fmt::format("<g class=\"legend\">{}<text x=\"{}\" y=\"{}\" class=\"tick\">{}</text></g>\n", key,
+                       F(x + 24), F(y + 4), Escape(legend_name(series[i].name)));
     }
   }
   o += "</svg>\n";

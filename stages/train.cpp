@@ -19,15 +19,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// False when any parameter gradient is NaN or Inf. The sum is in double: a sum
-// of finite floats cannot overflow it, while a NaN or Inf term propagates.
-bool GradientsFinite(Network& net) {
-  double sum = 0.0;
-  for (const Param* p : net.params())
-    for (float g : p->grad) sum += g;
-  return std::isfinite(sum);
-}
-
 // The shuffle stream of one epoch: independent of every other epoch's.
 uint64_t EpochSeed(uint64_t seed, int64_t epoch) {
   return seed * 0x9e3779b97f4a7c15ull + static_cast<uint64_t>(epoch) + 1;
@@ -130,10 +121,13 @@ class TrainStage : public Stage {
         const int64_t size = slot.plan->n;
         for (int64_t i = 0; i < size; ++i) slot.labels[i] = train.labels[idx[i]];
         const BatchInput input{train.images.data(), idx, 0, ctx.dataset->scale};
-        const double loss = net.ForwardBackward(*slot.plan, slot.labels.data(), &input);
-        const bool loss_finite = std::isfinite(loss);
-        if (!loss_finite || !GradientsFinite(net)) {
-          // The update is not applied: parameters and optimizer state stay as they were.
+        // Applies the update only when the loss and every gradient are finite.
+        const TrainStepResult step =
+            net.TrainStep(*slot.plan, slot.labels.data(), input, *ctx.optimizer, static_cast<float>(lr));
+        const double loss = step.loss;
+        const bool loss_finite = step.loss_finite;
+        if (!step.applied()) {
+          // Parameters and optimizer state stay as they were.
           if (cfg.train.on_nan == "skip_batch") {
             ++skipped;
             ++skipped_in_epoch;
@@ -147,7 +141,6 @@ class TrainStage : public Stage {
               loss_finite ? "NaN or Inf" : std::isnan(loss) ? "NaN" : loss > 0 ? "Inf" : "-Inf", epoch + 1,
               b + 1, lr));
         }
-        ctx.optimizer->Apply(ctx.runtime->stream(), static_cast<float>(lr));
         loss_sum += loss * static_cast<double>(size);
         loss_examples += size;
         trained_examples += size;

@@ -16,13 +16,13 @@ struct Reference {
   std::vector<double> w, a, b;  // value and up to two state slots
 };
 
-void RunShape(const OptimizerSpec& spec, float lr, std::vector<int64_t> dims,
+void RunShape(const OptimizerSpec& spec, float lr, std::vector<int64_t> dims, int slices,
               const std::function<void(Reference&, const std::vector<float>& g, int t)>& reference) {
   Runtime runtime(1);
   Param p{"p", dims, {0.5f, -1.0f, 2.0f, 0.0f, 3.0f, -0.25f}, std::vector<float>(6)};
   std::unique_ptr<Optimizer> opt;
   REQUIRE(CreateOptimizer(spec, &opt).ok());
-  opt->Build({&p}, runtime.engine());
+  opt->Build({&p}, runtime.engine(), slices);
   Reference ref{std::vector<double>(p.value.begin(), p.value.end()), std::vector<double>(6), std::vector<double>(6)};
   for (int t = 1; t <= 4; ++t) {
     // Element 4 always has a zero gradient, as dead ReLUs do: Adam's second
@@ -40,11 +40,12 @@ void RunShape(const OptimizerSpec& spec, float lr, std::vector<int64_t> dims,
   }
 }
 
-// A kernel-shaped [2,3] and a bias-shaped [6] parameter.
+// A kernel-shaped [2,3] and a bias-shaped [6] parameter, whole and in 4 slices.
 void Run(const OptimizerSpec& spec, float lr,
          const std::function<void(Reference&, const std::vector<float>& g, int t)>& reference) {
-  RunShape(spec, lr, {2, 3}, reference);
-  RunShape(spec, lr, {6}, reference);
+  RunShape(spec, lr, {2, 3}, 1, reference);
+  RunShape(spec, lr, {6}, 1, reference);
+  RunShape(spec, lr, {2, 3}, 4, reference);  // cut into element slices as worker threads update them
 }
 
 }  // namespace

@@ -52,6 +52,7 @@ TEST_CASE("evaluate: logger levels and the progress line") {
     CHECK(!log.ProgressDue());  // at most every 0.1 s
     log.Verbose("hidden");
     log.Info("epoch: 0001");
+    CHECK(log.ProgressDue());  // the next epoch's first batch shows at once
     log.ClearProgress();  // nothing shown: no output
     CHECK(Written(f) == "\r\033[Kepoch 1/2 [==  ] 1/4\r\033[Kepoch: 0001\n");
     std::fclose(f);

@@ -231,3 +231,29 @@ TEST_CASE("events: hparams session start and experiment decode as TensorBoard's 
   CHECK(se.session_end_info().status() == tensorboard::hparams::STATUS_SUCCESS);
   std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("events: a resumed run marks the restart so TensorBoard drops the replaced steps") {
+  const std::string tmp = TempDir("events-resume");
+  std::vector<std::string> args = {"run", "configs/fashion_mnist.yaml", "train.epochs=2", "dataset.train.count=1000",
+                                   "dataset.validation.count=500", "dataset.test.count=500", "train.checkpoint_every=1",
+                                   "--stages", "load,build,train,evaluate"};
+  auto first = args;
+  first.insert(first.end(), {"--run-dir", tmp + "/run"});
+  auto r = RunPipeline(first);
+  REQUIRE_MESSAGE(r.exit_code == 0, r.out << r.err);
+  auto again = args;
+  again[2] = "train.epochs=3";
+  again.insert(again.end(), {"--resume", tmp + "/run"});
+  r = RunPipeline(again);
+  REQUIRE_MESSAGE(r.exit_code == 0, r.out << r.err);
+  const auto files = events::ListEventFiles(tmp + "/run/train");
+  REQUIRE(files.size() == 2);
+  std::vector<tensorflow::Event> evs;
+  REQUIRE(events::ReadEventFile(files[1], &evs).ok());
+  REQUIRE(evs.size() == 3);  // file_version, SessionLog START at step 3, epoch 3
+  CHECK(evs[1].session_log().status() == tensorflow::SessionLog::START);
+  CHECK(evs[1].step() == 3);
+  CHECK(evs[2].step() == 3);
+  CHECK(evs[2].summary().value(0).tag() == "epoch_loss");
+  std::filesystem::remove_all(tmp);
+}

@@ -207,7 +207,7 @@ TEST_CASE("reliability: damaged data files exit 1 naming the file and offset") {
   fs::remove_all(tmp);
 }
 
-TEST_CASE("reliability: damaged SavedModels make inspect and predict exit 1, never crash") {
+TEST_CASE("reliability: damaged SavedModels make inspect and predict exit 1 and never crash") {
   const std::string tmp = TempDir("rel-model");
   auto fresh = [&]() {
     fs::remove_all(tmp + "/m");

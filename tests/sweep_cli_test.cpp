@@ -42,7 +42,7 @@ TEST_CASE("sweep: a small sweep runs trials in parallel and records a diverging 
   CHECK(std::regex_search(r.out, std::regex("sweep small: 3 trials of .*, 2 at a time with [0-9]+ threads? each")));
   CHECK(Count(r.out, " start ") == 4);  // 3 trials and the export of the best
   CHECK(Count(r.out, " done ") == 3);
-  CHECK(std::regex_search(r.out, std::regex("failed learning_rate-1000-[0-9a-f]{8}  training diverged: the loss is (nan|inf|-nan)")));
+  CHECK(std::regex_search(r.out, std::regex("failed learning_rate-1000-[0-9a-f]{8}  training diverged: ")));
   CHECK(r.err.find("sweep small: 1 of 3 trials failed") != std::string::npos);
 
   const std::string dir = tmp + "/runs/small";

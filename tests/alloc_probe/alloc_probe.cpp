@@ -26,7 +26,7 @@ int main() {
   if (!Network::Create(spec, &runtime, &net).ok() || !net->Initialize(1).ok()) return 1;
   std::unique_ptr<Optimizer> opt;
   if (!CreateOptimizer(OptimizerSpec{"sgd"}, &opt).ok()) return 1;
-  opt->Build(net->params(), runtime.engine());
+  opt->Build(net->params(), runtime.engine(), runtime.threads());
 
   const int64_t n = 100;
   std::vector<uint8_t> images(1000 * 784), labels(n);
@@ -38,12 +38,9 @@ int main() {
   const BatchInput input{images.data(), indices.data(), 0, 1.0f / 255.0f};
   size_t steps = 0;
   for (const auto& w : plan.workers) steps += w.forward.size() + w.backward.size();
-  steps += plan.reduce.size();
+  for (const auto& r : plan.reduce) steps += r.size();
 
-  auto batch = [&] {
-    net->ForwardBackward(plan, labels.data(), &input);
-    opt->Apply(runtime.stream(), 1e-4f);
-  };
+  auto batch = [&] { net->TrainStep(plan, labels.data(), input, *opt, 1e-4f); };
   for (int i = 0; i < 20; ++i) batch();  // warm-up: thread pool, scratchpads
 
   std::vector<long> per_batch;
@@ -59,7 +56,7 @@ int main() {
   }
   long lo = per_batch[0], hi = per_batch[0];
   for (long c : per_batch) lo = std::min(lo, c), hi = std::max(hi, c);
-  std::printf("steady state, batch %lld, %zu primitive calls per batch (+ optimizer):\n", static_cast<long long>(n), steps);
+  std::printf("steady state, batch %lld, %zu primitive calls per batch (+ the optimizer's):\n", static_cast<long long>(n), steps);
   std::printf("  allocations per batch: min %ld max %ld; at most %ld bytes per batch; largest %ld bytes\n", lo, hi,
               bytes, largest);
   // A tensor here is >= 4 KB (a 100x10 float one-hot); oneDNN's bookkeeping is

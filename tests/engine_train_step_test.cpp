@@ -1,0 +1,104 @@
+// Network::TrainStep: forward, backward, reduction, finiteness check and the
+// optimizer update in one parallel region must equal the plain sequence.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <limits>
+
+#include "engine/network.h"
+#include "engine/optimizer.h"
+
+using namespace pipeline;
+
+namespace {
+
+struct Trainer {
+  Runtime runtime;
+  std::unique_ptr<Network> net;
+  std::unique_ptr<Optimizer> opt;
+  std::vector<uint8_t> images, labels;
+  std::vector<int64_t> indices;
+
+  Trainer(int threads, const std::string& optimizer) : runtime(threads) {
+    NetworkSpec spec;
+    spec.input = 30;
+    spec.layers = {LayerSpec{"dense", "a", 20, "relu", {"random_normal", 0, 0.3}, {"zeros"}},
+                   LayerSpec{"dense", "b", 4, "linear", {"random_normal", 0, 0.3}, {"zeros"}}};
+    REQUIRE(Network::Create(spec, &runtime, &net).ok());
+    REQUIRE(net->Initialize(3).ok());
+    REQUIRE(CreateOptimizer(OptimizerSpec{optimizer}, &opt).ok());
+    opt->Build(net->params(), runtime.engine(), threads);
+    Rng rng(9);
+    images.resize(200 * 30);
+    for (auto& x : images) x = static_cast<uint8_t>(rng.Below(256));
+    for (int i = 0; i < 64; ++i) labels.push_back(static_cast<uint8_t>(rng.Below(4)));
+    for (int i = 0; i < 64; ++i) indices.push_back(static_cast<int64_t>(rng.Below(200)));
+  }
+
+  std::vector<float> Weights() {
+    std::vector<float> all;
+    for (Param* p : net->params()) all.insert(all.end(), p->value.begin(), p->value.end());
+    return all;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("engine: a fused train step on two workers equals forward/backward then update on one") {
+  for (const std::string optimizer : {"sgd", "momentum", "adam", "rmsprop"}) {
+    Trainer one(1, optimizer), two(2, optimizer);
+    BatchPlan& p1 = one.net->Plan(64, true);
+    BatchPlan& p2 = two.net->Plan(64, true);
+    REQUIRE(p2.workers.size() == 2);
+    const BatchInput input{one.images.data(), one.indices.data(), 0, 1.0f / 255.0f};
+    for (int step = 0; step < 5; ++step) {
+      const double l1 = one.net->ForwardBackward(p1, one.labels.data(), &input);
+      one.opt->Apply(one.runtime.stream(), 0.05f);
+      const TrainStepResult r2 = two.net->TrainStep(p2, two.labels.data(), input, *two.opt, 0.05f);
+      CHECK(r2.applied());
+      CHECK(r2.loss == doctest::Approx(l1).epsilon(1e-6));
+    }
+    CHECK(one.opt->steps() == 5);
+    CHECK(two.opt->steps() == 5);
+    const auto w1 = one.Weights(), w2 = two.Weights();
+    for (size_t i = 0; i < w1.size(); ++i) {
+      INFO(optimizer << " weight " << i);
+      CHECK(w2[i] == doctest::Approx(w1[i]).epsilon(1e-4).scale(1e-3));
+    }
+  }
+}
+
+TEST_CASE("engine: a non-finite train step changes no parameter and counts no step") {
+  Trainer t(2, "adam");
+  BatchPlan& plan = t.net->Plan(64, true);
+  const BatchInput input{t.images.data(), t.indices.data(), 0, 1.0f / 255.0f};
+  REQUIRE(t.net->TrainStep(plan, t.labels.data(), input, *t.opt, 0.01f).applied());
+  // A NaN output bias reaches every logit (one in the first layer would not:
+  // ReLU maps NaN to 0).
+  Param* out_bias = t.net->params().back();
+  out_bias->value[1] = std::numeric_limits<float>::quiet_NaN();
+  const size_t poisoned = t.Weights().size() - out_bias->value.size() + 1;
+  const auto before = t.Weights();
+  const auto m_before = *t.opt->slots()[0].values;
+  const TrainStepResult r = t.net->TrainStep(plan, t.labels.data(), input, *t.opt, 0.01f);
+  CHECK_FALSE(r.applied());
+  CHECK_FALSE(r.loss_finite);
+  CHECK(t.opt->steps() == 1);
+  CHECK(*t.opt->slots()[0].values == m_before);
+  const auto after = t.Weights();
+  for (size_t i = 0; i < before.size(); ++i) {
+    if (i == poisoned) continue;  // NaN != NaN
+    CHECK(after[i] == before[i]);
+  }
+}
+
+TEST_CASE("engine: a short last batch on fewer workers than the optimizer still trains") {
+  Trainer t(2, "momentum");
+  BatchPlan& tail = t.net->Plan(8, true);  // 8 rows: one worker, optimizer has two slices
+  REQUIRE(tail.workers.size() == 1);
+  const BatchInput input{t.images.data(), t.indices.data(), 0, 1.0f / 255.0f};
+  const auto before = t.Weights();
+  CHECK(t.net->TrainStep(tail, t.labels.data(), input, *t.opt, 0.1f).applied());
+  CHECK(t.opt->steps() == 1);
+  CHECK(t.Weights() != before);
+}
