@@ -216,6 +216,15 @@ void Network::FillOneHot(BatchPlan& plan, const uint8_t* labels) {
   for (int64_t i = 0; i < plan.n; ++i) plan.onehot[i * c + labels[i]] = 1.0f;
 }
 
+void Network::PrefetchNext(const BatchInput& input, int64_t begin, int64_t end) const {
+  if (input.next == nullptr) return;
+  const int64_t f = spec_.input;
+  for (int64_t r = begin; r < end; ++r) {
+    const uint8_t* row = input.examples + input.next[r] * f;
+    for (int64_t j = 0; j < f; j += 64) __builtin_prefetch(row + j);
+  }
+}
+
 bool Network::SliceFinite(int k, int workers) {
   // g - g is exactly 0 for a finite g and NaN otherwise: the accumulation
   // never overflows and, being exact, may run in any order, so it vectorizes.
@@ -259,6 +268,7 @@ TrainStepResult Network::TrainStep(BatchPlan& plan, const uint8_t* labels, const
   auto step = [&](int k, dnnl::stream& s, auto barrier) {
     RunWorker(plan, k, s, true, &input);
     const WorkerPlan& w = plan.workers[k];
+    PrefetchNext(input, w.begin, std::min(w.begin + w.rows, input.next_count));
     plan.loss_sums[k] = SoftmaxCrossEntropy::Loss(plan.logp.data() + w.begin * c, labels + w.begin, w.rows, c) *
                         static_cast<double>(w.rows);
     barrier();  // every worker's gradient copy is complete

@@ -31,6 +31,10 @@ struct BatchInput {
   const int64_t* indices = nullptr;   // the batch's example indices; null: contiguous from `first`
   int64_t first = 0;
   float scale = 1.0f;
+  // The next batch's indices (optional): TrainStep prefetches those rows into
+  // cache while it reduces and updates, instead of missing on them next time.
+  const int64_t* next = nullptr;
+  int64_t next_count = 0;
 };
 
 // The rows [begin, begin + rows) of a batch, run by one thread.
@@ -108,6 +112,7 @@ class Network {
   void CompileWorker(BatchPlan& plan, WorkerPlan& w, bool first);
   void RunWorker(BatchPlan& plan, int k, dnnl::stream& s, bool backward, const BatchInput* input);
   void FillOneHot(BatchPlan& plan, const uint8_t* labels);
+  void PrefetchNext(const BatchInput& input, int64_t begin, int64_t end) const;
   // Whether worker k's element slices (of `workers`) of every gradient are finite.
   bool SliceFinite(int k, int workers);
   void RunWorkers(BatchPlan& plan, bool backward, const BatchInput* input);

@@ -106,7 +106,7 @@ void Axpby(Plan& plan, const dnnl::engine& e, const std::string& name, int64_t l
            float* y, float* dst);
 // dst = x * y elementwise.
 void Multiply(Plan& plan, const dnnl::engine& e, const std::string& name, int64_t len, float* x, float* y, float* dst);
-// value += scale * direction, with `scale` read at run time; clobbers direction.
+// value += scale * direction, with `scale` read at run time.
 void ScaledAdd(Plan& plan, const dnnl::engine& e, const std::string& name, int64_t len, float* value,
                float* direction, float* scale);
 // dst = x / sqrt(y + eps) (RMSProp) or x / (sqrt(y) + eps) (Adam).

@@ -30,18 +30,21 @@ void Multiply(Plan& plan, const dnnl::engine& e, const std::string& name, int64_
 
 void ScaledAdd(Plan& plan, const dnnl::engine& e, const std::string& name, int64_t len, float* value,
                float* direction, float* scale) {
-  // direction *= scale (broadcast of the runtime scalar), then value += direction.
-  auto d_m = View(e, len, direction);
+  // value = direction * scale + value: one binary primitive, the runtime
+  // scalar broadcast, the addition of value a binary post-op.
+  auto d_m = View(e, len, direction), v_m = View(e, len, value);
   auto s_m = Wrap(e, {1, 1}, scale);
-  dnnl::binary::primitive_desc mul_pd(
-      dnnl::binary::desc(algorithm::binary_mul, d_m.get_desc(), s_m.get_desc(), d_m.get_desc()), e);
-  plan.Add(name + " scale update", dnnl::binary(mul_pd),
-           {{DNNL_ARG_SRC_0, d_m}, {DNNL_ARG_SRC_1, s_m}, {DNNL_ARG_DST, d_m}});
-  auto v_m = View(e, len, value);
-  dnnl::binary::primitive_desc add_pd(
-      dnnl::binary::desc(algorithm::binary_add, v_m.get_desc(), d_m.get_desc(), v_m.get_desc()), e);
-  plan.Add(name + " apply update", dnnl::binary(add_pd),
-           {{DNNL_ARG_SRC_0, v_m}, {DNNL_ARG_SRC_1, d_m}, {DNNL_ARG_DST, v_m}});
+  dnnl::post_ops ops;
+  ops.append_binary(algorithm::binary_add, v_m.get_desc());
+  dnnl::primitive_attr attr;
+  attr.set_post_ops(ops);
+  dnnl::binary::primitive_desc pd(
+      dnnl::binary::desc(algorithm::binary_mul, d_m.get_desc(), s_m.get_desc(), v_m.get_desc()), attr, e);
+  plan.Add(name + " apply update", dnnl::binary(pd),
+           {{DNNL_ARG_SRC_0, d_m},
+            {DNNL_ARG_SRC_1, s_m},
+            {DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1, v_m},
+            {DNNL_ARG_DST, v_m}});
 }
 
 void DivideBySqrt(Plan& plan, const dnnl::engine& e, const std::string& name, int64_t len, float* x, float* y,

@@ -120,7 +120,11 @@ class TrainStage : public Stage {
         const int64_t* idx = order.data() + b * batch;
         const int64_t size = slot.plan->n;
         for (int64_t i = 0; i < size; ++i) slot.labels[i] = train.labels[idx[i]];
-        const BatchInput input{train.images.data(), idx, 0, ctx.dataset->scale};
+        BatchInput input{train.images.data(), idx, 0, ctx.dataset->scale};
+        if (b + 1 < batches) {
+          input.next = idx + size;
+          input.next_count = std::min(batch, n - (b + 1) * batch);
+        }
         // Applies the update only when the loss and every gradient are finite.
         const TrainStepResult step =
             net.TrainStep(*slot.plan, slot.labels.data(), input, *ctx.optimizer, static_cast<float>(lr));
