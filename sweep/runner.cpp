@@ -20,6 +20,7 @@
 #include "common/files.h"
 #include "common/json.h"
 #include "config/loader.h"
+#include "stages/events_hparams.h"
 #include "sweep/sweep.h"
 
 extern char** environ;
@@ -109,6 +110,21 @@ std::string Quote(const std::string& s) {
   return q + "'";
 }
 
+// A swept value as TensorBoard's HParams tab types it: number, bool or string.
+events::HParamValue HParam(const std::string& text) {
+  if (text == "true" || text == "false") return text == "true";
+  char* end = nullptr;
+  const double v = std::strtod(text.c_str(), &end);
+  if (!text.empty() && end == text.c_str() + text.size()) return v;
+  return text;
+}
+
+std::map<std::string, events::HParamValue> HParams(const Trial& trial) {
+  std::map<std::string, events::HParamValue> out;
+  for (const auto& p : trial.params) out[p.key] = HParam(p.value);
+  return out;
+}
+
 std::string ParamsText(const std::vector<Param>& params) {
   std::string s;
   for (const auto& p : params) {
@@ -134,6 +150,7 @@ void RunTasks(std::vector<Task*> tasks, int64_t jobs, const std::string& exe, co
         cmd += Quote(a);
       }
       if (st.ok()) st = WriteFileAtomic(t->run_dir + "/command.txt", cmd + "\n");
+      if (st.ok() && !t->resume) st = events::WriteHParamsSessionStart(t->run_dir, HParams(trials[t->trial]));
       pid_t pid = 0;
       if (st.ok()) st = Spawn(exe, t->args, t->run_dir + "/log.txt", &pid);
       std::printf("%s start  %s  %s\n", t->label.c_str(), trials[t->trial].id.c_str(),
@@ -156,6 +173,7 @@ void RunTasks(std::vector<Task*> tasks, int64_t jobs, const std::string& exe, co
       t->seconds = Since(running[i].start);
       const bool have = ReadSummary(t->run_dir + "/summary.json", &t->result);
       const int code = r < 0 ? -1 : WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
+      events::WriteHParamsSessionEnd(t->run_dir, have && code == 0 && t->result.status == "ok");
       if (!have || code != 0 || t->result.status != "ok") {
         t->result.status = "failed";
         if (t->result.error.empty()) {
@@ -236,6 +254,21 @@ Status RunSweep(const SweepSpec& spec, const RunOptions& options) {
     }
     std::printf("scheduler: successive halving, rungs at %s epochs, keeping the best 1/%lld at each\n", r.c_str(),
                 static_cast<long long>(spec.scheduler.reduction_factor));
+  }
+  if (!options.dry_run) {
+    // TensorBoard's HParams tab: which keys were swept over which values.
+    std::vector<events::HParamSpec> specs;
+    for (const auto& key : keys) {
+      events::HParamSpec spec_of_key{key, {}};
+      for (const auto& t : trials)
+        for (const auto& p : t.params)
+          if (p.key == key && std::find(spec_of_key.values.begin(), spec_of_key.values.end(), HParam(p.value)) ==
+                                  spec_of_key.values.end())
+            spec_of_key.values.push_back(HParam(p.value));
+      specs.push_back(std::move(spec_of_key));
+    }
+    PIPELINE_RETURN_IF_ERROR(MakeDirs(sweep_dir));
+    PIPELINE_RETURN_IF_ERROR(events::WriteHParamsExperiment(sweep_dir, specs));
   }
   if (options.dry_run) {
     for (const auto& t : trials) std::printf("  %s  %s\n", t.id.c_str(), ParamsText(t.params).c_str());

@@ -104,6 +104,25 @@ TEST_CASE("sweep: run --multirun sweeps comma-separated values") {
   CHECK(Count(r.out, " done ") == 3);  // 2 trials and the export
   CHECK(Count(Slurp(tmp + "/runs/fashion_mnist_multirun_learning_rate/results.csv"), "\n") == 3);
   CHECK(std::filesystem::exists(tmp + "/exports/fashion_mnist/1"));
+  // TensorBoard's HParams tab: the experiment in the sweep dir, a session per trial.
+  auto events_text = [](const std::string& dir) {
+    std::string all;
+    for (const auto& e : std::filesystem::directory_iterator(dir))
+      if (e.path().filename().string().rfind("events.out.tfevents.", 0) == 0) all += Slurp(e.path().string());
+    return all;
+  };
+  const std::string sweep_dir = tmp + "/runs/fashion_mnist_multirun_learning_rate";
+  CHECK(events_text(sweep_dir).find("_hparams_/experiment") != std::string::npos);
+  CHECK(events_text(sweep_dir).find("optimizer.learning_rate") != std::string::npos);
+  int sessions = 0;
+  for (const auto& e : std::filesystem::directory_iterator(sweep_dir)) {
+    if (!e.is_directory()) continue;
+    const std::string text = events_text(e.path().string());
+    if (text.find("_hparams_/session_start_info") == std::string::npos) continue;
+    ++sessions;
+    CHECK(text.find("_hparams_/session_end_info") != std::string::npos);
+  }
+  CHECK(sessions == 2);
   auto dry = RunPipeline({"run", kBase, "--multirun", "optimizer.learning_rate=0.01,0.05", "train.batch_size=50,100",
                           "--dry-run"},
                          tmp);
