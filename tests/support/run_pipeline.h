@@ -44,9 +44,16 @@ inline CommandResult RunPipeline(const std::vector<std::string>& args, const std
   const std::string dir = TempDir("cmd");
   // A hung pipeline fails its test instead of hanging the suite.
   std::string cmd = "cd " + ShellQuote(cwd) + " && timeout --kill-after=10 600 env";
-  for (const auto& e : env) cmd += " " + ShellQuote(e);
-  cmd += " " + ShellQuote(PIPELINE_BINARY);
-  for (const auto& a : args) cmd += " " + ShellQuote(a);
+  for (const auto& e : env) {
+    cmd += ' ';
+    cmd += ShellQuote(e);
+  }
+  cmd += ' ';
+  cmd += ShellQuote(PIPELINE_BINARY);
+  for (const auto& a : args) {
+    cmd += ' ';
+    cmd += ShellQuote(a);
+  }
   cmd += " >" + ShellQuote(dir + "/out") + " 2>" + ShellQuote(dir + "/err") + " </dev/null";
   const int status = std::system(cmd.c_str());
   CommandResult r;
