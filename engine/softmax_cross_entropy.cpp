@@ -1,5 +1,7 @@
 #include "engine/softmax_cross_entropy.h"
 
+#include <algorithm>
+
 namespace pipeline {
 
 void SoftmaxCrossEntropy::AddForward(Plan& plan, const dnnl::engine& e, int64_t n, int64_t classes,
@@ -35,8 +37,10 @@ void SoftmaxCrossEntropy::AddGradient(Plan& plan, const dnnl::engine& e, int64_t
 }
 
 double SoftmaxCrossEntropy::Loss(const float* logp, const uint8_t* labels, int64_t n, int64_t classes) {
+  // Each example's loss is -logp >= 0; log-softmax rounding can leave a fully
+  // confident example's logp at +1e-7, which would print as a negative loss.
   double sum = 0.0;
-  for (int64_t i = 0; i < n; ++i) sum -= logp[i * classes + labels[i]];
+  for (int64_t i = 0; i < n; ++i) sum += std::max(0.0, -static_cast<double>(logp[i * classes + labels[i]]));
   return sum / static_cast<double>(n);
 }
 

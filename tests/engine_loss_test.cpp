@@ -28,3 +28,10 @@ TEST_CASE("engine: softmax cross-entropy loss and gradient by hand") {
   CHECK(grad[4] == doctest::Approx(0.5).epsilon(1e-6));
   CHECK(grad[5] == 0.0f);
 }
+
+TEST_CASE("engine: a rounding-positive log-probability never makes the loss negative") {
+  const std::vector<float> logp = {1e-7f, -20.0f, -0.5f, -0.9f};
+  const std::vector<uint8_t> labels = {0, 0};
+  // example 0: -1e-7 -> 0; example 1: 0.5
+  CHECK(SoftmaxCrossEntropy::Loss(logp.data(), labels.data(), 2, 2) == doctest::Approx(0.25));
+}
