@@ -1,21 +1,14 @@
 #include "cli/summary.h"
 
 #include "common/json.h"
+#include "stages/epoch_hooks.h"
 
 namespace pipeline::cli {
 
 std::string SummaryJson(const Context& ctx, const Status& status) {
   const RunMetrics& m = ctx.metrics;
   std::vector<std::string> epochs;
-  for (const auto& e : m.epochs) {
-    epochs.push_back(json::Object()
-                         .Int("epoch", e.epoch)
-                         .Num("loss", e.loss)
-                         .Num("validation_accuracy", e.validation_accuracy)
-                         .Num("seconds", e.seconds)
-                         .Num("learning_rate", e.learning_rate)
-                         .str());
-  }
+  for (const auto& e : m.epochs) epochs.push_back(EpochMetricsJson(e));
   json::Object o;
   o.Str("name", ctx.config.name)
       .Str("config", ctx.config.source_path)

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "config/config.h"
 
 namespace pipeline::config_internal {
 
@@ -37,6 +38,11 @@ Loc OverrideLoc(const std::string& text);
 // one "LOC: error: KEY: message" per line.
 std::string FormatDiags(std::vector<Diag> diags, const std::string& file);
 Status DiagsToStatus(const std::vector<Diag>& diags, const std::string& file);
+
+// Validates `root` on top of `diags` already collected (the overrides'), fills
+// `*out` when there are none at the end; ValidateConfig and LoadConfig share it.
+Status ValidateWithDiags(const YAML::Node& root, const std::string& path, std::vector<Diag> diags,
+                         PipelineConfig* out);
 
 // Suggestions and Caffe-style listings.
 std::string Suggest(const std::string& word, const std::vector<std::string>& candidates);

@@ -85,15 +85,7 @@ Status LoadConfig(const std::string& path, const std::vector<std::string>& overr
   PIPELINE_RETURN_IF_ERROR(LoadYamlFile(path, &root));
   std::vector<Diag> diags;
   for (const auto& text : overrides) config_internal::ApplyOverrideDiags(root, text, &diags);
-  config_internal::Validator v(&diags);
-  v.Walk(root);
-  PipelineConfig config;
-  config_internal::FillConfig(v, &config);
-  config_internal::CheckRules(v, config);
-  if (!diags.empty()) return config_internal::DiagsToStatus(diags, path);
-  config.source_path = path;
-  *out = std::move(config);
-  return Status::Ok();
+  return config_internal::ValidateWithDiags(root, path, std::move(diags), out);
 }
 
 }  // namespace pipeline

@@ -234,7 +234,11 @@ bool Validator::Get(const std::string& path, std::vector<std::string>* out) cons
 }  // namespace config_internal
 
 Status ValidateConfig(const YAML::Node& root, const std::string& path, PipelineConfig* out) {
-  std::vector<config_internal::Diag> diags;
+  return config_internal::ValidateWithDiags(root, path, {}, out);
+}
+
+Status config_internal::ValidateWithDiags(const YAML::Node& root, const std::string& path,
+                                          std::vector<config_internal::Diag> diags, PipelineConfig* out) {
   config_internal::Validator v(&diags);
   v.Walk(root);
   PipelineConfig config;

@@ -13,18 +13,22 @@ class MetricsFileHook : public EpochHook {
  public:
   Status OnEpochEnd(Context& ctx, const EpochMetrics& m) override {
     if (ctx.run_dir.empty()) return Status::Ok();
-    return AppendLine(ctx.run_dir + "/metrics.jsonl", json::Object()
-                                                          .Int("epoch", m.epoch)
-                                                          .Num("loss", m.loss)
-                                                          .Num("validation_accuracy", m.validation_accuracy)
-                                                          .Num("seconds", m.seconds)
-                                                          .Num("learning_rate", m.learning_rate)
-                                                          .Num("validation_loss", m.validation_loss)
-                                                          .str());
+    return AppendLine(ctx.run_dir + "/metrics.jsonl", EpochMetricsJson(m));
   }
 };
 
 }  // namespace
+
+std::string EpochMetricsJson(const EpochMetrics& m) {
+  return json::Object()
+      .Int("epoch", m.epoch)
+      .Num("loss", m.loss)
+      .Num("validation_accuracy", m.validation_accuracy)
+      .Num("seconds", m.seconds)
+      .Num("learning_rate", m.learning_rate)
+      .Num("validation_loss", m.validation_loss)
+      .str();
+}
 
 std::vector<std::unique_ptr<EpochHook>> MakeEpochHooks(const Context& ctx) {
   std::vector<std::unique_ptr<EpochHook>> hooks;

@@ -23,6 +23,10 @@ class EpochHook {
   virtual Status OnTrainEnd(Context& ctx, bool stopped) { return Status::Ok(); }
 };
 
+// One epoch's metrics as a JSON object: a metrics.jsonl line, and an element of
+// summary.json's "epochs".
+std::string EpochMetricsJson(const EpochMetrics& m);
+
 // The hooks the train stage runs, in order. Add new ones in epoch_hooks.cpp.
 std::vector<std::unique_ptr<EpochHook>> MakeEpochHooks(const Context& ctx);
 
