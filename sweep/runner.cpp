@@ -268,7 +268,11 @@ Status RunSweep(const SweepSpec& spec, const RunOptions& options) {
       specs.push_back(std::move(spec_of_key));
     }
     PIPELINE_RETURN_IF_ERROR(MakeDirs(sweep_dir));
-    PIPELINE_RETURN_IF_ERROR(events::WriteHParamsExperiment(sweep_dir, specs));
+    // Once per sweep directory: a resumed sweep must not add a second experiment.
+    bool written = false;
+    for (const auto& e : fs::directory_iterator(sweep_dir))
+      written = written || e.path().filename().string().rfind("events.out.tfevents.", 0) == 0;
+    if (!written) PIPELINE_RETURN_IF_ERROR(events::WriteHParamsExperiment(sweep_dir, specs));
   }
   if (options.dry_run) {
     for (const auto& t : trials) std::printf("  %s  %s\n", t.id.c_str(), ParamsText(t.params).c_str());

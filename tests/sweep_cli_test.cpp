@@ -123,6 +123,15 @@ TEST_CASE("sweep: run --multirun sweeps comma-separated values") {
     CHECK(text.find("_hparams_/session_end_info") != std::string::npos);
   }
   CHECK(sessions == 2);
+  // Re-running the finished sweep trains nothing and adds no second experiment.
+  auto again = RunPipeline({"run", kBase, "--multirun", "optimizer.learning_rate=0.01,0.05", "train.epochs=1",
+                            "dataset.train.count=2000", "dataset.validation.count=1000", "dataset.test.count=1000"},
+                           tmp);
+  CHECK(again.exit_code == 0);
+  int experiments = 0;
+  for (const auto& e : std::filesystem::directory_iterator(sweep_dir))
+    experiments += e.path().filename().string().rfind("events.out.tfevents.", 0) == 0;
+  CHECK(experiments == 1);
   auto dry = RunPipeline({"run", kBase, "--multirun", "optimizer.learning_rate=0.01,0.05", "train.batch_size=50,100",
                           "--dry-run"},
                          tmp);
