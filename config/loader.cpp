@@ -2,6 +2,10 @@
 
 #include <cctype>
 #include <fstream>
+#include <iterator>
+#include <sstream>
+
+#include <yaml-cpp/eventhandler.h>
 
 #include <fmt/format.h>
 
@@ -23,6 +27,19 @@ Status FileError(const std::string& path, const std::string& message) {
 }  // namespace
 
 namespace {
+
+// Ignores every parse event: only the number of documents is wanted.
+struct NullEvents : YAML::EventHandler {
+  void OnDocumentStart(const YAML::Mark&) override {}
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+};
 
 // yaml-cpp 0.7's LoadAll never returns when a document's first token is ','
 // (found by fuzz/fuzz_config; a stray comma anywhere else is a parse error).
@@ -61,22 +78,35 @@ Status LoadYamlFile(const std::string& path, YAML::Node* root) {
   if (ec || !fs::exists(st)) return FileError(path, "no such config file");
   if (fs::is_directory(st)) return FileError(path, "is a directory, not a config file");
   if (fs::file_size(path, ec) == 0 && !ec) return FileError(path, "config file is empty");
+  std::string text;
+  {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return FileError(path, "cannot read config file");
+    text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  // YAML text never holds a NUL; yaml-cpp 0.7 can loop forever on one.
+  if (const size_t nul = text.find('\0'); nul != std::string::npos)
+    return FileError(path, fmt::format("byte offset {} is a NUL byte: not a YAML text file", nul));
   PIPELINE_RETURN_IF_ERROR(CheckDocumentStarts(path));
-  std::vector<YAML::Node> docs;
   try {
-    docs = YAML::LoadAllFromFile(path);
-  } catch (const YAML::BadFile&) {
-    return FileError(path, "cannot read config file");
+    // Count documents with a bounded loop: on some malformed input yaml-cpp's
+    // parser reports a new empty document on every call without consuming
+    // anything, so its own LoadAll never returns (found by fuzz/fuzz_config).
+    YAML::Parser parser;
+    std::istringstream stream(text);
+    parser.Load(stream);
+    NullEvents events;
+    int documents = 0;
+    while (documents < 2 && parser.HandleNextDocument(events)) ++documents;
+    if (documents > 1) return FileError(path, "expected one YAML document, found more (separated by ---)");
+    *root = YAML::Load(text);
   } catch (const YAML::Exception& e) {
     if (e.mark.is_null()) return FileError(path, "invalid YAML: " + e.msg);
     return Status::InvalidArgument(
         fmt::format("{}:{}:{}: error: invalid YAML: {}", path, e.mark.line + 1, e.mark.column + 1, e.msg));
   }
-  if (docs.empty() || (docs.size() == 1 && docs[0].IsNull()))
+  if (!root->IsDefined() || root->IsNull())
     return FileError(path, "config file has no YAML content (only blank lines or comments)");
-  if (docs.size() > 1)
-    return FileError(path, fmt::format("expected one YAML document, found {} (separated by ---)", docs.size()));
-  *root = docs[0];
   return Status::Ok();
 }
 

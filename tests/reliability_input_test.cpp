@@ -95,6 +95,8 @@ TEST_CASE("reliability: config file problems exit 2 with FILE:LINE:COL or the fi
   // yaml-cpp 0.7 loops forever on these (fuzz/regressions/config): they must exit 2 at once.
   WriteText(tmp + "/comma.yaml", ",a\n");
   ExpectRun(tmp, {tmp + "/comma.yaml"}, 2, "comma\\.yaml:1:1: error: invalid YAML: a document cannot begin with ','");
+  WriteText(tmp + "/nul.yaml", std::string("\0,ame: x\n", 9));
+  ExpectRun(tmp, {tmp + "/nul.yaml"}, 2, "nul\\.yaml: error: byte offset 0 is a NUL byte: not a YAML text file");
   WriteText(tmp + "/comma2.yaml", "# a comment\n---\n  , name: x\n");
   ExpectRun(tmp, {tmp + "/comma2.yaml"}, 2, "comma2\\.yaml:3:3: error: invalid YAML: a document cannot begin with ','");
   fs::remove_all(tmp);
