@@ -32,7 +32,6 @@ class Logger {
   bool ProgressDue() const;
   // Erases a shown progress line (before an error message, at the end).
   void ClearProgress();
-  bool interactive() const { return interactive_; }
   Level level() const { return level_; }
 
  private:

@@ -4,11 +4,6 @@
 
 namespace pipeline {
 
-const std::vector<std::string>& ScheduleTypes() {
-  static const std::vector<std::string> names = {"constant", "cosine", "exponential", "step"};
-  return names;
-}
-
 double LearningRateAt(const ScheduleSpec& s, double base, int64_t epoch, int64_t epochs) {
   const double e = static_cast<double>(epoch);
   if (s.type == "step") return base * std::pow(s.decay_rate, std::floor(e / s.decay_epochs));

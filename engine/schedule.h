@@ -14,8 +14,6 @@ struct ScheduleSpec {
   double min_learning_rate = 0.0;
 };
 
-const std::vector<std::string>& ScheduleTypes();
-
 // constant: base; step: base * rate^floor(epoch/decay_epochs);
 // exponential: base * rate^(epoch/decay_epochs);
 // cosine: min + (base-min) * (1 + cos(pi * epoch/epochs)) / 2.
