@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "config/loader.h"
+#include "tests/support/scratch_dir.h"
 
 using namespace pipeline;
 
@@ -12,11 +13,7 @@ namespace {
 
 std::string Src(const std::string& rel) { return std::string(PIPELINE_SOURCE_DIR) + "/" + rel; }
 
-std::string TempDir() {
-  const auto dir = std::filesystem::temp_directory_path() / "pipeline_config_errors_test";
-  std::filesystem::create_directories(dir);
-  return dir.string();
-}
+std::string TempDir() { return test::ProcessScratchDir(); }
 
 std::string WriteTemp(const std::string& name, const std::string& text) {
   const std::string path = TempDir() + "/" + name;

@@ -8,6 +8,7 @@
 
 #include "config/loader.h"
 #include "config/schema.h"
+#include "tests/support/scratch_dir.h"
 
 using namespace pipeline;
 
@@ -16,9 +17,7 @@ namespace {
 std::string Src(const std::string& rel) { return std::string(PIPELINE_SOURCE_DIR) + "/" + rel; }
 
 std::string WriteTemp(const std::string& name, const std::string& text) {
-  const auto dir = std::filesystem::temp_directory_path() / "pipeline_config_load_test";
-  std::filesystem::create_directories(dir);
-  const auto path = (dir / name).string();
+  const auto path = test::ProcessScratchDir() + "/" + name;
   std::ofstream(path) << text;
   return path;
 }

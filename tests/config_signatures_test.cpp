@@ -5,16 +5,13 @@
 #include <fstream>
 
 #include "config/loader.h"
+#include "tests/support/scratch_dir.h"
 
 using namespace pipeline;
 
 namespace {
 
-std::string TempDir() {
-  const auto dir = std::filesystem::temp_directory_path() / "pipeline_config_signatures_test";
-  std::filesystem::create_directories(dir);
-  return dir.string();
-}
+std::string TempDir() { return test::ProcessScratchDir(); }
 
 // A 784 -> 10 model (lines 1-3) followed by `signatures` under export: (line 4 on).
 const std::string kModel =
