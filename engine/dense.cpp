@@ -50,8 +50,7 @@ void DenseLayer::AddForward(Plan& plan, const dnnl::engine& e, int64_t n, float*
            {{DNNL_ARG_SRC, x_m}, {DNNL_ARG_WEIGHTS, w_m}, {DNNL_ARG_BIAS, b_m}, {DNNL_ARG_DST, y_m}});
 }
 
-void DenseLayer::AddBackward(Plan& plan, const dnnl::engine& e, int64_t n, float* x, float* y, float* dy,
-                             float* dx, const std::vector<float*>& grads) {
+void DenseLayer::AddBackwardData(Plan& plan, const dnnl::engine& e, int64_t n, float* y, float* dy, float* dx) {
   auto dy_m = Wrap(e, {n, out_}, dy);
 
   // dz = dy * act'(z), computed from y in place of dy.
@@ -65,23 +64,6 @@ void DenseLayer::AddBackward(Plan& plan, const dnnl::engine& e, int64_t n, float
              {{DNNL_ARG_DIFF_DST, dy_m}, {DNNL_ARG_DST, y_m}, {DNNL_ARG_DIFF_SRC, dy_m}});
   }
 
-  // dW [in,out] = x^T [in,n] . dz [n,out]; x^T is a strided view of x, no copy.
-  memory::desc xt_md({in_, n}, memory::data_type::f32, memory::dims{1, in_});
-  auto xt_m = memory(xt_md, e, x);
-  auto dw_m = Wrap(e, {in_, out_}, grads[0]);
-  dnnl::matmul::primitive_desc dw_pd(dnnl::matmul::desc(xt_md, dy_m.get_desc(), dw_m.get_desc()), e);
-  plan.Add(spec_.name + " weight gradient", dnnl::matmul(dw_pd),
-           {{DNNL_ARG_SRC, xt_m}, {DNNL_ARG_WEIGHTS, dy_m}, {DNNL_ARG_DST, dw_m}});
-
-  // db [1,out] = 1^T [1,n] . dz [n,out]
-  auto& ones = ones_[n];
-  ones.assign(n, 1.0f);
-  auto ones_m = Wrap(e, {1, n}, ones.data());
-  auto db_m = Wrap(e, {1, out_}, grads[1]);
-  dnnl::matmul::primitive_desc db_pd(dnnl::matmul::desc(ones_m.get_desc(), dy_m.get_desc(), db_m.get_desc()), e);
-  plan.Add(spec_.name + " bias gradient", dnnl::matmul(db_pd),
-           {{DNNL_ARG_SRC, ones_m}, {DNNL_ARG_WEIGHTS, dy_m}, {DNNL_ARG_DST, db_m}});
-
   // dx [n,in] = dz [n,out] . W^T [out,in]; W^T is a strided view of W.
   if (dx != nullptr) {
     memory::desc wt_md({out_, in_}, memory::data_type::f32, memory::dims{1, out_});
@@ -91,6 +73,37 @@ void DenseLayer::AddBackward(Plan& plan, const dnnl::engine& e, int64_t n, float
     plan.Add(spec_.name + " input gradient", dnnl::matmul(dx_pd),
              {{DNNL_ARG_SRC, dy_m}, {DNNL_ARG_WEIGHTS, wt_m}, {DNNL_ARG_DST, dx_m}});
   }
+}
+
+void DenseLayer::AddParamGradient(Plan& plan, const dnnl::engine& e, int64_t n, float* x, float* xt, float* dz,
+                                  size_t p, const RowRange& r) {
+  auto dz_m = Wrap(e, {n, out_}, dz);
+  if (p == 0) {
+    // Rows r of dW: dW[r,:] [rows,out] = x[:,r]^T [rows,n] . dz [n,out].
+    // x[:,r]^T is a dense transposed view of x when r is all rows, else dense
+    // rows of xt. (A strided view of x would also do, but oneDNN 2.6 runs it
+    // through gemm:jit, which allocates a packing buffer on every call.)
+    memory::desc a_md = r.rows == in_ ? memory::desc({in_, n}, memory::data_type::f32, tag::ba)
+                        : xt          ? memory::desc({r.rows, n}, memory::data_type::f32, tag::ab)
+                                      : memory::desc({r.rows, n}, memory::data_type::f32, memory::dims{1, in_});
+    float* a = r.rows == in_ ? x : xt ? xt + r.row_begin * n : x + r.row_begin;
+    auto a_m = memory(a_md, e, a);
+    auto dw_m = Wrap(e, {r.rows, out_}, kernel_.grad.data() + r.offset);
+    dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(a_md, dz_m.get_desc(), dw_m.get_desc()), e);
+    plan.Add(spec_.name + " weight gradient", dnnl::matmul(pd),
+             {{DNNL_ARG_SRC, a_m}, {DNNL_ARG_WEIGHTS, dz_m}, {DNNL_ARG_DST, dw_m}});
+    return;
+  }
+  // Columns c of db: db[c] [1,cols] = 1^T [1,n] . dz[:,c] [n,cols].
+  auto& ones = ones_[n];
+  ones.assign(n, 1.0f);
+  auto ones_m = Wrap(e, {1, n}, ones.data());
+  memory::desc dzc_md({n, r.rows}, memory::data_type::f32, memory::dims{out_, 1});
+  auto dzc_m = memory(dzc_md, e, dz + r.row_begin);
+  auto db_m = Wrap(e, {1, r.rows}, bias_.grad.data() + r.offset);
+  dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(ones_m.get_desc(), dzc_md, db_m.get_desc()), e);
+  plan.Add(spec_.name + " bias gradient", dnnl::matmul(pd),
+           {{DNNL_ARG_SRC, ones_m}, {DNNL_ARG_WEIGHTS, dzc_m}, {DNNL_ARG_DST, db_m}});
 }
 
 }  // namespace pipeline

@@ -24,6 +24,15 @@ struct Param {
   int64_t size() const { return static_cast<int64_t>(value.size()); }
 };
 
+// Rows [row_begin, row_begin + rows) of a parameter's leading dimension, and
+// the same range in elements of its row-major storage.
+struct RowRange {
+  int64_t row_begin = 0, rows = 0;
+  int64_t offset = 0, len = 0;
+};
+RowRange Rows(const Param& p, int64_t row_begin, int64_t rows);
+RowRange AllRows(const Param& p);
+
 struct LayerSpec {
   std::string type = "dense";
   std::string name;
@@ -44,11 +53,19 @@ class Layer {
 
   // Appends y[n,out] = layer(x[n,in]).
   virtual void AddForward(Plan& plan, const dnnl::engine& e, int64_t n, float* x, float* y) = 0;
-  // Appends the backward pass given the forward's x and y and dL/dy (which it
-  // may overwrite): writes dL/dparam into grads[i] (one buffer per params()[i],
-  // so batch slices can each have their own) and, when dx is not null, dL/dx.
-  virtual void AddBackward(Plan& plan, const dnnl::engine& e, int64_t n, float* x, float* y, float* dy, float* dx,
-                           const std::vector<float*>& grads) = 0;
+  // Appends the backward pass through n independent rows, given the forward's
+  // y and dL/dy: dy becomes dL/dz in place (z: before the activation) and,
+  // when dx is not null, dL/dx [n,in] is written. Each worker runs its rows.
+  virtual void AddBackwardData(Plan& plan, const dnnl::engine& e, int64_t n, float* y, float* dy, float* dx) = 0;
+  // Appends the gradient of the rows `r` of params()[p] over a batch of n
+  // rows, given the forward's input x [n,in] and dL/dz [n,out], into
+  // Param::grad. `xt`, when not null, is x transposed [in,n]: a kernel row
+  // range then reads it as a dense matrix. Workers own disjoint ranges
+  // (engine/param_partition.h), so nothing needs reducing.
+  virtual void AddParamGradient(Plan& plan, const dnnl::engine& e, int64_t n, float* x, float* xt, float* dz,
+                                size_t p, const RowRange& r) = 0;
+  // Multiply-adds x2 per example of params()[p]'s gradient.
+  virtual int64_t ParamGradientFlops(size_t p) const = 0;
 
   // Multiply-adds x2 per example: forward, weight gradient, input gradient.
   virtual int64_t ForwardFlops() const = 0;

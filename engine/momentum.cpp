@@ -19,13 +19,10 @@ class Momentum : public Optimizer {
     float* a = accum_.at(s.index, s.offset);
     float* g = s.param->grad.data() + s.offset;
     update::Axpby(plan, e, s.name(), s.len, mu_, a, 1.0f, g, a);
-    if (nesterov_) {
-      update::Axpby(plan, e, s.name(), s.len, 1.0f, g, mu_, a, g);
-    } else {
-      // grad is scratch now: copy the accumulator into it (1*a + 0*g) to scale it.
-      update::Axpby(plan, e, s.name(), s.len, 1.0f, a, 0.0f, g, g);
-    }
-    update::ScaledAdd(plan, e, s.name(), s.len, s.param->value.data() + s.offset, g, &scale_);
+    // Nesterov steps along g + mu*a (grad is scratch now, so it holds that),
+    // plain momentum along the accumulator itself.
+    if (nesterov_) update::Axpby(plan, e, s.name(), s.len, 1.0f, g, mu_, a, g);
+    update::ScaledAdd(plan, e, s.name(), s.len, s.param->value.data() + s.offset, nesterov_ ? g : a, &scale_);
   }
 
  private:

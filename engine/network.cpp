@@ -33,6 +33,7 @@ Status Network::Create(const NetworkSpec& spec, Runtime* runtime, std::unique_pt
     std::unique_ptr<Layer> layer;
     PIPELINE_RETURN_IF_ERROR(CreateLayer(layer_spec, in, &layer));
     in = layer->out_features();
+    for (Param* p : layer->params()) net->params_.push_back(p);
     net->layers_.push_back(std::move(layer));
   }
   *out = std::move(net);
@@ -45,12 +46,7 @@ Status Network::Initialize(uint64_t seed) {
   return Status::Ok();
 }
 
-std::vector<Param*> Network::params() {
-  std::vector<Param*> out;
-  for (auto& layer : layers_)
-    for (Param* p : layer->params()) out.push_back(p);
-  return out;
-}
+
 
 int64_t Network::ParameterCount() const {
   int64_t count = 0;
@@ -72,6 +68,23 @@ int64_t Network::TrainingFlopsPerExample() const {
     if (i > 0) flops += layers_[i]->InputGradFlops();
   }
   return flops;
+}
+
+const ParamPartition& Network::Partition(int parts) {
+  auto it = partitions_.find(parts);
+  if (it != partitions_.end()) return it->second;
+  std::vector<ParamWork> work;
+  for (size_t l = 0; l < layers_.size(); ++l) {
+    const auto layer_params = layers_[l]->params();
+    for (size_t j = 0; j < layer_params.size(); ++j) {
+      // A matrix of the first layer has one row per input feature, which
+      // the transposed input serves as dense rows; other row ranges would
+      // be strided views (see DenseLayer::AddParamGradient).
+      const bool divisible = l == 0 && layer_params[j]->dims.size() == 2;
+      work.push_back({static_cast<double>(layers_[l]->ParamGradientFlops(j)), divisible});
+    }
+  }
+  return partitions_.emplace(parts, PartitionParams(params(), work, parts)).first->second;
 }
 
 BatchPlan& Network::Plan(int64_t n, bool training) {
@@ -98,50 +111,26 @@ void Network::Compile(BatchPlan& p) {
   const int workers = WorkersFor(n, runtime_->threads());
   p.workers.resize(workers);
   for (int k = 0; k < workers; ++k) {
-    WorkerPlan& w = p.workers[k];
-    w.begin = n * k / workers;
-    w.rows = n * (k + 1) / workers - w.begin;
-    CompileWorker(p, w, k == 0);
+    p.workers[k].begin = n * k / workers;
+    p.workers[k].rows = n * (k + 1) / workers - p.workers[k].begin;
+    CompileWorker(p, k);
   }
   p.loss_sums.assign(workers, 0.0);
-  p.slice_finite.assign(workers, 1);
-  p.reduce.assign(workers, pipeline::Plan());
-  if (!p.training || workers == 1) return;
-
-  // Param::grad (worker 0's copy) += every other worker's copy, in worker
-  // order, cut into the same element slices the optimizer uses.
-  const auto& e = runtime_->engine();
-  auto params = this->params();
-  for (int k = 0; k < workers; ++k) {
-    for (size_t i = 0; i < params.size(); ++i) {
-      const int64_t n_i = params[i]->size();
-      const int64_t begin = n_i * k / workers, len = n_i * (k + 1) / workers - begin;
-      if (len == 0) continue;
-      std::vector<dnnl::memory::desc> mds;
-      ArgMap args;
-      for (int src = 0; src < workers; ++src) {
-        float* g = (src == 0 ? params[i]->grad.data() : p.workers[src].grads[i].data()) + begin;
-        args[DNNL_ARG_MULTIPLE_SRC + src] = Wrap(e, {1, len}, g);
-        mds.push_back(RowMajor({1, len}));
-      }
-      args[DNNL_ARG_DST] = args[DNNL_ARG_MULTIPLE_SRC];
-      dnnl::sum::primitive_desc pd(RowMajor({1, len}), std::vector<float>(workers, 1.0f), mds, e);
-      p.reduce[k].Add(params[i]->name + " gradient reduction", dnnl::sum(pd), std::move(args));
-    }
-  }
+  p.part_finite.assign(workers, 1);
 }
 
-void Network::CompileWorker(BatchPlan& p, WorkerPlan& w, bool first) {
+void Network::CompileWorker(BatchPlan& p, int k) {
   const auto& e = runtime_->engine();
+  WorkerPlan& w = p.workers[k];
   const int64_t rows = w.rows, c = classes();
   // Row slices of the shared buffers: rows are contiguous in row-major storage.
   auto rows_of = [&](std::vector<float>& buffer, int64_t width) { return buffer.data() + w.begin * width; };
+  // Layer i's input: the network input or the previous layer's output.
+  auto input_of = [&](size_t i) { return i == 0 ? &p.input : &p.act[i - 1]; };
 
-  float* x = rows_of(p.input, spec_.input);
   for (size_t i = 0; i < layers_.size(); ++i) {
-    float* y = rows_of(p.act[i], layers_[i]->out_features());
-    layers_[i]->AddForward(w.forward, e, rows, x, y);
-    x = y;
+    layers_[i]->AddForward(w.forward, e, rows, rows_of(*input_of(i), layers_[i]->in_features()),
+                           rows_of(p.act[i], layers_[i]->out_features()));
   }
   SoftmaxCrossEntropy::AddForward(w.forward, e, rows, c, rows_of(p.act.back(), c), rows_of(p.logp, c));
   if (!p.training) return;
@@ -150,33 +139,28 @@ void Network::CompileWorker(BatchPlan& p, WorkerPlan& w, bool first) {
                                    rows_of(p.dact.back(), c));
   for (size_t i = layers_.size(); i-- > 0;) {
     Layer& layer = *layers_[i];
-    std::vector<float*> grads;
-    for (Param* param : layer.params()) {
-      if (first) {
-        grads.push_back(param->grad.data());
-      } else {
-        grads.push_back(w.grads.emplace_back(param->size(), 0.0f).data());
-      }
-    }
-    float* layer_in = i == 0 ? rows_of(p.input, spec_.input) : rows_of(p.act[i - 1], layers_[i - 1]->out_features());
-    float* dx = i == 0 ? nullptr : rows_of(p.dact[i - 1], layers_[i - 1]->out_features());
-    layer.AddBackward(w.backward, e, rows, layer_in, rows_of(p.act[i], layer.out_features()),
-                      rows_of(p.dact[i], layer.out_features()), dx, grads);
+    float* dx = i == 0 ? nullptr : rows_of(p.dact[i - 1], layer.in_features());
+    layer.AddBackwardData(w.backward, e, rows, rows_of(p.act[i], layer.out_features()),
+                          rows_of(p.dact[i], layer.out_features()), dx);
   }
-  // Gradients were appended last layer first; index them in params() order.
-  if (!first) {
-    std::vector<std::vector<float>> ordered;
-    size_t at = w.grads.size();
-    for (size_t i = 0; i < layers_.size(); ++i) {
-      const size_t count = layers_[i]->params().size();
-      at -= count;
-      for (size_t j = 0; j < count; ++j) ordered.push_back(std::move(w.grads[at + j]));
+  // Its share of the parameter gradients, over all n rows.
+  std::vector<std::pair<size_t, size_t>> owner;  // params() index -> (layer, its param)
+  for (size_t i = 0; i < layers_.size(); ++i)
+    for (size_t j = 0; j < layers_[i]->params().size(); ++j) owner.emplace_back(i, j);
+  for (const ParamShare& share : Partition(static_cast<int>(p.workers.size()))[k]) {
+    const auto [i, j] = owner[share.param];
+    float* xt = nullptr;
+    if (i == 0 && j == 0 && share.range.rows < spec_.input) {
+      if (p.input_t.empty()) p.input_t.assign(spec_.input * p.n, 0.0f);
+      w.input_t = share.range;
+      xt = p.input_t.data();
     }
-    w.grads = std::move(ordered);
+    layers_[i]->AddParamGradient(w.param_gradients, e, p.n, input_of(i)->data(), xt, p.dact[i].data(), j,
+                                 share.range);
   }
 }
 
-void Network::RunWorker(BatchPlan& plan, int k, dnnl::stream& s, bool backward, const BatchInput* input) {
+void Network::RunRows(BatchPlan& plan, int k, dnnl::stream& s, bool backward, const BatchInput* input) {
   FlushDenormals();
   WorkerPlan& w = plan.workers[k];
   if (input) {
@@ -193,10 +177,28 @@ void Network::RunWorker(BatchPlan& plan, int k, dnnl::stream& s, bool backward, 
   s.wait();
 }
 
-void Network::RunWorkers(BatchPlan& plan, bool backward, const BatchInput* input) {
+void Network::RunParamGradients(BatchPlan& plan, int k, dnnl::stream& s) {
+  WorkerPlan& w = plan.workers[k];
+  const int64_t n = plan.n, f = spec_.input;
+  // input_t[r, :] = input[:, r] for its rows r, in 16 x 16 tiles.
+  constexpr int64_t kTile = 16;
+  const int64_t r_end = w.input_t.row_begin + w.input_t.rows;
+  for (int64_t i0 = 0; i0 < n; i0 += kTile) {
+    for (int64_t r0 = w.input_t.row_begin; r0 < r_end; r0 += kTile) {
+      for (int64_t r = r0; r < std::min(r0 + kTile, r_end); ++r) {
+        for (int64_t i = i0; i < std::min(i0 + kTile, n); ++i) plan.input_t[r * n + i] = plan.input[i * f + r];
+      }
+    }
+  }
+  w.param_gradients.Execute(s);
+  s.wait();
+}
+
+template <typename Step>
+void Network::RunWorkers(BatchPlan& plan, Step step) {
   const int workers = static_cast<int>(plan.workers.size());
   if (workers == 1) {
-    RunWorker(plan, 0, runtime_->stream(), backward, input);
+    step(0, runtime_->stream(), [] {});
     return;
   }
   // Inside the region oneDNN sees omp_in_parallel() and runs each primitive on
@@ -204,11 +206,15 @@ void Network::RunWorkers(BatchPlan& plan, bool backward, const BatchInput* input
 #pragma omp parallel num_threads(workers)
   {
     const int k = omp_get_thread_num();
-    RunWorker(plan, k, runtime_->worker_stream(k), backward, input);
+    step(k, runtime_->worker_stream(k), [] {
+#pragma omp barrier
+    });
   }
 }
 
-void Network::Forward(BatchPlan& plan, const BatchInput* input) { RunWorkers(plan, false, input); }
+void Network::Forward(BatchPlan& plan, const BatchInput* input) {
+  RunWorkers(plan, [&](int k, dnnl::stream& s, auto) { RunRows(plan, k, s, false, input); });
+}
 
 void Network::FillOneHot(BatchPlan& plan, const uint8_t* labels) {
   const int64_t c = classes();
@@ -225,26 +231,25 @@ void Network::PrefetchNext(const BatchInput& input, int64_t begin, int64_t end) 
   }
 }
 
-bool Network::SliceFinite(int k, int workers) {
+bool Network::PartFinite(int k, int parts) {
   // g - g is exactly 0 for a finite g and NaN otherwise: the accumulation
   // never overflows and, being exact, may run in any order, so it vectorizes.
   float acc = 0.0f;
-  for (const auto& layer : layers_) {
-    for (const Param* p : layer->params()) {
-      const int64_t n = p->size(), begin = n * k / workers, end = n * (k + 1) / workers;
-      const float* g = p->grad.data();
+  for (const ParamShare& share : Partition(parts)[k]) {
+    const float* g = params_[share.param]->grad.data() + share.range.offset;
 #pragma omp simd reduction(+ : acc)
-      for (int64_t i = begin; i < end; ++i) acc += g[i] - g[i];
-    }
+    for (int64_t i = 0; i < share.range.len; ++i) acc += g[i] - g[i];
   }
   return acc == 0.0f;
 }
 
 double Network::ForwardBackward(BatchPlan& plan, const uint8_t* labels, const BatchInput* input) {
   FillOneHot(plan, labels);
-  RunWorkers(plan, true, input);
-  for (auto& slice : plan.reduce) slice.Execute(runtime_->stream());
-  runtime_->stream().wait();
+  RunWorkers(plan, [&](int k, dnnl::stream& s, auto barrier) {
+    RunRows(plan, k, s, true, input);
+    barrier();  // every row's dL/dz is complete
+    RunParamGradients(plan, k, s);
+  });
   return SoftmaxCrossEntropy::Loss(plan.logp.data(), labels, plan.n, classes());
 }
 
@@ -255,30 +260,29 @@ TrainStepResult Network::TrainStep(BatchPlan& plan, const uint8_t* labels, const
   TrainStepResult result;
   if (workers != opt.workers()) {
     // A batch too small to split as the optimizer is (a short last batch):
-    // the same steps, one after another on this thread.
+    // the same steps, with the check and update after the gradients.
     result.loss = ForwardBackward(plan, labels, &input);
     result.loss_finite = std::isfinite(result.loss);
-    for (int k = 0; k < opt.workers(); ++k) result.gradients_finite &= SliceFinite(k, opt.workers());
+    for (int k = 0; k < opt.workers(); ++k) result.gradients_finite &= PartFinite(k, opt.workers());
     if (result.applied()) opt.Apply(runtime_->stream(), lr);
     return result;
   }
   FillOneHot(plan, labels);
   opt.Prepare(lr);
   bool apply = false;
-  auto step = [&](int k, dnnl::stream& s, auto barrier) {
-    RunWorker(plan, k, s, true, &input);
+  RunWorkers(plan, [&](int k, dnnl::stream& s, auto barrier) {
+    RunRows(plan, k, s, true, &input);
     const WorkerPlan& w = plan.workers[k];
-    PrefetchNext(input, w.begin, std::min(w.begin + w.rows, input.next_count));
     plan.loss_sums[k] = SoftmaxCrossEntropy::Loss(plan.logp.data() + w.begin * c, labels + w.begin, w.rows, c) *
                         static_cast<double>(w.rows);
-    barrier();  // every worker's gradient copy is complete
-    plan.reduce[k].Execute(s);
-    s.wait();
-    plan.slice_finite[k] = SliceFinite(k, workers);
-    barrier();  // every slice is reduced and checked: all workers decide alike
+    PrefetchNext(input, w.begin, std::min(w.begin + w.rows, input.next_count));
+    barrier();  // every row's dL/dz is complete, and no one reads the weights any more
+    RunParamGradients(plan, k, s);
+    plan.part_finite[k] = PartFinite(k, workers);
+    barrier();  // every part is computed and checked: all workers decide alike
     double sum = 0.0;
     bool finite = true;
-    for (int j = 0; j < workers; ++j) sum += plan.loss_sums[j], finite = finite && plan.slice_finite[j];
+    for (int j = 0; j < workers; ++j) sum += plan.loss_sums[j], finite = finite && plan.part_finite[j];
     if (k == 0) {
       result.loss = sum / static_cast<double>(plan.n);
       result.loss_finite = std::isfinite(sum);
@@ -289,18 +293,7 @@ TrainStepResult Network::TrainStep(BatchPlan& plan, const uint8_t* labels, const
       opt.RunSlice(s, k);
       s.wait();
     }
-  };
-  if (workers == 1) {
-    step(0, runtime_->stream(), [] {});
-  } else {
-#pragma omp parallel num_threads(workers)
-    {
-      const int k = omp_get_thread_num();
-      step(k, runtime_->worker_stream(k), [] {
-#pragma omp barrier
-      });
-    }
-  }
+  });
   if (apply) opt.Commit();
   return result;
 }

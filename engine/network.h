@@ -2,10 +2,13 @@
 // compiles a BatchPlan once: the buffers that flow between layers and the
 // primitive lists over them.
 //
-// A batch is split by rows across worker threads: each worker runs its own
-// single-threaded primitives on its slice of the shared buffers and writes its
-// own copy of the parameter gradients, which one sum primitive then reduces.
-// Small GEMMs thread poorly; whole GEMMs per thread do not (docs/performance.md).
+// A batch is split across worker threads that each run single-threaded
+// primitives: small GEMMs thread poorly, whole GEMMs per thread do not
+// (docs/performance.md). Forward and the backward chain of dL/dz split by
+// batch rows, which are independent. Parameter gradients split by parameter
+// rows instead, each worker computing its rows of dW over the whole batch:
+// every gradient element is written by one worker, so there are no per-worker
+// copies and no reduction, and the worker then updates the rows it computed.
 #pragma once
 
 #include <map>
@@ -14,6 +17,7 @@
 
 #include "common/status.h"
 #include "engine/layer.h"
+#include "engine/param_partition.h"
 #include "engine/runtime.h"
 
 namespace pipeline {
@@ -32,33 +36,35 @@ struct BatchInput {
   int64_t first = 0;
   float scale = 1.0f;
   // The next batch's indices (optional): TrainStep prefetches those rows into
-  // cache while it reduces and updates, instead of missing on them next time.
+  // cache while the other workers finish, instead of missing on them next time.
   const int64_t* next = nullptr;
   int64_t next_count = 0;
 };
 
-// The rows [begin, begin + rows) of a batch, run by one thread.
+// What one thread runs: the batch rows [begin, begin + rows), then its part
+// of every parameter gradient.
 struct WorkerPlan {
   int64_t begin = 0, rows = 0;
-  std::vector<std::vector<float>> grads;   // per param; worker 0 writes Param::grad directly instead
-  Plan forward;                            // its rows: input -> logits -> logp
-  Plan backward;                           // its rows: logp, onehot -> its gradients
+  Plan forward;          // its rows: input -> logits -> logp
+  Plan backward;         // its rows: logp, onehot -> dL/dz of every layer
+  Plan param_gradients;  // its Partition() share of Param::grad, over all rows
+  RowRange input_t;      // the rows of BatchPlan::input_t it fills and reads
 };
 
 struct BatchPlan {
   int64_t n = 0;
   bool training = false;
   std::vector<float> input;                 // [n, input]
+  // [input, n]: the input transposed, kept when workers share the first
+  // kernel's gradient, whose row ranges read it as dense rows (training).
+  std::vector<float> input_t;
   std::vector<std::vector<float>> act;      // act[i]: layer i's output [n, out_i]; act.back() = logits
   std::vector<std::vector<float>> dact;     // dL/d act[i] (training)
   std::vector<float> logp;                  // [n, classes] log-probabilities
   std::vector<float> onehot;                // [n, classes] (training)
   std::vector<WorkerPlan> workers;
-  // reduce[k]: worker k's element slice of every Param::grad += the other
-  // workers' copies (the same slices its optimizer update covers).
-  std::vector<Plan> reduce;
   std::vector<double> loss_sums;            // per worker: sum of its rows' losses
-  std::vector<char> slice_finite;           // per worker: its gradient slices are finite
+  std::vector<char> part_finite;            // per worker: its gradient parts are finite
 };
 
 struct TrainStepResult {
@@ -79,13 +85,18 @@ class Network {
 
   const NetworkSpec& spec() const { return spec_; }
   const std::vector<std::unique_ptr<Layer>>& layers() const { return layers_; }
-  std::vector<Param*> params();
+  const std::vector<Param*>& params() const { return params_; }  // in layer order
   int64_t input_features() const { return spec_.input; }
   int64_t classes() const { return layers_.back()->out_features(); }
   int64_t ParameterCount() const;
   int64_t InferenceFlopsPerExample() const;
   // Forward, weight gradients, and input gradients of all layers but the first.
   int64_t TrainingFlopsPerExample() const;
+
+  // Who computes and updates which parameter elements when `parts` workers
+  // share a step: the first layer's kernel is cut into row ranges (the plan
+  // keeps its input transposed for them), the other parameters go whole.
+  const ParamPartition& Partition(int parts);
 
   // The compiled plan for batch size n, created on first use.
   BatchPlan& Plan(int64_t n, bool training);
@@ -98,10 +109,10 @@ class Network {
   double ForwardBackward(BatchPlan& plan, const uint8_t* labels, const BatchInput* input = nullptr);
 
   // One training step in a single parallel region: forward and backward by
-  // rows, then each worker reduces, checks and updates its own element slice
-  // of every parameter. The update is applied (and counted as an optimizer
-  // step) only when the loss and every gradient are finite. `opt` must have
-  // been built over params() with runtime().threads() workers.
+  // batch rows, then each worker computes, checks and updates its own part of
+  // every parameter. The update is applied (and counted as an optimizer step)
+  // only when the loss and every gradient are finite. `opt` must have been
+  // built over params() with Partition(runtime().threads()).
   TrainStepResult TrainStep(BatchPlan& plan, const uint8_t* labels, const BatchInput& input, Optimizer& opt, float lr);
 
   Runtime& runtime() { return *runtime_; }
@@ -109,18 +120,27 @@ class Network {
  private:
   Network(const NetworkSpec& spec, Runtime* runtime) : spec_(spec), runtime_(runtime) {}
   void Compile(BatchPlan& plan);
-  void CompileWorker(BatchPlan& plan, WorkerPlan& w, bool first);
-  void RunWorker(BatchPlan& plan, int k, dnnl::stream& s, bool backward, const BatchInput* input);
+  void CompileWorker(BatchPlan& plan, int k);
+  // Gathers worker k's input rows (when `input` is given), then runs its
+  // forward and, with `backward`, its backward plan.
+  void RunRows(BatchPlan& plan, int k, dnnl::stream& s, bool backward, const BatchInput* input);
+  // Fills worker k's rows of plan.input_t from plan.input, then computes its
+  // share of the parameter gradients. Needs every row's dL/dz.
+  void RunParamGradients(BatchPlan& plan, int k, dnnl::stream& s);
+  // Runs step(k, stream, barrier) on every worker k of the plan at once.
+  template <typename Step>
+  void RunWorkers(BatchPlan& plan, Step step);
   void FillOneHot(BatchPlan& plan, const uint8_t* labels);
   void PrefetchNext(const BatchInput& input, int64_t begin, int64_t end) const;
-  // Whether worker k's element slices (of `workers`) of every gradient are finite.
-  bool SliceFinite(int k, int workers);
-  void RunWorkers(BatchPlan& plan, bool backward, const BatchInput* input);
+  // Whether part k (of `parts`) of every gradient is finite.
+  bool PartFinite(int k, int parts);
 
   NetworkSpec spec_;
   Runtime* runtime_;
   std::vector<std::unique_ptr<Layer>> layers_;
+  std::vector<Param*> params_;
   std::map<std::pair<int64_t, bool>, std::unique_ptr<BatchPlan>> plans_;
+  std::map<int, ParamPartition> partitions_;
 };
 
 // Sets flush-to-zero and denormals-are-zero on the calling thread. With N(0,1)

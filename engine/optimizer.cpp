@@ -22,16 +22,21 @@ const std::map<std::string, std::function<std::unique_ptr<Optimizer>(const Optim
 
 }  // namespace
 
-void Optimizer::Build(const std::vector<Param*>& params, const dnnl::engine& e, int workers) {
+void Optimizer::Build(const std::vector<Param*>& params, const dnnl::engine& e, const ParamPartition& partition) {
   AllocateState(params);
-  slices_.assign(workers, Plan());
-  for (int k = 0; k < workers; ++k) {
-    for (size_t i = 0; i < params.size(); ++i) {
-      const int64_t n = params[i]->size();
-      const int64_t begin = n * k / workers, end = n * (k + 1) / workers;
-      if (end > begin) AddUpdate(slices_[k], e, ParamSlice{params[i], i, begin, end - begin});
+  slices_.assign(partition.size(), Plan());
+  for (size_t k = 0; k < partition.size(); ++k) {
+    for (const ParamShare& share : partition[k]) {
+      const RowRange& r = share.range;
+      if (r.len > 0) AddUpdate(slices_[k], e, ParamSlice{params[share.param], share.param, r.offset, r.len});
     }
   }
+}
+
+void Optimizer::Build(const std::vector<Param*>& params, const dnnl::engine& e) {
+  ParamPartition one(1);
+  for (size_t i = 0; i < params.size(); ++i) one[0].push_back({i, AllRows(*params[i])});
+  Build(params, e, one);
 }
 
 void Optimizer::Apply(dnnl::stream& s, float lr) {

@@ -1,8 +1,8 @@
 // Optimizers, one file per solver as Caffe keeps them, keyed by config name.
 // Each builds its update steps once as oneDNN primitives. The update of every
-// parameter is cut into one element slice per worker thread, so the workers
-// that computed a batch's gradients also apply them, each to its own slice,
-// inside the batch's parallel region (engine/network.h). The learning rate
+// parameter is cut into one slice per worker thread, the PartOf() whose
+// gradient that worker computed, and the worker applies it inside the batch's
+// parallel region (engine/network.h). The learning rate
 // lives in a one-element runtime tensor, so schedules and Adam's bias
 // correction change it without re-creating any primitive.
 #pragma once
@@ -14,6 +14,7 @@
 
 #include "common/status.h"
 #include "engine/layer.h"
+#include "engine/param_partition.h"
 #include "engine/plan.h"
 
 namespace pipeline {
@@ -44,8 +45,10 @@ struct ParamSlice {
 class Optimizer {
  public:
   virtual ~Optimizer() = default;
-  // Builds the updates of `params` cut into `workers` slices; called once.
-  void Build(const std::vector<Param*>& params, const dnnl::engine& e, int workers = 1);
+  // Builds the updates of `params`, one slice per worker of `partition`
+  // (engine/param_partition.h); called once. Without one, a single slice.
+  void Build(const std::vector<Param*>& params, const dnnl::engine& e, const ParamPartition& partition);
+  void Build(const std::vector<Param*>& params, const dnnl::engine& e);
 
   // One step in three parts, for callers that spread it over threads:
   // Prepare(lr) before, RunSlice(k) by each worker k, Commit() after.
@@ -101,7 +104,7 @@ class StateTensors {
 // Steps shared by the solvers (engine/optimizer_steps.cpp): elementwise oneDNN
 // primitives over `len` contiguous floats, viewed as a [1, len] tensor.
 namespace update {
-// dst = a*x + b*y (sum primitive; dst may alias x).
+// dst = a*x + b*y (dst may alias x).
 void Axpby(Plan& plan, const dnnl::engine& e, const std::string& name, int64_t len, float a, float* x, float b,
            float* y, float* dst);
 // dst = x * y elementwise.

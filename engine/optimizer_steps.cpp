@@ -15,10 +15,15 @@ dnnl::memory View(const dnnl::engine& e, int64_t len, float* data) { return Wrap
 
 void Axpby(Plan& plan, const dnnl::engine& e, const std::string& name, int64_t len, float a, float* x, float b,
            float* y, float* dst) {
+  // A binary add with a scale on each source: a third of the time of the sum
+  // primitive, whose generic implementation oneDNN 2.6 picks here.
   auto x_m = View(e, len, x), y_m = View(e, len, y), d_m = View(e, len, dst);
-  dnnl::sum::primitive_desc pd(d_m.get_desc(), {a, b}, {x_m.get_desc(), y_m.get_desc()}, e);
-  plan.Add(name + " axpby", dnnl::sum(pd),
-           {{DNNL_ARG_MULTIPLE_SRC, x_m}, {DNNL_ARG_MULTIPLE_SRC + 1, y_m}, {DNNL_ARG_DST, d_m}});
+  dnnl::primitive_attr attr;
+  attr.set_scales(DNNL_ARG_SRC_0, 0, {a});
+  attr.set_scales(DNNL_ARG_SRC_1, 0, {b});
+  dnnl::binary::primitive_desc pd(
+      dnnl::binary::desc(algorithm::binary_add, x_m.get_desc(), y_m.get_desc(), d_m.get_desc()), attr, e);
+  plan.Add(name + " axpby", dnnl::binary(pd), {{DNNL_ARG_SRC_0, x_m}, {DNNL_ARG_SRC_1, y_m}, {DNNL_ARG_DST, d_m}});
 }
 
 void Multiply(Plan& plan, const dnnl::engine& e, const std::string& name, int64_t len, float* x, float* y, float* dst) {
@@ -30,20 +35,19 @@ void Multiply(Plan& plan, const dnnl::engine& e, const std::string& name, int64_
 
 void ScaledAdd(Plan& plan, const dnnl::engine& e, const std::string& name, int64_t len, float* value,
                float* direction, float* scale) {
-  // value = direction * scale + value: one binary primitive, the runtime
-  // scalar broadcast, the addition of value a binary post-op.
+  // value = value + scale * direction: one binary add whose second source
+  // carries a runtime scale. A broadcast multiply with an add post-op took
+  // three times as long (41 vs 13 us a 100k slice, one core).
   auto d_m = View(e, len, direction), v_m = View(e, len, value);
-  auto s_m = Wrap(e, {1, 1}, scale);
-  dnnl::post_ops ops;
-  ops.append_binary(algorithm::binary_add, v_m.get_desc());
+  auto s_m = dnnl::memory(RowMajor({1}), e, scale);
   dnnl::primitive_attr attr;
-  attr.set_post_ops(ops);
+  attr.set_scales(DNNL_ARG_SRC_1, 0, {DNNL_RUNTIME_F32_VAL});
   dnnl::binary::primitive_desc pd(
-      dnnl::binary::desc(algorithm::binary_mul, d_m.get_desc(), s_m.get_desc(), v_m.get_desc()), attr, e);
+      dnnl::binary::desc(algorithm::binary_add, v_m.get_desc(), d_m.get_desc(), v_m.get_desc()), attr, e);
   plan.Add(name + " apply update", dnnl::binary(pd),
-           {{DNNL_ARG_SRC_0, d_m},
-            {DNNL_ARG_SRC_1, s_m},
-            {DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1, v_m},
+           {{DNNL_ARG_SRC_0, v_m},
+            {DNNL_ARG_SRC_1, d_m},
+            {DNNL_ARG_ATTR_INPUT_SCALES | DNNL_ARG_SRC_1, s_m},
             {DNNL_ARG_DST, v_m}});
 }
 

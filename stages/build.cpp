@@ -23,7 +23,7 @@ class BuildStage : public Stage {
     PIPELINE_RETURN_IF_ERROR(ctx.model->Initialize(cfg.seed));
     PIPELINE_RETURN_IF_ERROR(CreateOptimizer(ToOptimizerSpec(cfg.optimizer), &ctx.optimizer));
     // One update slice per worker thread, as Network::TrainStep runs them.
-    ctx.optimizer->Build(ctx.model->params(), ctx.runtime->engine(), ctx.runtime->threads());
+    ctx.optimizer->Build(ctx.model->params(), ctx.runtime->engine(), ctx.model->Partition(ctx.runtime->threads()));
     if (std::find(cfg.stages.begin(), cfg.stages.end(), "export") != cfg.stages.end()) {
       PIPELINE_RETURN_IF_ERROR(CheckExport(ToExportRequest(cfg, *ctx.model)));
     }

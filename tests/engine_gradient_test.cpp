@@ -63,13 +63,18 @@ TEST_CASE("engine: dense gradient check / linear") { CheckGradients("linear"); }
 TEST_CASE("engine: dense gradient check / relu") { CheckGradients("relu"); }
 TEST_CASE("engine: dense gradient check / sigmoid") { CheckGradients("sigmoid"); }
 TEST_CASE("engine: dense gradient check / tanh") { CheckGradients("tanh"); }
-// 36 rows on 2 threads: two workers, each with its own gradients, then the
-// reduction. Finite differences on smooth activations (with 144 ReLU inputs
-// some sit within eps of the kink), and ReLU by agreement with one worker.
-TEST_CASE("engine: gradient check with the batch split across two workers") {
+// 36 rows on 2 threads and 48 on 3: the workers split the batch rows, then
+// each computes its share of the parameter gradients over the whole batch:
+// row ranges of the first kernel (from the transposed input) and whole other
+// parameters (engine/param_partition.h). Finite
+// differences on smooth activations (with 144 ReLU inputs some sit within eps
+// of the kink), and ReLU by agreement with one worker.
+TEST_CASE("engine: gradient check with the batch split across two or three workers") {
   CHECK(WorkersFor(36, 2) == 2);
   CheckGradients("tanh", 2, 36);
   CheckGradients("sigmoid", 2, 36);
+  CHECK(WorkersFor(48, 3) == 3);
+  CheckGradients("tanh", 3, 48);
 }
 
 TEST_CASE("engine: split-batch gradients equal single-worker gradients") {

@@ -22,7 +22,7 @@ void RunShape(const OptimizerSpec& spec, float lr, std::vector<int64_t> dims, in
   Param p{"p", dims, {0.5f, -1.0f, 2.0f, 0.0f, 3.0f, -0.25f}, std::vector<float>(6)};
   std::unique_ptr<Optimizer> opt;
   REQUIRE(CreateOptimizer(spec, &opt).ok());
-  opt->Build({&p}, runtime.engine(), slices);
+  opt->Build({&p}, runtime.engine(), PartitionParams({&p}, {ParamWork{1.0, true}}, slices));
   Reference ref{std::vector<double>(p.value.begin(), p.value.end()), std::vector<double>(6), std::vector<double>(6)};
   for (int t = 1; t <= 4; ++t) {
     // Element 4 always has a zero gradient, as dead ReLUs do: Adam's second
@@ -45,7 +45,9 @@ void Run(const OptimizerSpec& spec, float lr,
          const std::function<void(Reference&, const std::vector<float>& g, int t)>& reference) {
   RunShape(spec, lr, {2, 3}, 1, reference);
   RunShape(spec, lr, {6}, 1, reference);
-  RunShape(spec, lr, {2, 3}, 4, reference);  // cut into element slices as worker threads update them
+  // Cut into row ranges as worker threads update them (some of them empty).
+  RunShape(spec, lr, {2, 3}, 4, reference);
+  RunShape(spec, lr, {6}, 4, reference);
 }
 
 }  // namespace

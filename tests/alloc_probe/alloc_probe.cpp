@@ -26,7 +26,7 @@ int main() {
   if (!Network::Create(spec, &runtime, &net).ok() || !net->Initialize(1).ok()) return 1;
   std::unique_ptr<Optimizer> opt;
   if (!CreateOptimizer(OptimizerSpec{"sgd"}, &opt).ok()) return 1;
-  opt->Build(net->params(), runtime.engine(), runtime.threads());
+  opt->Build(net->params(), runtime.engine(), net->Partition(runtime.threads()));
 
   const int64_t n = 100;
   std::vector<uint8_t> images(1000 * 784), labels(n);
@@ -37,8 +37,7 @@ int main() {
   BatchPlan& plan = net->Plan(n, true);
   const BatchInput input{images.data(), indices.data(), 0, 1.0f / 255.0f};
   size_t steps = 0;
-  for (const auto& w : plan.workers) steps += w.forward.size() + w.backward.size();
-  for (const auto& r : plan.reduce) steps += r.size();
+  for (const auto& w : plan.workers) steps += w.forward.size() + w.backward.size() + w.param_gradients.size();
 
   auto batch = [&] { net->TrainStep(plan, labels.data(), input, *opt, 1e-4f); };
   for (int i = 0; i < 20; ++i) batch();  // warm-up: thread pool, scratchpads
