@@ -76,8 +76,18 @@ void DenseLayer::AddBackwardData(Plan& plan, const dnnl::engine& e, int64_t n, f
 }
 
 void DenseLayer::AddParamGradient(Plan& plan, const dnnl::engine& e, int64_t n, float* x, float* xt, float* dz,
-                                  size_t p, const RowRange& r) {
+                                  size_t p, const RowRange& r, bool into_value) {
   auto dz_m = Wrap(e, {n, out_}, dz);
+  // into_value: dst += product, a sum post-op over the parameter itself.
+  dnnl::primitive_attr attr;
+  if (into_value) {
+    dnnl::post_ops ops;
+    ops.append_sum(1.0f);
+    attr.set_post_ops(ops);
+  }
+  Param& param = p == 0 ? kernel_ : bias_;
+  float* dst = (into_value ? param.value.data() : param.grad.data()) + r.offset;
+  const std::string what = spec_.name + (p == 0 ? " weight" : " bias") + (into_value ? " update" : " gradient");
   if (p == 0) {
     // Rows r of dW: dW[r,:] [rows,out] = x[:,r]^T [rows,n] . dz [n,out].
     // x[:,r]^T is a dense transposed view of x when r is all rows, else dense
@@ -88,10 +98,9 @@ void DenseLayer::AddParamGradient(Plan& plan, const dnnl::engine& e, int64_t n, 
                                       : memory::desc({r.rows, n}, memory::data_type::f32, memory::dims{1, in_});
     float* a = r.rows == in_ ? x : xt ? xt + r.row_begin * n : x + r.row_begin;
     auto a_m = memory(a_md, e, a);
-    auto dw_m = Wrap(e, {r.rows, out_}, kernel_.grad.data() + r.offset);
-    dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(a_md, dz_m.get_desc(), dw_m.get_desc()), e);
-    plan.Add(spec_.name + " weight gradient", dnnl::matmul(pd),
-             {{DNNL_ARG_SRC, a_m}, {DNNL_ARG_WEIGHTS, dz_m}, {DNNL_ARG_DST, dw_m}});
+    auto dw_m = Wrap(e, {r.rows, out_}, dst);
+    dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(a_md, dz_m.get_desc(), dw_m.get_desc()), attr, e);
+    plan.Add(what, dnnl::matmul(pd), {{DNNL_ARG_SRC, a_m}, {DNNL_ARG_WEIGHTS, dz_m}, {DNNL_ARG_DST, dw_m}});
     return;
   }
   // Columns c of db: db[c] [1,cols] = 1^T [1,n] . dz[:,c] [n,cols].
@@ -100,10 +109,9 @@ void DenseLayer::AddParamGradient(Plan& plan, const dnnl::engine& e, int64_t n, 
   auto ones_m = Wrap(e, {1, n}, ones.data());
   memory::desc dzc_md({n, r.rows}, memory::data_type::f32, memory::dims{out_, 1});
   auto dzc_m = memory(dzc_md, e, dz + r.row_begin);
-  auto db_m = Wrap(e, {1, r.rows}, bias_.grad.data() + r.offset);
-  dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(ones_m.get_desc(), dzc_md, db_m.get_desc()), e);
-  plan.Add(spec_.name + " bias gradient", dnnl::matmul(pd),
-           {{DNNL_ARG_SRC, ones_m}, {DNNL_ARG_WEIGHTS, dzc_m}, {DNNL_ARG_DST, db_m}});
+  auto db_m = Wrap(e, {1, r.rows}, dst);
+  dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(ones_m.get_desc(), dzc_md, db_m.get_desc()), attr, e);
+  plan.Add(what, dnnl::matmul(pd), {{DNNL_ARG_SRC, ones_m}, {DNNL_ARG_WEIGHTS, dzc_m}, {DNNL_ARG_DST, db_m}});
 }
 
 }  // namespace pipeline

@@ -23,7 +23,7 @@ class DenseLayer : public Layer {
   void AddForward(Plan& plan, const dnnl::engine& e, int64_t n, float* x, float* y) override;
   void AddBackwardData(Plan& plan, const dnnl::engine& e, int64_t n, float* y, float* dy, float* dx) override;
   void AddParamGradient(Plan& plan, const dnnl::engine& e, int64_t n, float* x, float* xt, float* dz, size_t p,
-                        const RowRange& r) override;
+                        const RowRange& r, bool into_value) override;
   int64_t ParamGradientFlops(size_t p) const override { return p == 0 ? WeightGradFlops() : 2 * out_; }
 
   int64_t ForwardFlops() const override { return 2 * in_ * out_; }

@@ -59,11 +59,13 @@ class Layer {
   virtual void AddBackwardData(Plan& plan, const dnnl::engine& e, int64_t n, float* y, float* dy, float* dx) = 0;
   // Appends the gradient of the rows `r` of params()[p] over a batch of n
   // rows, given the forward's input x [n,in] and dL/dz [n,out], into
-  // Param::grad. `xt`, when not null, is x transposed [in,n]: a kernel row
-  // range then reads it as a dense matrix. Workers own disjoint ranges
-  // (engine/param_partition.h), so nothing needs reducing.
+  // Param::grad, or with `into_value` added to Param::value instead (a fused
+  // SGD step, when dz carries the step's scale). `xt`, when not null, is x
+  // transposed [in,n]: a kernel row range then reads it as dense rows.
+  // Workers own disjoint ranges (engine/param_partition.h), so nothing needs
+  // reducing.
   virtual void AddParamGradient(Plan& plan, const dnnl::engine& e, int64_t n, float* x, float* xt, float* dz,
-                                size_t p, const RowRange& r) = 0;
+                                size_t p, const RowRange& r, bool into_value) = 0;
   // Multiply-adds x2 per example of params()[p]'s gradient.
   virtual int64_t ParamGradientFlops(size_t p) const = 0;
 

@@ -135,8 +135,8 @@ void Network::CompileWorker(BatchPlan& p, int k) {
   SoftmaxCrossEntropy::AddForward(w.forward, e, rows, c, rows_of(p.act.back(), c), rows_of(p.logp, c));
   if (!p.training) return;
 
-  SoftmaxCrossEntropy::AddGradient(w.backward, e, rows, p.n, c, rows_of(p.logp, c), rows_of(p.onehot, c),
-                                   rows_of(p.dact.back(), c));
+  SoftmaxCrossEntropy::AddGradient(w.backward, e, rows, c, rows_of(p.logp, c), rows_of(p.onehot, c),
+                                   rows_of(p.dact.back(), c), &p.loss_grad_scale);
   for (size_t i = layers_.size(); i-- > 0;) {
     Layer& layer = *layers_[i];
     float* dx = i == 0 ? nullptr : rows_of(p.dact[i - 1], layer.in_features());
@@ -155,8 +155,10 @@ void Network::CompileWorker(BatchPlan& p, int k) {
       w.input_t = share.range;
       xt = p.input_t.data();
     }
-    layers_[i]->AddParamGradient(w.param_gradients, e, p.n, input_of(i)->data(), xt, p.dact[i].data(), j,
-                                 share.range);
+    for (bool into_value : {false, true}) {
+      layers_[i]->AddParamGradient(into_value ? w.param_updates : w.param_gradients, e, p.n, input_of(i)->data(), xt,
+                                   p.dact[i].data(), j, share.range, into_value);
+    }
   }
 }
 
@@ -177,7 +179,7 @@ void Network::RunRows(BatchPlan& plan, int k, dnnl::stream& s, bool backward, co
   s.wait();
 }
 
-void Network::RunParamGradients(BatchPlan& plan, int k, dnnl::stream& s) {
+void Network::RunParamGradients(BatchPlan& plan, int k, dnnl::stream& s, bool fused) {
   WorkerPlan& w = plan.workers[k];
   const int64_t n = plan.n, f = spec_.input;
   // input_t[r, :] = input[:, r] for its rows r, in 16 x 16 tiles.
@@ -190,7 +192,7 @@ void Network::RunParamGradients(BatchPlan& plan, int k, dnnl::stream& s) {
       }
     }
   }
-  w.param_gradients.Execute(s);
+  (fused ? w.param_updates : w.param_gradients).Execute(s);
   s.wait();
 }
 
@@ -231,12 +233,13 @@ void Network::PrefetchNext(const BatchInput& input, int64_t begin, int64_t end) 
   }
 }
 
-bool Network::PartFinite(int k, int parts) {
+bool Network::ShareFinite(int k, int parts, bool values) {
   // g - g is exactly 0 for a finite g and NaN otherwise: the accumulation
   // never overflows and, being exact, may run in any order, so it vectorizes.
   float acc = 0.0f;
   for (const ParamShare& share : Partition(parts)[k]) {
-    const float* g = params_[share.param]->grad.data() + share.range.offset;
+    const Param& p = *params_[share.param];
+    const float* g = (values ? p.value.data() : p.grad.data()) + share.range.offset;
 #pragma omp simd reduction(+ : acc)
     for (int64_t i = 0; i < share.range.len; ++i) acc += g[i] - g[i];
   }
@@ -245,10 +248,11 @@ bool Network::PartFinite(int k, int parts) {
 
 double Network::ForwardBackward(BatchPlan& plan, const uint8_t* labels, const BatchInput* input) {
   FillOneHot(plan, labels);
+  plan.loss_grad_scale = 1.0f / static_cast<float>(plan.n);
   RunWorkers(plan, [&](int k, dnnl::stream& s, auto barrier) {
     RunRows(plan, k, s, true, input);
     barrier();  // every row's dL/dz is complete
-    RunParamGradients(plan, k, s);
+    RunParamGradients(plan, k, s, false);
   });
   return SoftmaxCrossEntropy::Loss(plan.logp.data(), labels, plan.n, classes());
 }
@@ -263,13 +267,16 @@ TrainStepResult Network::TrainStep(BatchPlan& plan, const uint8_t* labels, const
     // the same steps, with the check and update after the gradients.
     result.loss = ForwardBackward(plan, labels, &input);
     result.loss_finite = std::isfinite(result.loss);
-    for (int k = 0; k < opt.workers(); ++k) result.gradients_finite &= PartFinite(k, opt.workers());
+    for (int k = 0; k < opt.workers(); ++k) result.gradients_finite &= ShareFinite(k, opt.workers(), false);
     if (result.applied()) opt.Apply(runtime_->stream(), lr);
     return result;
   }
   FillOneHot(plan, labels);
   opt.Prepare(lr);
-  bool apply = false;
+  // Fused: dz carries the SGD step's -lr/n and the GEMMs add it to the weights.
+  const float* sgd_scale = fuse_sgd_ ? opt.PlainStepScale() : nullptr;
+  const bool fused = sgd_scale != nullptr;
+  plan.loss_grad_scale = (fused ? *sgd_scale : 1.0f) / static_cast<float>(plan.n);
   RunWorkers(plan, [&](int k, dnnl::stream& s, auto barrier) {
     RunRows(plan, k, s, true, &input);
     const WorkerPlan& w = plan.workers[k];
@@ -277,24 +284,33 @@ TrainStepResult Network::TrainStep(BatchPlan& plan, const uint8_t* labels, const
                         static_cast<double>(w.rows);
     PrefetchNext(input, w.begin, std::min(w.begin + w.rows, input.next_count));
     barrier();  // every row's dL/dz is complete, and no one reads the weights any more
-    RunParamGradients(plan, k, s);
-    plan.part_finite[k] = PartFinite(k, workers);
-    barrier();  // every part is computed and checked: all workers decide alike
     double sum = 0.0;
-    bool finite = true;
-    for (int j = 0; j < workers; ++j) sum += plan.loss_sums[j], finite = finite && plan.part_finite[j];
+    for (int j = 0; j < workers; ++j) sum += plan.loss_sums[j];
     if (k == 0) {
       result.loss = sum / static_cast<double>(plan.n);
       result.loss_finite = std::isfinite(sum);
-      result.gradients_finite = finite;
-      apply = result.applied();
     }
+    if (fused) {
+      // A finite step leaves finite weights; a NaN or Inf gradient does not.
+      plan.part_finite[k] = 1;
+      if (std::isfinite(sum)) {
+        RunParamGradients(plan, k, s, true);
+        plan.part_finite[k] = ShareFinite(k, workers, true);
+      }
+      return;
+    }
+    RunParamGradients(plan, k, s, false);
+    plan.part_finite[k] = ShareFinite(k, workers, false);
+    barrier();  // every share is computed and checked: all workers decide alike
+    bool finite = true;
+    for (int j = 0; j < workers; ++j) finite = finite && plan.part_finite[j];
     if (std::isfinite(sum) && finite) {
       opt.RunSlice(s, k);
       s.wait();
     }
   });
-  if (apply) opt.Commit();
+  for (int j = 0; j < workers; ++j) result.gradients_finite = result.gradients_finite && plan.part_finite[j];
+  if (result.applied()) opt.Commit();
   return result;
 }
 

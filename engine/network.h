@@ -48,6 +48,7 @@ struct WorkerPlan {
   Plan forward;          // its rows: input -> logits -> logp
   Plan backward;         // its rows: logp, onehot -> dL/dz of every layer
   Plan param_gradients;  // its Partition() share of Param::grad, over all rows
+  Plan param_updates;    // the same GEMMs adding into Param::value: a fused SGD step
   RowRange input_t;      // the rows of BatchPlan::input_t it fills and reads
 };
 
@@ -62,6 +63,7 @@ struct BatchPlan {
   std::vector<std::vector<float>> dact;     // dL/d act[i] (training)
   std::vector<float> logp;                  // [n, classes] log-probabilities
   std::vector<float> onehot;                // [n, classes] (training)
+  float loss_grad_scale = 0.0f;             // dL/dlogits = (p - onehot) * this: 1/n, or -lr/n fused
   std::vector<WorkerPlan> workers;
   std::vector<double> loss_sums;            // per worker: sum of its rows' losses
   std::vector<char> part_finite;            // per worker: its gradient parts are finite
@@ -115,6 +117,14 @@ class Network {
   // built over params() with Partition(runtime().threads()).
   TrainStepResult TrainStep(BatchPlan& plan, const uint8_t* labels, const BatchInput& input, Optimizer& opt, float lr);
 
+  // Lets TrainStep fuse a plain SGD step into the weight-gradient GEMMs: the
+  // loss gradient carries -lr/n, and the GEMMs add x^T dz straight into the
+  // weights (a sum post-op), with no gradient buffers and no update pass. A
+  // non-finite step is still caught, in the updated weights, and reported as
+  // not applied, but the weights are then damaged: only for callers that stop
+  // on it (train.on_nan: stop). Off by default.
+  void set_fuse_sgd(bool on) { fuse_sgd_ = on; }
+
   Runtime& runtime() { return *runtime_; }
 
  private:
@@ -125,15 +135,17 @@ class Network {
   // forward and, with `backward`, its backward plan.
   void RunRows(BatchPlan& plan, int k, dnnl::stream& s, bool backward, const BatchInput* input);
   // Fills worker k's rows of plan.input_t from plan.input, then computes its
-  // share of the parameter gradients. Needs every row's dL/dz.
-  void RunParamGradients(BatchPlan& plan, int k, dnnl::stream& s);
+  // share of the parameter gradients, or with `fused` adds them into the
+  // parameters (param_updates). Needs every row's dL/dz.
+  void RunParamGradients(BatchPlan& plan, int k, dnnl::stream& s, bool fused);
   // Runs step(k, stream, barrier) on every worker k of the plan at once.
   template <typename Step>
   void RunWorkers(BatchPlan& plan, Step step);
   void FillOneHot(BatchPlan& plan, const uint8_t* labels);
   void PrefetchNext(const BatchInput& input, int64_t begin, int64_t end) const;
-  // Whether part k (of `parts`) of every gradient is finite.
-  bool PartFinite(int k, int parts);
+  // Whether worker k's share (of Partition(parts)) of every gradient, or with
+  // `values` of every parameter, is finite.
+  bool ShareFinite(int k, int parts, bool values);
 
   NetworkSpec spec_;
   Runtime* runtime_;
@@ -141,6 +153,7 @@ class Network {
   std::vector<Param*> params_;
   std::map<std::pair<int64_t, bool>, std::unique_ptr<BatchPlan>> plans_;
   std::map<int, ParamPartition> partitions_;
+  bool fuse_sgd_ = false;
 };
 
 // Sets flush-to-zero and denormals-are-zero on the calling thread. With N(0,1)

@@ -59,6 +59,10 @@ class Optimizer {
   void Apply(dnnl::stream& s, float lr);
 
   int workers() const { return static_cast<int>(slices_.size()); }
+  // For a solver whose step is value += scale * grad and nothing else (SGD):
+  // the runtime scale, so the step can be fused into the gradient's
+  // computation (Network::set_fuse_sgd). Null for the others.
+  virtual const float* PlainStepScale() const { return nullptr; }
   virtual std::vector<Slot> slots() = 0;
   int64_t steps() const { return steps_; }
   void set_steps(int64_t steps) { steps_ = steps; }

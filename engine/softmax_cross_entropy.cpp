@@ -13,10 +13,11 @@ void SoftmaxCrossEntropy::AddForward(Plan& plan, const dnnl::engine& e, int64_t 
   plan.Add("loss log-softmax", dnnl::logsoftmax_forward(ls_pd), {{DNNL_ARG_SRC, z_m}, {DNNL_ARG_DST, logp_m}});
 }
 
-void SoftmaxCrossEntropy::AddGradient(Plan& plan, const dnnl::engine& e, int64_t n, int64_t batch, int64_t classes,
-                                      float* logp, const float* onehot, float* dlogits) {
+void SoftmaxCrossEntropy::AddGradient(Plan& plan, const dnnl::engine& e, int64_t n, int64_t classes, float* logp,
+                                      const float* onehot, float* dlogits, float* scale) {
   auto logp_m = Wrap(e, {n, classes}, logp);
-  // p = exp(logp), then dz = (p - onehot) * (1/batch) with the scale as a post-op.
+  // p = exp(logp), then dz = (p - onehot) * scale with the scale a binary
+  // post-op reading the runtime scalar.
   auto dz_m = Wrap(e, {n, classes}, dlogits);
   dnnl::eltwise_forward::primitive_desc exp_pd(
       dnnl::eltwise_forward::desc(dnnl::prop_kind::forward_inference, dnnl::algorithm::eltwise_exp,
@@ -25,15 +26,19 @@ void SoftmaxCrossEntropy::AddGradient(Plan& plan, const dnnl::engine& e, int64_t
   plan.Add("loss softmax", dnnl::eltwise_forward(exp_pd), {{DNNL_ARG_SRC, logp_m}, {DNNL_ARG_DST, dz_m}});
 
   auto onehot_m = Wrap(e, {n, classes}, const_cast<float*>(onehot));
+  auto scale_m = Wrap(e, {1, 1}, scale);
   dnnl::post_ops ops;
-  ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_linear, 1.0f / static_cast<float>(batch), 0.0f);
+  ops.append_binary(dnnl::algorithm::binary_mul, scale_m.get_desc());
   dnnl::primitive_attr attr;
   attr.set_post_ops(ops);
   dnnl::binary::primitive_desc sub_pd(
       dnnl::binary::desc(dnnl::algorithm::binary_sub, dz_m.get_desc(), onehot_m.get_desc(), dz_m.get_desc()),
       attr, e);
   plan.Add("loss gradient", dnnl::binary(sub_pd),
-           {{DNNL_ARG_SRC_0, dz_m}, {DNNL_ARG_SRC_1, onehot_m}, {DNNL_ARG_DST, dz_m}});
+           {{DNNL_ARG_SRC_0, dz_m},
+            {DNNL_ARG_SRC_1, onehot_m},
+            {DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1, scale_m},
+            {DNNL_ARG_DST, dz_m}});
 }
 
 double SoftmaxCrossEntropy::Loss(const float* logp, const uint8_t* labels, int64_t n, int64_t classes) {

@@ -4,6 +4,8 @@
 //   logp   = logsoftmax(z)                      [n, C]
 //   loss   = -1/n * sum_i logp[i, y_i]
 //   dL/dz  = (exp(logp) - onehot(y)) / n        [n, C]
+// The gradient is scaled by a runtime scalar instead of a fixed 1/n, so a
+// caller can fold more into it (a fused SGD step: -lr/n, engine/network.h).
 #pragma once
 
 #include <cstdint>
@@ -18,11 +20,11 @@ class SoftmaxCrossEntropy {
   // Appends logits [n,C] -> logp [n,C].
   static void AddForward(Plan& plan, const dnnl::engine& e, int64_t n, int64_t classes, float* logits,
                          float* logp);
-  // Appends logp, onehot -> dlogits [n,C] = (exp(logp) - onehot) / batch,
-  // where n rows may be a slice of a batch of `batch` rows. The caller fills
-  // onehot per batch.
-  static void AddGradient(Plan& plan, const dnnl::engine& e, int64_t n, int64_t batch, int64_t classes, float* logp,
-                          const float* onehot, float* dlogits);
+  // Appends logp, onehot -> dlogits [n,C] = (exp(logp) - onehot) * *scale,
+  // with *scale read at run time (1/batch for the mean's gradient). The
+  // caller fills onehot per batch.
+  static void AddGradient(Plan& plan, const dnnl::engine& e, int64_t n, int64_t classes, float* logp,
+                          const float* onehot, float* dlogits, float* scale);
 
   // loss = -1/n sum_i logp[i, labels[i]], accumulated in double.
   static double Loss(const float* logp, const uint8_t* labels, int64_t n, int64_t classes);

@@ -59,6 +59,9 @@ class TrainStage : public Stage {
           "train.batch_size ({}) is larger than the training split ({} examples from {}); use at most {}", batch, n,
           train.source, n));
     }
+    // A diverging step stops the run, so SGD may fuse its update into the
+    // weight-gradient GEMMs (the damaged weights are never exported).
+    net.set_fuse_sgd(cfg.train.on_nan == "stop");
     const int64_t full_batches = n / batch, tail = n % batch;
     const int64_t batches = full_batches + (tail ? 1 : 0);
     BatchSlot full(net, batch);

@@ -13,7 +13,8 @@ TEST_CASE("engine: softmax cross-entropy loss and gradient by hand") {
   std::vector<float> logits = {1, 2, 3, 0, 1000, -1000}, logp(6), onehot = {0, 0, 1, 1, 0, 0}, grad(6);
   Plan plan;
   SoftmaxCrossEntropy::AddForward(plan, runtime.engine(), n, c, logits.data(), logp.data());
-  SoftmaxCrossEntropy::AddGradient(plan, runtime.engine(), n, n, c, logp.data(), onehot.data(), grad.data());
+  float scale = 1.0f / n;
+  SoftmaxCrossEntropy::AddGradient(plan, runtime.engine(), n, c, logp.data(), onehot.data(), grad.data(), &scale);
   plan.Execute(runtime.stream());
   runtime.stream().wait();
   const std::vector<uint8_t> labels = {2, 0};

@@ -35,6 +35,8 @@ int main() {
   for (int64_t i = 0; i < n; ++i) indices[i] = (i * 37) % 1000;
   for (int64_t i = 0; i < n; ++i) labels[i] = static_cast<uint8_t>(i % 10);
   BatchPlan& plan = net->Plan(n, true);
+  // The reference workload's path: SGD with on_nan: stop fuses its update.
+  net->set_fuse_sgd(true);
   const BatchInput input{images.data(), indices.data(), 0, 1.0f / 255.0f};
   size_t steps = 0;
   for (const auto& w : plan.workers) steps += w.forward.size() + w.backward.size() + w.param_gradients.size();
