@@ -7,8 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${FUZZ_SECONDS:-60}"
 jobs="$(nproc)"
-cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
-  -DPIPELINE_FUZZ=ON -DPIPELINE_SANITIZE=ON
+cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" \
+  -DCMAKE_CXX_COMPILER=clang++ -DPIPELINE_FUZZ=ON -DPIPELINE_SANITIZE=ON
 cmake --build build-fuzz -j"$jobs" --target fuzz_config fuzz_idx fuzz_savedmodel
 mkdir -p build-fuzz/artifacts
 status=0

@@ -39,7 +39,7 @@ int main() {
   net->set_fuse_sgd(true);
   const BatchInput input{images.data(), indices.data(), 0, 1.0f / 255.0f};
   size_t steps = 0;
-  for (const auto& w : plan.workers) steps += w.forward.size() + w.backward.size() + w.param_gradients.size();
+  for (const auto& w : plan.workers) steps += w.forward.size() + w.backward.size() + w.param_updates.size();
 
   auto batch = [&] { net->TrainStep(plan, labels.data(), input, *opt, 1e-4f); };
   for (int i = 0; i < 20; ++i) batch();  // warm-up: thread pool, scratchpads
@@ -57,7 +57,7 @@ int main() {
   }
   long lo = per_batch[0], hi = per_batch[0];
   for (long c : per_batch) lo = std::min(lo, c), hi = std::max(hi, c);
-  std::printf("steady state, batch %lld, %zu primitive calls per batch (+ the optimizer's):\n", static_cast<long long>(n), steps);
+  std::printf("steady state, batch %lld, fused SGD, %zu primitive calls per batch:\n", static_cast<long long>(n), steps);
   std::printf("  allocations per batch: min %ld max %ld; at most %ld bytes per batch; largest %ld bytes\n", lo, hi,
               bytes, largest);
   // A tensor here is >= 4 KB (a 100x10 float one-hot); oneDNN's bookkeeping is
