@@ -46,8 +46,6 @@ Status Network::Initialize(uint64_t seed) {
   return Status::Ok();
 }
 
-
-
 int64_t Network::ParameterCount() const {
   int64_t count = 0;
   for (const auto& layer : layers_)

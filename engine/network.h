@@ -5,10 +5,10 @@
 // A batch is split across worker threads that each run single-threaded
 // primitives: small GEMMs thread poorly, whole GEMMs per thread do not
 // (docs/performance.md). Forward and the backward chain of dL/dz split by
-// batch rows, which are independent. Parameter gradients split by parameter
-// rows instead, each worker computing its rows of dW over the whole batch:
-// every gradient element is written by one worker, so there are no per-worker
-// copies and no reduction, and the worker then updates the rows it computed.
+// batch rows, which are independent. Parameter gradients split by parameters
+// instead (Partition): each worker computes its share over the whole batch, so
+// every gradient element has one writer, there are no per-worker copies and
+// no reduction, and the worker then updates exactly the share it computed.
 #pragma once
 
 #include <map>
@@ -41,8 +41,8 @@ struct BatchInput {
   int64_t next_count = 0;
 };
 
-// What one thread runs: the batch rows [begin, begin + rows), then its part
-// of every parameter gradient.
+// What one thread runs: the batch rows [begin, begin + rows), then its share
+// of the parameter gradients.
 struct WorkerPlan {
   int64_t begin = 0, rows = 0;
   Plan forward;          // its rows: input -> logits -> logp
@@ -66,7 +66,7 @@ struct BatchPlan {
   float loss_grad_scale = 0.0f;             // dL/dlogits = (p - onehot) * this: 1/n, or -lr/n fused
   std::vector<WorkerPlan> workers;
   std::vector<double> loss_sums;            // per worker: sum of its rows' losses
-  std::vector<char> part_finite;            // per worker: its gradient parts are finite
+  std::vector<char> part_finite;            // per worker: its share is finite (gradients; weights if fused)
 };
 
 struct TrainStepResult {
@@ -111,8 +111,8 @@ class Network {
   double ForwardBackward(BatchPlan& plan, const uint8_t* labels, const BatchInput* input = nullptr);
 
   // One training step in a single parallel region: forward and backward by
-  // batch rows, then each worker computes, checks and updates its own part of
-  // every parameter. The update is applied (and counted as an optimizer step)
+  // batch rows, then each worker computes, checks and updates its own share
+  // of the parameters. The update is applied (and counted as an optimizer step)
   // only when the loss and every gradient are finite. `opt` must have been
   // built over params() with Partition(runtime().threads()).
   TrainStepResult TrainStep(BatchPlan& plan, const uint8_t* labels, const BatchInput& input, Optimizer& opt, float lr);

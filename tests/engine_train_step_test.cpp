@@ -42,29 +42,35 @@ struct Trainer {
   }
 };
 
+// Five steps of `plain` (forward/backward, then the optimizer on one thread)
+// against five TrainSteps of `stepped`: equal losses and weights.
+void CheckSameSteps(Trainer& plain, Trainer& stepped, const std::string& what) {
+  BatchPlan& p1 = plain.net->Plan(64, true);
+  BatchPlan& p2 = stepped.net->Plan(64, true);
+  const BatchInput input{plain.images.data(), plain.indices.data(), 0, 1.0f / 255.0f};
+  for (int step = 0; step < 5; ++step) {
+    const double l1 = plain.net->ForwardBackward(p1, plain.labels.data(), &input);
+    plain.opt->Apply(plain.runtime.stream(), 0.05f);
+    const TrainStepResult r2 = stepped.net->TrainStep(p2, stepped.labels.data(), input, *stepped.opt, 0.05f);
+    CHECK(r2.applied());
+    CHECK(r2.loss == doctest::Approx(l1).epsilon(1e-6));
+  }
+  CHECK(plain.opt->steps() == 5);
+  CHECK(stepped.opt->steps() == 5);
+  const auto w1 = plain.Weights(), w2 = stepped.Weights();
+  for (size_t i = 0; i < w1.size(); ++i) {
+    INFO(what << " weight " << i);
+    CHECK(w2[i] == doctest::Approx(w1[i]).epsilon(1e-4).scale(1e-3));
+  }
+}
+
 }  // namespace
 
 TEST_CASE("engine: a fused train step on two workers equals forward/backward then update on one") {
   for (const std::string optimizer : {"sgd", "momentum", "adam", "rmsprop"}) {
     Trainer one(1, optimizer), two(2, optimizer);
-    BatchPlan& p1 = one.net->Plan(64, true);
-    BatchPlan& p2 = two.net->Plan(64, true);
-    REQUIRE(p2.workers.size() == 2);
-    const BatchInput input{one.images.data(), one.indices.data(), 0, 1.0f / 255.0f};
-    for (int step = 0; step < 5; ++step) {
-      const double l1 = one.net->ForwardBackward(p1, one.labels.data(), &input);
-      one.opt->Apply(one.runtime.stream(), 0.05f);
-      const TrainStepResult r2 = two.net->TrainStep(p2, two.labels.data(), input, *two.opt, 0.05f);
-      CHECK(r2.applied());
-      CHECK(r2.loss == doctest::Approx(l1).epsilon(1e-6));
-    }
-    CHECK(one.opt->steps() == 5);
-    CHECK(two.opt->steps() == 5);
-    const auto w1 = one.Weights(), w2 = two.Weights();
-    for (size_t i = 0; i < w1.size(); ++i) {
-      INFO(optimizer << " weight " << i);
-      CHECK(w2[i] == doctest::Approx(w1[i]).epsilon(1e-4).scale(1e-3));
-    }
+    REQUIRE(two.net->Plan(64, true).workers.size() == 2);
+    CheckSameSteps(one, two, optimizer);
   }
 }
 
@@ -107,22 +113,7 @@ TEST_CASE("engine: a fused SGD step equals gradients then update") {
   for (int threads : {1, 2}) {
     Trainer plain(1, "sgd"), fused(threads, "sgd");
     fused.net->set_fuse_sgd(true);
-    BatchPlan& p1 = plain.net->Plan(64, true);
-    BatchPlan& p2 = fused.net->Plan(64, true);
-    const BatchInput input{plain.images.data(), plain.indices.data(), 0, 1.0f / 255.0f};
-    for (int step = 0; step < 5; ++step) {
-      const double l1 = plain.net->ForwardBackward(p1, plain.labels.data(), &input);
-      plain.opt->Apply(plain.runtime.stream(), 0.05f);
-      const TrainStepResult r2 = fused.net->TrainStep(p2, fused.labels.data(), input, *fused.opt, 0.05f);
-      CHECK(r2.applied());
-      CHECK(r2.loss == doctest::Approx(l1).epsilon(1e-6));
-    }
-    CHECK(fused.opt->steps() == 5);
-    const auto w1 = plain.Weights(), w2 = fused.Weights();
-    for (size_t i = 0; i < w1.size(); ++i) {
-      INFO(threads << " threads, weight " << i);
-      CHECK(w2[i] == doctest::Approx(w1[i]).epsilon(1e-4).scale(1e-3));
-    }
+    CheckSameSteps(plain, fused, std::to_string(threads) + " threads");
   }
 }
 
