@@ -18,13 +18,13 @@ void Validator::Walk(const YAML::Node& root) {
     ErrorAt(root_loc_, "", "expected a map of keys at the top level, got " + Describe(root));
     return;
   }
-  entries_[""] = {root, root_loc_, true};
+  Record("", root, root_loc_, true);
   WalkMap(root, *spec, "", root_loc_);
 }
 
 void Validator::WalkNode(const YAML::Node& node, const KeySpec& spec, const std::string& path, const Loc& inherited) {
   const Loc loc = LocOf(node, inherited);
-  entries_[path] = {node, loc, false};
+  Record(path, node, loc, false);
   const auto type_error = [&] {
     ErrorAt(loc, path, "expected " + KeyTypeName(spec.type) + ", got " + Describe(node));
   };
@@ -73,6 +73,16 @@ void Validator::WalkMap(const YAML::Node& node, const KeySpec& spec, const std::
     }
     const std::string name = key.Scalar();
     const std::string child_path = JoinPath(path, name);
+    if (name.empty() || name.find('.') != std::string::npos) {
+      // A dotted key would alias a nested path ("train.epochs" vs train: {epochs}),
+      // an empty one the map itself.
+      ErrorAt(key_loc, child_path,
+              name.empty() ? "empty key"
+                           : fmt::format("unknown key '{}': a key is a single name; nest maps instead "
+                                         "(dotted paths are for command-line overrides)",
+                                         name));
+      continue;
+    }
     if (auto dup = seen.find(name); dup != seen.end()) {
       ErrorAt(key_loc, child_path,
               dup->second.line > 0 ? fmt::format("duplicate key '{}' (first given at line {})", name, dup->second.line)
@@ -169,6 +179,13 @@ bool Validator::CheckScalar(const YAML::Node& node, const KeySpec& spec, const s
     return false;
   }
   return true;
+}
+
+void Validator::Record(const std::string& path, const YAML::Node& node, const Loc& loc, bool ok) {
+  Entry& e = entries_[path];
+  e.node.reset(node);
+  e.loc = loc;
+  e.ok = ok;
 }
 
 const Validator::Entry* Validator::Find(const std::string& path) const {

@@ -25,6 +25,10 @@ class Validator {
     bool ok = false;  // right type and range (lists: and every scalar element)
   };
   const Entry* Find(const std::string& path) const;
+  // Records the value at `path`. Never assigns one YAML::Node to another:
+  // yaml-cpp's Node::operator= writes through to the node it refers to, so
+  // re-recording a path would rewrite the document being walked.
+  void Record(const std::string& path, const YAML::Node& node, const Loc& loc, bool ok);
   bool Present(const std::string& path) const { return Find(path) != nullptr; }
   // Present but invalid: rules depending on it are skipped (no cascades).
   bool Bad(const std::string& path) const;

@@ -130,6 +130,28 @@ TEST_CASE("config: unknown keys list the allowed keys when nothing is close") {
   CHECK(lines[2].starts_with(path + ":6:1: error: learning_rate: unknown key 'learning_rate' (allowed: name, seed,"));
 }
 
+// A dotted key ("train.epochs") would name the same path as the nested one,
+// and an empty key (a bare "!" tag) the map itself. Both once made the
+// validator assign one YAML::Node over another, which yaml-cpp writes through
+// to the document being walked (found by fuzz_config; the inputs are in
+// fuzz/regressions/config/).
+TEST_CASE("config: dotted and empty keys are errors and leave the document intact") {
+  const std::string model = "model: {layers: [{units: 10}]}\n";
+  const auto dotted = Lines(Errors("dotted.yaml", model + "train: {epochs: 2}\ntrain.epochs: 3\n"));
+  REQUIRE(dotted.size() == 1);
+  CHECK(dotted[0] == TempDir() +
+                         "/dotted.yaml:3:1: error: train.epochs: unknown key 'train.epochs': a key is a single name; "
+                         "nest maps instead (dotted paths are for command-line overrides)");
+  // A bare "!" at the end of the file is an empty key.
+  const auto empty = Lines(Errors("empty.yaml", model + "seed: 3\n!"));
+  REQUIRE(empty.size() == 1);
+  CHECK(empty[0] == TempDir() + "/empty.yaml:3:1: error: empty key");
+  // Without the bad key the same document loads, with the nested value.
+  PipelineConfig c;
+  REQUIRE(LoadConfig(WriteTemp("nested.yaml", model + "train: {epochs: 2}\n"), {}, &c).ok());
+  CHECK(c.train.epochs == 2);
+}
+
 TEST_CASE("config: missing and empty required values") {
   const std::string path = TempDir() + "/missing.yaml";
   CHECK(Errors("missing.yaml", "name: x\n") == path + ":1:1: error: model.layers: missing required key 'layers'");
