@@ -35,14 +35,20 @@ bool ParseJobs(const CommonArgs& a, int64_t* jobs) {
   return true;
 }
 
+// The arguments both sweep commands take: CONFIG, overrides, --jobs, --dry-run.
+bool ParseSweepArgs(const std::vector<std::string>& args, CommonArgs* a, sweep::RunOptions* options) {
+  if (!ParseCommon(args, {"--jobs"}, {"--dry-run"}, a)) return false;
+  if (!ParseJobs(*a, &options->jobs)) return false;
+  options->dry_run = Flag(*a, "--dry-run");
+  return true;
+}
+
 }  // namespace
 
 int SweepCommand(const std::vector<std::string>& args) {
   CommonArgs a;
-  if (!ParseCommon(args, {"--jobs"}, {"--dry-run"}, &a)) return 2;
   sweep::RunOptions options;
-  if (!ParseJobs(a, &options.jobs)) return 2;
-  options.dry_run = Flag(a, "--dry-run");
+  if (!ParseSweepArgs(args, &a, &options)) return 2;
   sweep::SweepSpec spec;
   Status st = sweep::LoadSweepFile(a.config, &spec);
   if (!st.ok()) return Fail(st);
@@ -60,10 +66,8 @@ int MultirunCommand(const std::vector<std::string>& args) {
   for (const auto& x : args)
     if (x != "--multirun") rest.push_back(x);
   CommonArgs a;
-  if (!ParseCommon(rest, {"--jobs"}, {"--dry-run"}, &a)) return 2;
   sweep::RunOptions options;
-  if (!ParseJobs(a, &options.jobs)) return 2;
-  options.dry_run = Flag(a, "--dry-run");
+  if (!ParseSweepArgs(rest, &a, &options)) return 2;
   sweep::SweepSpec spec;
   Status st = sweep::MultirunSpec(a.config, a.overrides, &spec);
   if (st.ok()) st = sweep::RunSweep(spec, options);

@@ -33,12 +33,6 @@ void Optimizer::Build(const std::vector<Param*>& params, const dnnl::engine& e, 
   }
 }
 
-void Optimizer::Build(const std::vector<Param*>& params, const dnnl::engine& e) {
-  ParamPartition one(1);
-  for (size_t i = 0; i < params.size(); ++i) one[0].push_back({i, AllRows(*params[i])});
-  Build(params, e, one);
-}
-
 void Optimizer::Apply(dnnl::stream& s, float lr) {
   Prepare(lr);
   for (int k = 0; k < workers(); ++k) RunSlice(s, k);

@@ -46,9 +46,8 @@ class Optimizer {
  public:
   virtual ~Optimizer() = default;
   // Builds the updates of `params`, one slice per worker of `partition`
-  // (engine/param_partition.h); called once. Without one, a single slice.
+  // (engine/param_partition.h); called once.
   void Build(const std::vector<Param*>& params, const dnnl::engine& e, const ParamPartition& partition);
-  void Build(const std::vector<Param*>& params, const dnnl::engine& e);
 
   // One step in three parts, for callers that spread it over threads:
   // Prepare(lr) before, RunSlice(k) by each worker k, Commit() after.

@@ -12,6 +12,7 @@
 #include "data/download.h"
 #include "data/md5.h"
 #include "tests/support/http_server.h"
+#include "tests/support/scratch_dir.h"
 
 namespace fs = std::filesystem;
 using pipeline::Dataset;
@@ -23,17 +24,9 @@ namespace {
 
 const char* kMnist = "/work/shared/data/mnist";
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string t = (fs::temp_directory_path() / "pipeline_data_dl_XXXXXX").string();
-    REQUIRE(mkdtemp(t.data()) != nullptr);
-    path = t;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
+// The suite's scoped directory, checked as it is made.
+struct TempDir : pipeline::test::ScopedTempDir {
+  TempDir() : ScopedTempDir("data_dl") { REQUIRE(!path.empty()); }
 };
 
 DatasetConfig T10kConfig(const std::string& path, std::vector<std::string> mirrors) {

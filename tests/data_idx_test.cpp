@@ -15,6 +15,7 @@
 #include "data/gzip_file.h"
 #include "data/idx.h"
 #include "data/md5.h"
+#include "tests/support/scratch_dir.h"
 
 namespace fs = std::filesystem;
 using pipeline::IdxHeader;
@@ -23,18 +24,9 @@ using pipeline::Status;
 
 namespace {
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string t = (fs::temp_directory_path() / "pipeline_data_idx_XXXXXX").string();
-    REQUIRE(mkdtemp(t.data()) != nullptr);
-    path = t;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string operator/(const std::string& name) const { return (path / name).string(); }
+// The suite's scoped directory, checked as it is made.
+struct TempDir : pipeline::test::ScopedTempDir {
+  TempDir() : ScopedTempDir("data_idx") { REQUIRE(!path.empty()); }
 };
 
 using Bytes = std::vector<uint8_t>;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "data/dataset.h"
+#include "tests/support/scratch_dir.h"
 
 namespace fs = std::filesystem;
 using pipeline::Dataset;
@@ -23,18 +24,9 @@ namespace {
 const char* kFashion = "/usr/share/datasets/fashion-mnist";
 const char* kMnist = "/work/shared/data/mnist";
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string t = (fs::temp_directory_path() / "pipeline_data_load_XXXXXX").string();
-    REQUIRE(mkdtemp(t.data()) != nullptr);
-    path = t;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string operator/(const std::string& name) const { return (path / name).string(); }
+// The suite's scoped directory, checked as it is made.
+struct TempDir : pipeline::test::ScopedTempDir {
+  TempDir() : ScopedTempDir("data_load") { REQUIRE(!path.empty()); }
 };
 
 // Whole decompressed file via zlib's gz* API (independent of data/).

@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/scratch_dir.h"
+
 namespace pipeline::test {
 
 struct CommandResult {
@@ -29,12 +31,6 @@ inline std::string Slurp(const std::string& path) {
   std::ostringstream ss;
   ss << in.rdbuf();
   return ss.str();
-}
-
-// A fresh empty directory under the system temp dir.
-inline std::string TempDir(const std::string& tag) {
-  std::string tmpl = (std::filesystem::temp_directory_path() / ("pipeline-" + tag + "-XXXXXX")).string();
-  return ::mkdtemp(tmpl.data());
 }
 
 // Runs `pipeline ARGS...` from `cwd` (the source tree by default), with
