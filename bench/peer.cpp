@@ -23,6 +23,8 @@ std::vector<double> Numbers(const std::string& list) {
 
 }  // namespace
 
+std::string DefaultPeerScript() { return std::string(PIPELINE_SOURCE_DIR) + "/bench/peers/torch_mlp.py"; }
+
 Status RunPeer(const PeerOptions& o, PeerRun* out) {
   if (std::system("/usr/bin/python3 -c 'import torch, numpy' >/dev/null 2>&1") != 0) {
     return Status::NotFound("python3-torch is not installed (apt-get install python3-torch python3-numpy "

@@ -1,4 +1,4 @@
-// The PyTorch peer (../shared/bench/torch_mlp.py), run on the same data,
+// The PyTorch peer (bench/peers/torch_mlp.py), run on the same data,
 // epochs, batch size and threads, against OpenBLAS as its README requires.
 #pragma once
 
@@ -23,6 +23,9 @@ struct PeerOptions {
   int64_t batch_size = 100;
   double learning_rate = 0.01;
 };
+
+// bench/peers/torch_mlp.py of the source tree this binary was built from.
+std::string DefaultPeerScript();
 
 // NotFound when python3 or torch is missing (the bench then reports no peer).
 Status RunPeer(const PeerOptions& options, PeerRun* out);

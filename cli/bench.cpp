@@ -26,7 +26,7 @@ extern const char kBenchUsage[] =
     "                      [--gemm-seconds S] [--no-inference] [--json FILE]\n\n"
     "Trains CONFIG for N epochs (default 5) after one warm-up epoch, on T threads (default: the\n"
     "cores), and in the same run measures oneDNN's sgemm on the exact GEMM shapes of a training\n"
-    "step and on a 2048^3 GEMM, runs the PyTorch peer (default ../shared/bench/torch_mlp.py) on the\n"
+    "step and on a 2048^3 GEMM, runs the PyTorch peer (default: bench/peers/torch_mlp.py of the source tree) on the\n"
     "same data, epochs, batch size and threads, and times inference at batch 1, 100 and 10000.\n"
     "Prints a table, the ratios ours/peer and ours/GEMM-only, and a final `JSON {...}` line.\n";
 
@@ -98,7 +98,7 @@ int BenchCommand(const std::vector<std::string>& args) {
   // 3. The peer, same data, epochs, batch size and threads.
   bench::PeerRun peer;
   std::string peer_note;
-  const std::string peer_script = Option(a, "--peer").empty() ? "../shared/bench/torch_mlp.py" : Option(a, "--peer");
+  const std::string peer_script = Option(a, "--peer").empty() ? bench::DefaultPeerScript() : Option(a, "--peer");
   std::vector<double> peer_epochs;
   if (peer_script != "off") {
     if (!std::filesystem::exists(peer_script)) {

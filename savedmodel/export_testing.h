@@ -75,10 +75,4 @@ class ScratchDir {
   std::string path_;
 };
 
-// TensorFlow reference data (read by tests only, never by the binary).
-inline std::string TestdataDir() {
-  const char* env = ::getenv("PIPELINE_TF_TESTDATA");
-  return env ? env : "/work/shared/testdata";
-}
-
 }  // namespace pipeline::export_testing

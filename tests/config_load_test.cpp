@@ -137,7 +137,7 @@ TEST_CASE("config: configs/mnist_test_split.yaml uses only t10k") {
   Status s = LoadConfig(Src("configs/mnist_test_split.yaml"), {}, &c);
   REQUIRE_MESSAGE(s.ok(), s.message());
   CHECK(c.dataset.name == "mnist");
-  CHECK(c.dataset.path == "../shared/data/mnist");
+  CHECK(c.dataset.path == "tests/data/mnist");
   CHECK(!c.dataset.download);
   CHECK(c.dataset.train.file == "t10k");
   CHECK(c.dataset.train.start == 0);

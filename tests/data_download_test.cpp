@@ -13,6 +13,7 @@
 #include "data/md5.h"
 #include "tests/support/http_server.h"
 #include "tests/support/scratch_dir.h"
+#include "tests/support/fixtures.h"
 
 namespace fs = std::filesystem;
 using pipeline::Dataset;
@@ -22,7 +23,7 @@ using pipeline::test::HttpServer;
 
 namespace {
 
-const char* kMnist = "/work/shared/data/mnist";
+std::string Mnist() { return pipeline::test::Fixture("mnist"); }
 
 // The suite's scoped directory, checked as it is made.
 struct TempDir : pipeline::test::ScopedTempDir {
@@ -74,7 +75,7 @@ TEST_CASE("data: known checksums") {
 }
 
 TEST_CASE("data: download the MNIST t10k pair into an empty directory / verify / then load") {
-  HttpServer server(kMnist);
+  HttpServer server(Mnist());
   TempDir tmp;
   fs::path dir = tmp.path / "nested" / "mnist";  // created by the download
   Log log;
@@ -110,9 +111,9 @@ TEST_CASE("data: download the MNIST t10k pair into an empty directory / verify /
 }
 
 TEST_CASE("data: a mirror answering 404 falls through to the next; redirects are followed") {
-  HttpServer missing(kMnist, HttpServer::Mode::kNotFound);
-  HttpServer good(kMnist);
-  HttpServer redirect(kMnist, HttpServer::Mode::kRedirect, good.url());
+  HttpServer missing(Mnist(), HttpServer::Mode::kNotFound);
+  HttpServer good(Mnist());
+  HttpServer redirect(Mnist(), HttpServer::Mode::kRedirect, good.url());
   TempDir tmp;
   Log log;
   Dataset d;
@@ -127,8 +128,8 @@ TEST_CASE("data: a mirror answering 404 falls through to the next; redirects are
 }
 
 TEST_CASE("data: corrupted bytes fail the checksum and leave no file behind") {
-  HttpServer corrupt(kMnist, HttpServer::Mode::kCorrupt);
-  HttpServer good(kMnist);
+  HttpServer corrupt(Mnist(), HttpServer::Mode::kCorrupt);
+  HttpServer good(Mnist());
   TempDir tmp;
   Dataset d;
   Status st = pipeline::LoadDataset(T10kConfig(tmp.path.string(), {corrupt.url()}), &d);
@@ -146,10 +147,10 @@ TEST_CASE("data: corrupted bytes fail the checksum and leave no file behind") {
 }
 
 TEST_CASE("data: every mirror failing gives NotFound with the needed files / reasons and directory") {
-  HttpServer missing(kMnist, HttpServer::Mode::kNotFound);
+  HttpServer missing(Mnist(), HttpServer::Mode::kNotFound);
   std::string refused;
   {
-    HttpServer gone(kMnist);
+    HttpServer gone(Mnist());
     refused = gone.url();
   }  // closed: connecting is refused
   TempDir tmp;

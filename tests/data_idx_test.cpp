@@ -16,6 +16,7 @@
 #include "data/idx.h"
 #include "data/md5.h"
 #include "tests/support/scratch_dir.h"
+#include "tests/support/fixtures.h"
 
 namespace fs = std::filesystem;
 using pipeline::IdxHeader;
@@ -84,11 +85,11 @@ bool Has(const Status& st, const std::string& s) { return st.message().find(s) !
 
 }  // namespace
 
-TEST_CASE("data: md5 of known strings and of the shared MNIST files") {
+TEST_CASE("data: md5 of known strings and of the MNIST files in tests/data") {
   CHECK(pipeline::Md5Hex("", 0) == "d41d8cd98f00b204e9800998ecf8427e");
   CHECK(pipeline::Md5Hex("abc", 3) == "900150983cd24fb0d6963f7d28e17f72");
   std::string hex;
-  REQUIRE(pipeline::Md5OfFile("/work/shared/data/mnist/t10k-labels-idx1-ubyte.gz", &hex).ok());
+  REQUIRE(pipeline::Md5OfFile(pipeline::test::Fixture("mnist/t10k-labels-idx1-ubyte.gz"), &hex).ok());
   CHECK(hex == "ec29112dd5afa0611ce80d1b7f02629c");
   CHECK(pipeline::Md5OfFile("/nonexistent/x", &hex).IsNotFound());
 }

@@ -13,6 +13,7 @@
 
 #include "data/dataset.h"
 #include "tests/support/scratch_dir.h"
+#include "tests/support/fixtures.h"
 
 namespace fs = std::filesystem;
 using pipeline::Dataset;
@@ -22,7 +23,7 @@ using pipeline::Status;
 namespace {
 
 const char* kFashion = "/usr/share/datasets/fashion-mnist";
-const char* kMnist = "/work/shared/data/mnist";
+std::string Mnist() { return pipeline::test::Fixture("mnist"); }
 
 // The suite's scoped directory, checked as it is made.
 struct TempDir : pipeline::test::ScopedTempDir {
@@ -116,8 +117,8 @@ TEST_CASE("data: Fashion-MNIST default splits from the Debian package") {
   CHECK(std::equal(d.test.labels.begin(), d.test.labels.end(), test_labels.begin() + 8));
 }
 
-TEST_CASE("data: MNIST t10k splits from the shared directory") {
-  DatasetConfig c = T10kOnly(kMnist);
+TEST_CASE("data: MNIST t10k splits carried in tests/data") {
+  DatasetConfig c = T10kOnly(Mnist());
   Dataset d;
   Status st = pipeline::LoadDataset(c, &d);
   REQUIRE_MESSAGE(st.ok(), st.ToString());
@@ -130,37 +131,37 @@ TEST_CASE("data: MNIST t10k splits from the shared directory") {
   // Known: the MNIST test set starts 7 2 1 0 4 1 4 9 5 9.
   CHECK(std::vector<uint8_t>(d.train.labels.begin(), d.train.labels.begin() + 10) ==
         std::vector<uint8_t>{7, 2, 1, 0, 4, 1, 4, 9, 5, 9});
-  std::vector<uint8_t> images = Gunzip(std::string(kMnist) + "/t10k-images-idx3-ubyte.gz");
+  std::vector<uint8_t> images = Gunzip(Mnist() + "/t10k-images-idx3-ubyte.gz");
   REQUIRE(images.size() == 7840016);
   CHECK(std::equal(d.test.images.begin(), d.test.images.end(), images.begin() + 16 + 8000 * 784));
   CHECK(d.train.images[0] == 0);  // corner pixel of the first "7"
 }
 
 TEST_CASE("data: split ranges outside the file are InvalidArgument naming the key") {
-  DatasetConfig c = T10kOnly(kMnist);
+  DatasetConfig c = T10kOnly(Mnist());
   c.train = {"t10k", 5000, 8000};
   Dataset d;
   Status st = pipeline::LoadDataset(c, &d);
   CHECK(st.IsInvalidArgument());
-  CHECK(st.message() == "dataset.train: start 5000 + count 8000 exceeds the 10000 examples in " + std::string(kMnist) +
+  CHECK(st.message() == "dataset.train: start 5000 + count 8000 exceeds the 10000 examples in " + Mnist() +
                             "/t10k-images-idx3-ubyte.gz");
-  c = T10kOnly(kMnist);
+  c = T10kOnly(Mnist());
   c.test = {"t10k", 10001, -1};
   st = pipeline::LoadDataset(c, &d);
   CHECK(st.IsInvalidArgument());
   CHECK(Has(st, "dataset.test: start 10001 is beyond the 10000 examples"));
-  c = T10kOnly(kMnist);
+  c = T10kOnly(Mnist());
   c.validation = {"t10k", -1, 5};
   CHECK(pipeline::LoadDataset(c, &d).IsInvalidArgument());
-  c = T10kOnly(kMnist);
+  c = T10kOnly(Mnist());
   c.train = {"../t10k", 0, 5};
   st = pipeline::LoadDataset(c, &d);
   CHECK(st.IsInvalidArgument());
   CHECK(Has(st, "dataset.train.file"));
-  c = T10kOnly(kMnist);
+  c = T10kOnly(Mnist());
   c.num_classes = 0;
   CHECK(pipeline::LoadDataset(c, &d).IsInvalidArgument());
-  c = T10kOnly(kMnist);
+  c = T10kOnly(Mnist());
   c.num_classes = 5;  // MNIST labels go up to 9
   st = pipeline::LoadDataset(c, &d);
   CHECK(st.IsCorruption());

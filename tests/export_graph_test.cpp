@@ -15,6 +15,7 @@
 #include "savedmodel/export_testing.h"
 #include "savedmodel/export_verify.h"
 #include "savedmodel/opdefs.h"
+#include "tests/support/fixtures.h"
 
 namespace fs = std::filesystem;
 using namespace pipeline;
@@ -37,7 +38,7 @@ const tensorflow::NodeDef* Node(const tensorflow::GraphDef& g, const std::string
 
 tensorflow::OpList LoadRegistry() {
   std::string text;
-  const std::string path = TestdataDir() + "/tf-opdefs/ops.pbtxt";
+  const std::string path = pipeline::test::Fixture("tf-opdefs/ops.pbtxt");
   REQUIRE_MESSAGE(ReadFile(path, &text).ok(), "missing " << path);
   tensorflow::OpList list;
   REQUIRE(google::protobuf::TextFormat::ParseFromString(text, &list));

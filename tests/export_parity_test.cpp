@@ -1,5 +1,5 @@
 // Structural parity with the SavedModel TF Serving's MNIST tutorial
-// (mnist_saved_model.py, TF 1.0) wrote: /work/shared/testdata/savedmodels/
+// (mnist_saved_model.py, TF 1.0) wrote: tests/data/golden/
 // mnist_softmax_tfserving_tutorial/1. Same signature keys, methods, input /
 // output keys, dtypes and shapes, SaverDef and loader-relevant collections.
 #include <doctest/doctest.h>
@@ -9,6 +9,7 @@
 #include "savedmodel/export.h"
 #include "savedmodel/export_testing.h"
 #include "savedmodel/export_verify.h"
+#include "tests/support/fixtures.h"
 
 using namespace pipeline;
 using namespace pipeline::export_testing;
@@ -26,7 +27,7 @@ std::string ShapeText(const tensorflow::TensorShapeProto& s) {
 
 TEST_CASE("export: structural parity with TF Serving's MNIST tutorial export") {
   tensorflow::SavedModel golden_sm;
-  const std::string golden_dir = TestdataDir() + "/savedmodels/mnist_softmax_tfserving_tutorial/1";
+  const std::string golden_dir = pipeline::test::Fixture("golden/mnist_softmax_tfserving_tutorial/1");
   REQUIRE_MESSAGE(savedmodel::ReadSavedModelProto(golden_dir, &golden_sm).ok(), golden_dir);
   const auto& golden = golden_sm.meta_graphs(0);
 

@@ -25,12 +25,13 @@
 #include "proto/saved_model.pb.h"
 #include "proto/serving_prediction_log.pb.h"
 #include "proto/tensor_bundle.pb.h"
+#include "tests/support/fixtures.h"
 
 namespace {
 
 namespace fs = std::filesystem;
 
-const std::string kGolden = "/work/shared/testdata/savedmodels";
+std::string Golden() { return pipeline::test::Fixture("golden"); }
 
 std::string ReadAll(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
@@ -133,7 +134,7 @@ std::map<std::string, Sig> HalfPlusTwoTf1Signatures() {
 }
 
 struct Golden {
-  std::string dir;  // relative to kGolden
+  std::string dir;  // relative to Golden()
   std::string tf_version;
   std::map<std::string, Sig> signatures;
 };
@@ -208,7 +209,7 @@ void CheckTensors(const google::protobuf::Map<std::string, tensorflow::TensorInf
 TEST_CASE("proto: every golden saved_model.pb parses with the README's facts") {
   for (const Golden& g : Goldens()) {
     INFO("model " << g.dir);
-    const std::string bytes = ReadAll(fs::path(kGolden) / g.dir / "saved_model.pb");
+    const std::string bytes = ReadAll(fs::path(Golden()) / g.dir / "saved_model.pb");
     REQUIRE(!bytes.empty());
     tensorflow::SavedModel sm;
     REQUIRE(sm.ParseFromString(bytes));
@@ -242,7 +243,7 @@ TEST_CASE("proto: every golden saved_model.pb parses with the README's facts") {
 TEST_CASE("proto: model-specific details") {
   auto load = [](const std::string& dir) {
     tensorflow::SavedModel sm;
-    REQUIRE(sm.ParseFromString(ReadAll(fs::path(kGolden) / dir / "saved_model.pb")));
+    REQUIRE(sm.ParseFromString(ReadAll(fs::path(Golden()) / dir / "saved_model.pb")));
     return sm;
   };
   SUBCASE("mnist: git version, shapes and collections") {
@@ -287,7 +288,7 @@ TEST_CASE("proto: model-specific details") {
 TEST_CASE("proto: re-serializing a golden saved_model.pb gives identical bytes") {
   for (const Golden& g : Goldens()) {
     INFO("model " << g.dir);
-    const std::string bytes = ReadAll(fs::path(kGolden) / g.dir / "saved_model.pb");
+    const std::string bytes = ReadAll(fs::path(Golden()) / g.dir / "saved_model.pb");
     // Generated classes: same size, and a lossless parse/serialize cycle.
     tensorflow::SavedModel sm;
     REQUIRE(sm.ParseFromString(bytes));

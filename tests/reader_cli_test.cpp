@@ -9,11 +9,12 @@
 #include <string>
 
 #include "savedmodel/example_codec.h"
+#include "tests/support/fixtures.h"
 
 namespace {
 
-const std::string kMnistModel = "/work/shared/testdata/savedmodels/mnist_softmax_tfserving_tutorial/1";
-const std::string kMnist = "/work/shared/data/mnist/";
+std::string MnistModel() { return pipeline::test::Fixture("golden/mnist_softmax_tfserving_tutorial/1"); }
+std::string Mnist() { return pipeline::test::Fixture("mnist") + "/"; }
 
 // Runs the CLI with `args`; returns the exit code, stdout in *out.
 int RunCli(const std::string& args, std::string* out) {
@@ -37,7 +38,7 @@ std::string ReadAll(const std::string& path) {
 
 TEST_CASE("reader: cli inspect lists the mnist signatures with their tensor names") {
   std::string out;
-  REQUIRE(RunCli("inspect " + kMnistModel, &out) == 0);
+  REQUIRE(RunCli("inspect " + MnistModel(), &out) == 0);
   CHECK(out.find("signature_def['predict_images']") != std::string::npos);
   CHECK(out.find("signature_def['serving_default']") != std::string::npos);
   CHECK(out.find("name: x:0") != std::string::npos);
@@ -55,8 +56,8 @@ TEST_CASE("reader: cli predict writes accuracy 0.9092 for both mnist signatures"
   const std::string json = (std::filesystem::temp_directory_path() / ("reader_cli_" + std::to_string(::getpid()) + ".json")).string();
   for (const std::string sig : {"predict_images", "serving_default"}) {
     std::string out;
-    const int rc = RunCli("predict " + kMnistModel + " --signature " + sig + " --idx-images " + kMnist +
-                              "t10k-images-idx3-ubyte.gz --idx-labels " + kMnist + "t10k-labels-idx1-ubyte.gz --json " + json,
+    const int rc = RunCli("predict " + MnistModel() + " --signature " + sig + " --idx-images " + Mnist() +
+                              "t10k-images-idx3-ubyte.gz --idx-labels " + Mnist() + "t10k-labels-idx1-ubyte.gz --json " + json,
                           &out);
     INFO(out);
     REQUIRE(rc == 0);
@@ -67,8 +68,8 @@ TEST_CASE("reader: cli predict writes accuracy 0.9092 for both mnist signatures"
     CHECK(j.find("\"accuracy\": 0.9092") != std::string::npos);
   }
   std::string out;
-  CHECK(RunCli("predict " + kMnistModel + " --signature nope --idx-images x", &out) == 2);
-  CHECK(RunCli("predict " + kMnistModel + " --signature predict_images --idx-images " + kMnist +
+  CHECK(RunCli("predict " + MnistModel() + " --signature nope --idx-images x", &out) == 2);
+  CHECK(RunCli("predict " + MnistModel() + " --signature predict_images --idx-images " + Mnist() +
                    "t10k-images-idx3-ubyte.gz --limit 5 --json " + json, &out) == 0);
   CHECK(ReadAll(json).find("\"accuracy\": null") != std::string::npos);
   std::filesystem::remove(json);
@@ -76,7 +77,7 @@ TEST_CASE("reader: cli predict writes accuracy 0.9092 for both mnist signatures"
 
 TEST_CASE("reader: cli predict reads tf.Examples from a TFRecord file and JSON instances") {
   const std::string base = (std::filesystem::temp_directory_path() / ("reader_cli_ex_" + std::to_string(::getpid()))).string();
-  const std::string model = "/work/shared/testdata/savedmodels/saved_model_half_plus_two_cpu/00000123";
+  const std::string model = pipeline::test::Fixture("golden/saved_model_half_plus_two_cpu/00000123");
   std::string records;
   for (float x : {1.0f, 3.0f, -2.0f}) records += pipeline::FrameTFRecord(pipeline::EncodeFloatExample("x", &x, 1));
   std::ofstream(base + ".tfrecord", std::ios::binary) << records;

@@ -9,13 +9,14 @@
 #include "savedmodel/example_codec.h"
 #include "savedmodel/interpreter.h"
 #include "savedmodel/reader.h"
+#include "tests/support/fixtures.h"
 
 using namespace pipeline;
 namespace fs = std::filesystem;
 
 namespace {
 
-const std::string kMnistModel = "/work/shared/testdata/savedmodels/mnist_softmax_tfserving_tutorial/1";
+std::string MnistModel() { return pipeline::test::Fixture("golden/mnist_softmax_tfserving_tutorial/1"); }
 
 // A fresh copy of the MNIST model in a temporary directory.
 struct TempModel {
@@ -24,7 +25,7 @@ struct TempModel {
     static int counter = 0;
     dir = fs::temp_directory_path() / ("reader_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
     fs::remove_all(dir);
-    fs::copy(kMnistModel, dir, fs::copy_options::recursive);
+    fs::copy(MnistModel(), dir, fs::copy_options::recursive);
   }
   ~TempModel() { fs::remove_all(dir); }
   std::string Read(const std::string& rel) const {

@@ -1,5 +1,5 @@
 // The reader against SavedModels written by real TensorFlow
-// (/work/shared/testdata/savedmodels, see its README.md for what each computes).
+// (tests/data/golden, see its README.md for what each computes).
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -9,17 +9,18 @@
 #include "data/idx.h"
 #include "savedmodel/example_codec.h"
 #include "savedmodel/reader.h"
+#include "tests/support/fixtures.h"
 
 using namespace pipeline;
 
 namespace {
 
-const std::string kModels = "/work/shared/testdata/savedmodels/";
-const std::string kMnist = "/work/shared/data/mnist/";
+std::string Models() { return pipeline::test::Fixture("golden") + "/"; }
+std::string Mnist() { return pipeline::test::Fixture("mnist") + "/"; }
 
 std::unique_ptr<SavedModelReader> LoadModel(const std::string& rel) {
   std::unique_ptr<SavedModelReader> r;
-  Status st = SavedModelReader::Load(kModels + rel, {}, &r);
+  Status st = SavedModelReader::Load(Models() + rel, {}, &r);
   INFO(st.ToString());
   REQUIRE(st.ok());
   return r;
@@ -44,8 +45,8 @@ TEST_CASE("reader: mnist tutorial model reproduces 0.9092 through predict_images
   auto model = LoadModel("mnist_softmax_tfserving_tutorial/1");
   IdxHeader ih, lh;
   std::vector<uint8_t> pixels, labels;
-  REQUIRE(ReadIdxFile(kMnist + "t10k-images-idx3-ubyte.gz", IdxKind::kImages, &ih, &pixels).ok());
-  REQUIRE(ReadIdxFile(kMnist + "t10k-labels-idx1-ubyte.gz", IdxKind::kLabels, &lh, &labels).ok());
+  REQUIRE(ReadIdxFile(Mnist() + "t10k-images-idx3-ubyte.gz", IdxKind::kImages, &ih, &pixels).ok());
+  REQUIRE(ReadIdxFile(Mnist() + "t10k-labels-idx1-ubyte.gz", IdxKind::kLabels, &lh, &labels).ok());
   REQUIRE(ih.count == 10000);
   REQUIRE(ih.item_size == 784);
 
@@ -207,7 +208,7 @@ TEST_CASE("reader: mkl model's re-initializing main op is warned about and skipp
 
 TEST_CASE("reader: the TF2 model's protos and bundle load; running it names the unsupported op") {
   std::unique_ptr<SavedModelReader> model;
-  Status st = SavedModelReader::Open(kModels + "saved_model_half_plus_two_tf2_cpu/00000123", {}, &model);
+  Status st = SavedModelReader::Open(Models() + "saved_model_half_plus_two_tf2_cpu/00000123", {}, &model);
   INFO(st.ToString());
   REQUIRE(st.ok());
   const auto& ck = model->checkpoint();

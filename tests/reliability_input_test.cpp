@@ -14,6 +14,7 @@
 
 #include "proto/saved_model.pb.h"
 #include "tests/support/run_pipeline.h"
+#include "tests/support/fixtures.h"
 
 namespace fs = std::filesystem;
 using pipeline::test::CommandResult;
@@ -23,7 +24,7 @@ using pipeline::test::TempDir;
 namespace {
 
 const std::string kFashion = "configs/fashion_mnist.yaml";
-const std::string kMnistModel = "/work/shared/testdata/savedmodels/mnist_softmax_tfserving_tutorial/1";
+std::string MnistModel() { return pipeline::test::Fixture("golden/mnist_softmax_tfserving_tutorial/1"); }
 
 void WriteText(const std::string& path, const std::string& text) { std::ofstream(path, std::ios::binary) << text; }
 
@@ -213,7 +214,7 @@ TEST_CASE("reliability: damaged SavedModels make inspect and predict exit 1 and 
   const std::string tmp = TempDir("rel-model");
   auto fresh = [&]() {
     fs::remove_all(tmp + "/m");
-    fs::copy(kMnistModel, tmp + "/m", fs::copy_options::recursive);
+    fs::copy(MnistModel(), tmp + "/m", fs::copy_options::recursive);
     return tmp + "/m";
   };
   auto both = [&](const std::string& dir, const std::string& pattern) {
@@ -221,7 +222,7 @@ TEST_CASE("reliability: damaged SavedModels make inspect and predict exit 1 and 
       std::vector<std::string> args = {cmd, dir};
       if (cmd == "predict") {
         args.insert(args.end(), {"--signature", "predict_images", "--idx-images",
-                                 "/work/shared/data/mnist/t10k-images-idx3-ubyte.gz", "--limit", "10"});
+                                 pipeline::test::Fixture("mnist/t10k-images-idx3-ubyte.gz"), "--limit", "10"});
       }
       const CommandResult r = RunPipeline(args);
       INFO(cmd << " " << dir << ": exit " << r.exit_code << " " << r.err);
@@ -229,7 +230,7 @@ TEST_CASE("reliability: damaged SavedModels make inspect and predict exit 1 and 
       CHECK(std::regex_search(r.err, std::regex(pattern)));
     }
   };
-  std::string pb = pipeline::test::Slurp(kMnistModel + "/saved_model.pb");
+  std::string pb = pipeline::test::Slurp(MnistModel() + "/saved_model.pb");
   std::string m = fresh();
   WriteText(m + "/saved_model.pb", pb.substr(0, pb.size() / 2));
   both(m, "saved_model\\.pb.*cannot parse|cannot parse.*saved_model\\.pb");
@@ -258,7 +259,7 @@ TEST_CASE("reliability: damaged SavedModels make inspect and predict exit 1 and 
   sm.SerializeToString(&bytes);
   WriteText(m + "/saved_model.pb", bytes);
   const CommandResult r = RunPipeline({"predict", m, "--signature", "predict_images", "--idx-images",
-                                       "/work/shared/data/mnist/t10k-images-idx3-ubyte.gz", "--limit", "10"});
+                                       pipeline::test::Fixture("mnist/t10k-images-idx3-ubyte.gz"), "--limit", "10"});
   INFO(r.err);
   CHECK(r.exit_code == 1);
   CHECK(r.err.find("op FancySoftmax (node y) is not supported") != std::string::npos);

@@ -11,15 +11,16 @@
 #include "savedmodel/bundle_writer.h"
 #include "savedmodel/table_builder.h"
 #include "savedmodel/table_reader.h"
+#include "tests/support/fixtures.h"
 
 using namespace pipeline;
 namespace fs = std::filesystem;
 
 namespace {
 
-const std::string kGolden = "/work/shared/testdata/savedmodels";
+std::string Golden() { return pipeline::test::Fixture("golden"); }
 
-std::string Prefix(const std::string& model) { return kGolden + "/" + model + "/variables/variables"; }
+std::string Prefix(const std::string& model) { return Golden() + "/" + model + "/variables/variables"; }
 
 std::string Slurp(const std::string& path) {
   std::string s;

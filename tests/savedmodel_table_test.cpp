@@ -7,13 +7,14 @@
 #include "savedmodel/crc32c.h"
 #include "savedmodel/table_builder.h"
 #include "savedmodel/table_reader.h"
+#include "tests/support/fixtures.h"
 
 using namespace pipeline;
 using namespace pipeline::table;
 
 namespace {
 
-const std::string kGolden = "/work/shared/testdata/savedmodels";
+std::string Golden() { return pipeline::test::Fixture("golden"); }
 
 Entries MakeEntries(int n, size_t value_size) {
   Entries e;
@@ -93,7 +94,7 @@ TEST_CASE("table: every golden checkpoint index parses; half_plus_two_cpu's is s
     INFO(m);
     Entries e;
     TableStats stats;
-    const std::string path = kGolden + "/" + m + "/variables/variables.index";
+    const std::string path = Golden() + "/" + m + "/variables/variables.index";
     REQUIRE(ReadTableFile(path, &e, &stats).ok());
     REQUIRE(!e.empty());
     CHECK(e.front().first.empty());  // bundle header entry
@@ -106,7 +107,7 @@ TEST_CASE("table: every golden checkpoint index parses; half_plus_two_cpu's is s
 
 TEST_CASE("table: every flipped byte is detected or harmless; truncation and garbage are errors") {
   std::string golden;
-  REQUIRE(ReadFileToString(kGolden + "/saved_model_half_plus_two_cpu/00000123/variables/variables.index", &golden)
+  REQUIRE(ReadFileToString(Golden() + "/saved_model_half_plus_two_cpu/00000123/variables/variables.index", &golden)
               .ok());
   for (const std::string& file : {golden, Build(MakeEntries(40, 5))}) {
     Entries want;

@@ -1,0 +1,153 @@
+#!/usr/bin/env python3
+"""The bench peer: the reference workload trained in PyTorch on the CPU.
+
+MLP 784-256-256-10 with ReLU, softmax cross-entropy (mean over the batch),
+plain SGD, N(0,1) weights and biases (tf.random_normal's defaults), as in
+TensorFlow's MNIST serving tutorial. `pipeline bench` runs it on the same data,
+epochs, batch size, learning rate and thread count as its own run, and reads
+the final `JSON {...}` line.
+
+Data: the IDX files (gzip) of DATA_DIR, pixels / 255 as float32. Training uses
+the first 55,000 training images (the tutorial's split), validation the rest,
+test is t10k. Only the training loop is timed (shuffle included); loading and
+evaluation are not.
+"""
+import argparse
+import gzip
+import json
+import os
+import statistics
+import struct
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+TRAIN_EXAMPLES = 55000
+
+
+def read_idx_ubyte(path):
+    """An IDX file of unsigned bytes (magic 0x0000 08 NDIM), as a numpy array."""
+    with gzip.open(path, "rb") as f:
+        raw = f.read()
+    if len(raw) < 4:
+        raise ValueError(f"{path}: {len(raw)} bytes, shorter than an IDX header")
+    zero, dtype, ndim = struct.unpack(">HBB", raw[:4])
+    if zero != 0 or dtype != 0x08:
+        raise ValueError(f"{path}: not an unsigned-byte IDX file (magic {raw[:4].hex()})")
+    dims = struct.unpack(f">{ndim}I", raw[4:4 + 4 * ndim])
+    body = np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim)
+    if body.size != int(np.prod(dims)):
+        raise ValueError(f"{path}: header says {dims}, the file holds {body.size} values")
+    return body.reshape(dims)
+
+
+def load(data_dir, prefix):
+    images = read_idx_ubyte(os.path.join(data_dir, f"{prefix}-images-idx3-ubyte.gz"))
+    labels = read_idx_ubyte(os.path.join(data_dir, f"{prefix}-labels-idx1-ubyte.gz"))
+    x = torch.from_numpy(images.reshape(images.shape[0], -1).astype(np.float32) / 255.0)
+    return x.contiguous(), torch.from_numpy(labels.astype(np.int64))
+
+
+def make_model(init):
+    layers = [torch.nn.Linear(784, 256), torch.nn.ReLU(), torch.nn.Linear(256, 256), torch.nn.ReLU(),
+              torch.nn.Linear(256, 10)]
+    for layer in layers:
+        if not isinstance(layer, torch.nn.Linear):
+            continue
+        if init == "normal1":
+            torch.nn.init.normal_(layer.weight, 0.0, 1.0)
+            torch.nn.init.normal_(layer.bias, 0.0, 1.0)
+        else:  # glorot: Keras' default glorot_uniform kernel and zero bias
+            torch.nn.init.xavier_uniform_(layer.weight)
+            torch.nn.init.zeros_(layer.bias)
+    return torch.nn.Sequential(*layers)
+
+
+@torch.no_grad()
+def accuracy(model, x, y, batch=1000):
+    hits = sum((model(x[i:i + batch]).argmax(1) == y[i:i + batch]).sum().item() for i in range(0, len(x), batch))
+    return hits / len(x)
+
+
+def numeric_libraries():
+    """The BLAS / oneDNN / OpenMP libraries this process mapped: what the peer really ran on."""
+    found = set()
+    try:
+        with open("/proc/self/maps") as maps:
+            for line in maps:
+                path = line.split()[-1]
+                if path.startswith("/") and any(k in path for k in ("blas", "lapack", "dnnl", "mkl", "gomp", "omp")):
+                    found.add(os.path.realpath(path))
+    except OSError:
+        pass
+    return sorted(found)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data-dir", default="/usr/share/datasets/fashion-mnist")
+    ap.add_argument("--epochs", type=int, default=5)
+    ap.add_argument("--batch-size", type=int, default=100)
+    ap.add_argument("--lr", type=float, default=0.01)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--init", choices=["normal1", "glorot"], default="normal1")
+    args = ap.parse_args()
+
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    shuffle_rng = torch.Generator().manual_seed(args.seed + 1)
+
+    start = time.perf_counter()
+    x_all, y_all = load(args.data_dir, "train")
+    x_test, y_test = load(args.data_dir, "t10k")
+    x_train, y_train = x_all[:TRAIN_EXAMPLES].contiguous(), y_all[:TRAIN_EXAMPLES].contiguous()
+    x_val, y_val = x_all[TRAIN_EXAMPLES:].contiguous(), y_all[TRAIN_EXAMPLES:].contiguous()
+    load_seconds = time.perf_counter() - start
+
+    model = make_model(args.init)
+    sgd = torch.optim.SGD(model.parameters(), lr=args.lr)
+    n, batch = len(x_train), args.batch_size
+    print(f"# torch {torch.__version__} threads={torch.get_num_threads()} init={args.init} seed={args.seed} "
+          f"batch={batch} lr={args.lr} train={n} load_s={load_seconds:.2f}")
+    print(f"# libs: {' '.join(numeric_libraries())}")
+    print("epoch  mean_loss  seconds")
+    epoch_seconds, epoch_losses = [], []
+    for epoch in range(1, args.epochs + 1):
+        start = time.perf_counter()
+        # One gather per epoch, then contiguous batches: what our engine and TF's next_batch do.
+        order = torch.randperm(n, generator=shuffle_rng)
+        xs, ys = x_train.index_select(0, order), y_train.index_select(0, order)
+        loss_sum, batches = torch.zeros(()), 0
+        for i in range(0, n, batch):
+            loss = F.cross_entropy(model(xs[i:i + batch]), ys[i:i + batch])
+            sgd.zero_grad(set_to_none=True)
+            loss.backward()
+            sgd.step()
+            loss_sum += loss.detach()
+            batches += 1
+        epoch_seconds.append(time.perf_counter() - start)
+        epoch_losses.append(loss_sum.item() / batches)
+        print(f"{epoch:5d}  {epoch_losses[-1]:10.4f}  {epoch_seconds[-1]:8.3f}", flush=True)
+
+    test_acc, val_acc = accuracy(model, x_test, y_test), accuracy(model, x_val, y_val)
+    median = statistics.median(epoch_seconds)
+    result = {
+        "framework": f"torch-{torch.__version__}", "data_dir": args.data_dir, "threads": args.threads,
+        "init": args.init, "seed": args.seed, "epochs": args.epochs, "batch_size": batch, "lr": args.lr,
+        "test_acc": test_acc, "val_acc": val_acc, "final_mean_loss": epoch_losses[-1],
+        "median_s_per_epoch": median, "min_s_per_epoch": min(epoch_seconds), "examples_per_s": n / median,
+        "epoch_seconds": [round(s, 4) for s in epoch_seconds], "epoch_losses": [round(l, 5) for l in epoch_losses],
+        "libs": numeric_libraries(),
+    }
+    print(f"test_accuracy {test_acc:.4f}  (val {val_acc:.4f})")
+    print(f"median_s_per_epoch {median:.3f}  min {min(epoch_seconds):.3f}")
+    print("JSON " + json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

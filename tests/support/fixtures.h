@@ -1,0 +1,83 @@
+// The test data the repository carries (tests/data/, see its README.md).
+// tests/data/SHA256SUMS lists every fixture file with its digest; Fixture()
+// checks the named file, or every listed file under the named directory,
+// against it before a test uses it. A missing or damaged fixture therefore
+// fails that test with the file's name, instead of a parse error far away
+// (or a crash in a test that trusted the bytes). Include after doctest.h.
+#pragma once
+
+#include <openssl/evp.h>
+
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+
+namespace pipeline::test {
+
+inline std::string TestDataDir() { return std::string(PIPELINE_SOURCE_DIR) + "/tests/data"; }
+
+namespace fixtures_internal {
+
+// Lowercase hex SHA-256 of a file's bytes; empty when it cannot be read.
+inline std::string Sha256OfFile(const std::string& path) {
+  FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) return "";
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr);
+  char buf[1 << 16];
+  while (size_t n = std::fread(buf, 1, sizeof buf, f)) EVP_DigestUpdate(ctx, buf, n);
+  const bool failed = std::ferror(f) != 0;
+  std::fclose(f);
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_DigestFinal_ex(ctx, digest, &len);
+  EVP_MD_CTX_free(ctx);
+  if (failed) return "";
+  std::string hex;
+  char two[3];
+  for (unsigned int i = 0; i < len; ++i) {
+    std::snprintf(two, sizeof two, "%02x", digest[i]);
+    hex += two;
+  }
+  return hex;
+}
+
+// relative path -> digest, as `sha256sum` wrote them.
+inline const std::map<std::string, std::string>& Manifest() {
+  static const std::map<std::string, std::string> manifest = [] {
+    std::map<std::string, std::string> m;
+    std::ifstream in(TestDataDir() + "/SHA256SUMS");
+    std::string line;
+    while (std::getline(in, line)) {
+      if (line.size() > 66 && line[64] == ' ') m[line.substr(66)] = line.substr(0, 64);
+    }
+    return m;
+  }();
+  return manifest;
+}
+
+}  // namespace fixtures_internal
+
+// The absolute path of tests/data/REL, after checking REL (a file, or a
+// directory whose listed files are all checked) against tests/data/SHA256SUMS.
+inline std::string Fixture(const std::string& rel) {
+  const auto& manifest = fixtures_internal::Manifest();
+  REQUIRE_MESSAGE(!manifest.empty(), "test fixture manifest " << TestDataDir() << "/SHA256SUMS is missing or empty");
+  const std::string dir_prefix = rel.empty() || rel.back() == '/' ? rel : rel + "/";
+  int checked = 0;
+  for (const auto& [path, digest] : manifest) {
+    if (path != rel && path.rfind(dir_prefix, 0) != 0) continue;
+    const std::string full = TestDataDir() + "/" + path;
+    const std::string actual = fixtures_internal::Sha256OfFile(full);
+    REQUIRE_MESSAGE(!actual.empty(), "test fixture " << full << " is missing or unreadable");
+    REQUIRE_MESSAGE(actual == digest, "test fixture " << full << " is damaged: sha256 " << actual
+                                                      << ", tests/data/SHA256SUMS says " << digest);
+    ++checked;
+  }
+  REQUIRE_MESSAGE(checked > 0, "no test fixture " << rel << " is listed in " << TestDataDir() << "/SHA256SUMS");
+  return TestDataDir() + "/" + rel;
+}
+
+}  // namespace pipeline::test
