@@ -44,39 +44,47 @@ inline std::string Sha256OfFile(const std::string& path) {
   return hex;
 }
 
-// relative path -> digest, as `sha256sum` wrote them.
-inline const std::map<std::string, std::string>& Manifest() {
-  static const std::map<std::string, std::string> manifest = [] {
-    std::map<std::string, std::string> m;
-    std::ifstream in(TestDataDir() + "/SHA256SUMS");
-    std::string line;
-    while (std::getline(in, line)) {
-      if (line.size() > 66 && line[64] == ' ') m[line.substr(66)] = line.substr(0, 64);
-    }
-    return m;
-  }();
-  return manifest;
+// relative path -> digest, as `sha256sum` wrote them into DATA_DIR/SHA256SUMS.
+inline std::map<std::string, std::string> ReadManifest(const std::string& data_dir) {
+  std::map<std::string, std::string> m;
+  std::ifstream in(data_dir + "/SHA256SUMS");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.size() > 66 && line[64] == ' ') m[line.substr(66)] = line.substr(0, 64);
+  }
+  return m;
 }
 
 }  // namespace fixtures_internal
 
-// The absolute path of tests/data/REL, after checking REL (a file, or a
-// directory whose listed files are all checked) against tests/data/SHA256SUMS.
-inline std::string Fixture(const std::string& rel) {
-  const auto& manifest = fixtures_internal::Manifest();
-  REQUIRE_MESSAGE(!manifest.empty(), "test fixture manifest " << TestDataDir() << "/SHA256SUMS is missing or empty");
+// Why DATA_DIR/REL is not a usable fixture (missing, unreadable, damaged, or
+// not listed in DATA_DIR/SHA256SUMS); empty when every listed file at or under
+// REL is present with its digest.
+inline std::string FixtureProblem(const std::string& data_dir, const std::string& rel) {
+  const auto manifest = fixtures_internal::ReadManifest(data_dir);
+  if (manifest.empty()) return "test fixture manifest " + data_dir + "/SHA256SUMS is missing or empty";
   const std::string dir_prefix = rel.empty() || rel.back() == '/' ? rel : rel + "/";
   int checked = 0;
   for (const auto& [path, digest] : manifest) {
     if (path != rel && path.rfind(dir_prefix, 0) != 0) continue;
-    const std::string full = TestDataDir() + "/" + path;
+    const std::string full = data_dir + "/" + path;
     const std::string actual = fixtures_internal::Sha256OfFile(full);
-    REQUIRE_MESSAGE(!actual.empty(), "test fixture " << full << " is missing or unreadable");
-    REQUIRE_MESSAGE(actual == digest, "test fixture " << full << " is damaged: sha256 " << actual
-                                                      << ", tests/data/SHA256SUMS says " << digest);
+    if (actual.empty()) return "test fixture " + full + " is missing or unreadable";
+    if (actual != digest) {
+      return "test fixture " + full + " is damaged: sha256 " + actual + ", " + data_dir + "/SHA256SUMS says " + digest;
+    }
     ++checked;
   }
-  REQUIRE_MESSAGE(checked > 0, "no test fixture " << rel << " is listed in " << TestDataDir() << "/SHA256SUMS");
+  if (checked == 0) return "no test fixture " + rel + " is listed in " + data_dir + "/SHA256SUMS";
+  return "";
+}
+
+// The absolute path of tests/data/REL, after checking REL (a file, or a
+// directory whose listed files are all checked) against tests/data/SHA256SUMS;
+// fails the calling test with the reason otherwise.
+inline std::string Fixture(const std::string& rel) {
+  const std::string problem = FixtureProblem(TestDataDir(), rel);
+  REQUIRE_MESSAGE(problem.empty(), problem);
   return TestDataDir() + "/" + rel;
 }
 
