@@ -40,7 +40,8 @@ Status CheckModelFitsMemory(const PipelineConfig& cfg) {
   return ConfigErrorAt(
       cfg, UnitsKey(big),
       fmt::format("the model does not fit in memory: layer '{}' ({} inputs x {} units) needs {} to train "
-                  "({} for its {} parameters with gradients and {} state, {} for checkpoint and export copies, "
+                  "({} for its {} parameters, their gradients and the {} optimizer's buffers, {} for checkpoint and "
+                  "export copies, "
                   "{} for activations at train.batch_size {} and evaluate.batch_size {}); the whole model needs {}, "
                   "but {} are available ({}). Use fewer units",
                   l.name, l.in, l.out, FormatBytes(l.bytes()), FormatBytes(l.param_bytes), l.params,
