@@ -413,6 +413,10 @@ Status CheckResumeConfig(const PipelineConfig& checkpointed, const PipelineConfi
   PipelineConfig a = checkpointed;
   a.train.epochs = requested.train.epochs;
   a.export_ = requested.export_;  // where and how the model is exported does not touch the checkpoint
+  // The horizon means nothing to a schedule that does not depend on it (an ASHA
+  // sweep sets it for every trial, also in directories from before it did).
+  if (!ScheduleDependsOnHorizon(requested.optimizer.schedule.type))
+    a.optimizer.schedule.epochs = requested.optimizer.schedule.epochs;
   const YAML::Node na = YAML::Load(EmitResolvedYaml(a)), nb = YAML::Load(EmitResolvedYaml(requested));
   const std::string key = FirstDifference(na, nb, "");
   if (!key.empty()) {

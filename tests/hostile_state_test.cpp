@@ -185,7 +185,7 @@ TEST_CASE("reliability: a second --resume into a run directory in use fails at o
   CHECK(lines >= 1);
 }
 
-TEST_CASE("reliability: a cosine schedule is not stretched by --resume, and a fixed horizon resumes bit-identically") {
+TEST_CASE("reliability: a cosine schedule is not stretched by --resume and a fixed horizon resumes bit-identically") {
   ScopedTempDir tmp("cosine-resume");
   const std::string dir = tmp.path.string();
   const std::string cfg = TinyConfig(dir, "cosine");
@@ -256,7 +256,7 @@ TEST_CASE("reliability: an ASHA promotion continues its trial's cosine schedule 
   CHECK(LossesAndRates(Slurp(trial + "/metrics.jsonl")) == want);
 }
 
-TEST_CASE("reliability: export.version auto after 9223372036854775807 is refused before training, not wrapped") {
+TEST_CASE("reliability: export.version auto after 9223372036854775807 is refused before training and not wrapped") {
   ScopedTempDir tmp("version-max");
   const std::string dir = tmp.path.string();
   const std::string cfg = TinyConfig(dir);
@@ -303,7 +303,7 @@ TEST_CASE("reliability: a parameter count past int64 is a config error naming th
   ExpectNoRunDir(dir);
 }
 
-TEST_CASE("reliability: a model too big for memory is refused by validate and run, naming the layer and the bytes") {
+TEST_CASE("reliability: a model too big for memory is refused by validate and run naming the layer and the bytes") {
   ScopedTempDir tmp("too-big");
   const std::string dir = tmp.path.string();
   const std::string cfg = TinyConfig(dir);
@@ -327,7 +327,7 @@ TEST_CASE("reliability: a model too big for memory is refused by validate and ru
   CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(20));
 }
 
-TEST_CASE("reliability: an unusable export.path is refused before training, naming the key and the reason") {
+TEST_CASE("reliability: an unusable export.path is refused before training naming the key and the reason") {
   ScopedTempDir tmp("export-path");
   const std::string dir = tmp.path.string();
   const std::string cfg = TinyConfig(dir);
