@@ -5,9 +5,11 @@
 
 #include "cli/command.h"
 #include "cli/summary.h"
+#include "common/dir_lock.h"
 #include "common/files.h"
 #include "config/loader.h"
 #include "stages/checkpoint.h"
+#include "stages/preflight.h"
 #include "stages/signals.h"
 #include "stages/stage.h"
 
@@ -42,13 +44,9 @@ std::string NewRunDir(const PipelineConfig& cfg) {
   return dir;
 }
 
-// --resume RUN_DIR: the run directory must hold a checkpoint and a config.yaml
+// --resume RUN_DIR (an existing directory): it must hold a checkpoint and a config.yaml
 // that `requested` equals but for a larger train.epochs.
 Status ResumeRunDir(const std::string& dir, const PipelineConfig& requested) {
-  std::error_code ec;
-  if (!std::filesystem::is_directory(dir, ec)) {
-    return Status::NotFound("--resume " + dir + ": no such run directory");
-  }
   Checkpoint ck;
   PIPELINE_RETURN_IF_ERROR(ReadCheckpoint(dir, &ck));
   PipelineConfig checkpointed;
@@ -56,7 +54,7 @@ Status ResumeRunDir(const std::string& dir, const PipelineConfig& requested) {
   if (!st.ok()) {
     return Status::Corruption("--resume " + dir + ": the run's config.yaml does not load: " + st.message());
   }
-  return CheckResumeConfig(checkpointed, requested, ck.position.epoch);
+  return CheckResumeConfig(checkpointed, requested, ck);
 }
 
 }  // namespace
@@ -76,20 +74,31 @@ int RunCommand(const std::vector<std::string>& args) {
                      : Flag(a, "--verbose") ? Logger::Level::kVerbose
                                             : Logger::Level::kNormal);
   ctx.log = &log;
+  // What can fail without data fails before the run directory exists.
+  st = Preflight(ctx.config);
+  if (!st.ok()) return Fail(st);
+  // One process per run directory: a second writer would interleave its
+  // metrics, checkpoints and summary with ours (common/dir_lock.h).
+  DirLock lock;
   const std::string resume = Option(a, "--resume");
   if (!resume.empty()) {
     if (!Option(a, "--run-dir").empty() && Option(a, "--run-dir") != resume) {
       return Fail(Status::InvalidArgument("--run-dir and --resume name different directories; a resumed run "
                                           "continues in its own run directory (give only --resume RUN_DIR)"));
     }
-    st = ResumeRunDir(resume, ctx.config);
+    std::error_code ec;
+    if (!std::filesystem::is_directory(resume, ec)) return Fail(Status::NotFound("--resume " + resume + ": no such run directory"));
+    st = DirLock::Acquire(resume, "run directory", &lock);  // before reading the checkpoint it continues
+    if (st.ok()) st = ResumeRunDir(resume, ctx.config);
     if (!st.ok()) return Fail(st);
     ctx.run_dir = resume;
     ctx.resume = true;
   } else {
     ctx.run_dir = Option(a, "--run-dir").empty() ? NewRunDir(ctx.config) : Option(a, "--run-dir");
+    st = MakeDirs(ctx.run_dir);
+    if (st.ok()) st = DirLock::Acquire(ctx.run_dir, "run directory", &lock);
+    if (!st.ok()) return Fail(st);
   }
-  st = MakeDirs(ctx.run_dir);
   if (st.ok()) st = WriteFileAtomic(ctx.run_dir + "/config.yaml", EmitResolvedYaml(ctx.config));
   if (st.ok()) st = RunStages(ctx.config.stages, ctx);
   log.ClearProgress();  // an error message must not start on a progress line

@@ -6,6 +6,7 @@
 #include "cli/command.h"
 #include "config/loader.h"
 #include "stages/model_spec.h"
+#include "stages/preflight.h"
 #include "stages/stage.h"
 
 namespace pipeline::cli {
@@ -22,16 +23,17 @@ int ValidateCommand(const std::vector<std::string>& args) {
   PipelineConfig cfg;
   Status st = LoadConfig(a.config, a.overrides, &cfg);
   if (st.ok()) st = CheckStageOrder(cfg.stages);
-  if (!st.ok()) return Fail(st);
-  Runtime runtime(1);
-  std::unique_ptr<Network> net;
-  st = Network::Create(ToNetworkSpec(cfg.model), &runtime, &net);
+  // Sizes from the config alone: building the network would allocate every weight.
+  ModelSize size;
+  if (st.ok()) st = SizeConfiguredModel(cfg, &size);
+  if (st.ok()) st = CheckModelFitsMemory(cfg);
   if (!st.ok()) return Fail(st);
   std::printf("%s", EmitResolvedYaml(cfg).c_str());
-  std::printf("# parameters: %lld\n", static_cast<long long>(net->ParameterCount()));
-  std::printf("# training FLOPs per example: %lld (%.2f MFLOP)\n",
-              static_cast<long long>(net->TrainingFlopsPerExample()), net->TrainingFlopsPerExample() / 1e6);
-  std::printf("# inference FLOPs per example: %lld\n", static_cast<long long>(net->InferenceFlopsPerExample()));
+  std::printf("# parameters: %lld\n", static_cast<long long>(size.params));
+  std::printf("# training FLOPs per example: %lld (%.2f MFLOP)\n", static_cast<long long>(size.training_flops),
+              size.training_flops / 1e6);
+  std::printf("# inference FLOPs per example: %lld\n", static_cast<long long>(size.inference_flops));
+  std::printf("# memory to train: %s\n", FormatBytes(size.bytes).c_str());
   std::printf("# %s: valid\n", a.config.c_str());
   return 0;
 }

@@ -59,6 +59,7 @@ struct ScheduleConfig {
   double decay_rate = 0.1;             // step, exponential
   int64_t decay_epochs = 10;           // step: every N epochs; exponential: rate^(epoch/N)
   double min_learning_rate = 0.0;      // cosine floor
+  int64_t epochs = 0;                  // cosine: the horizon it decays over; 0: train.epochs
 };
 
 struct OptimizerConfig {
@@ -113,6 +114,11 @@ struct ExportConfig {
 
 struct PipelineConfig {
   std::string source_path;             // the YAML file this came from
+  // Where each key present in the file or an override came from, as config
+  // errors name it ("FILE:LINE:COL" or "<override 'KEY=VALUE'>"), so that a
+  // check that can only run later (against the machine or the filesystem)
+  // still points at the line to change. ConfigErrorAt (config/loader.h).
+  std::map<std::string, std::string> origins;
   std::string name = "pipeline";
   uint64_t seed = 0;
   std::string output_dir = "runs";     // run directory root: <output_dir>/<name>

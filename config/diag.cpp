@@ -29,6 +29,12 @@ Loc LocOf(const YAML::Node& node, const Loc& inherited) {
   return loc;
 }
 
+std::string FormatLoc(const Loc& loc, const std::string& file) {
+  if (loc.from_override) return fmt::format("<override '{}'>", loc.override_text);
+  if (loc.line > 0) return fmt::format("{}:{}:{}", file, loc.line, loc.col);
+  return file;
+}
+
 std::string FormatDiags(std::vector<Diag> diags, const std::string& file) {
   std::stable_sort(diags.begin(), diags.end(), [](const Diag& a, const Diag& b) {
     if (a.loc.from_override != b.loc.from_override) return !a.loc.from_override;
@@ -39,14 +45,7 @@ std::string FormatDiags(std::vector<Diag> diags, const std::string& file) {
   std::string out;
   std::set<std::string> seen;
   for (const auto& d : diags) {
-    std::string where;
-    if (d.loc.from_override)
-      where = fmt::format("<override '{}'>", d.loc.override_text);
-    else if (d.loc.line > 0)
-      where = fmt::format("{}:{}:{}", file, d.loc.line, d.loc.col);
-    else
-      where = file;
-    std::string line = where + ": error: " + (d.key.empty() ? "" : d.key + ": ") + d.message;
+    std::string line = FormatLoc(d.loc, file) + ": error: " + (d.key.empty() ? "" : d.key + ": ") + d.message;
     if (!seen.insert(line).second) continue;
     if (!out.empty()) out += '\n';
     out += line;

@@ -95,6 +95,7 @@ std::string EmitResolvedYaml(const PipelineConfig& c) {
   Kv(out, "decay_rate", o.schedule.decay_rate);
   Kv(out, "decay_epochs", o.schedule.decay_epochs);
   Kv(out, "min_learning_rate", o.schedule.min_learning_rate);
+  Kv(out, "epochs", o.schedule.epochs);
   out << YAML::EndMap << YAML::EndMap;
 
   const TrainConfig& t = c.train;

@@ -1,5 +1,6 @@
 // Copies validated values into PipelineConfig; absent keys keep config.h's
 // defaults or get the context-dependent defaults below.
+#include "common/version_number.h"
 #include "config/validator.h"
 
 namespace pipeline::config_internal {
@@ -88,6 +89,7 @@ void FillConfig(const Validator& v, PipelineConfig* c) {
   v.Get("optimizer.schedule.decay_rate", &o.schedule.decay_rate);
   v.Get("optimizer.schedule.decay_epochs", &o.schedule.decay_epochs);
   v.Get("optimizer.schedule.min_learning_rate", &o.schedule.min_learning_rate);
+  v.Get("optimizer.schedule.epochs", &o.schedule.epochs);
 
   TrainConfig& t = c->train;
   v.Get("train.epochs", &t.epochs);
@@ -104,8 +106,7 @@ void FillConfig(const Validator& v, PipelineConfig* c) {
   if (!v.Get("export.path", &e.path)) e.path = "exports/" + c->name;
   v.Get("export.version", &e.version);
   int64_t version;
-  if (e.version != "auto" && ParseInt(e.version, &version) == ParseResult::kOk && version > 0)
-    e.version = std::to_string(version);  // "007" -> "7"
+  if (ParseExportVersion(e.version, &version) && version > 0) e.version = std::to_string(version);  // "007" -> "7"
   v.Get("export.overwrite", &e.overwrite);
   v.Get("export.variables", &e.variables);
   if (!v.Get("export.class_names", &e.class_names)) e.class_names = DefaultClassNames(d.num_classes);

@@ -34,6 +34,9 @@ struct Diag {
 Loc LocOf(const YAML::Node& node, const Loc& inherited);
 Loc OverrideLoc(const std::string& text);
 
+// "FILE:LINE:COL", "<override 'KEY=VALUE'>" or just FILE: how errors name `loc`.
+std::string FormatLoc(const Loc& loc, const std::string& file);
+
 // Sorted (file positions by line, column; then overrides in order), de-duplicated,
 // one "LOC: error: KEY: message" per line.
 std::string FormatDiags(std::vector<Diag> diags, const std::string& file);

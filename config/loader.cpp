@@ -119,3 +119,22 @@ Status LoadConfig(const std::string& path, const std::vector<std::string>& overr
 }
 
 }  // namespace pipeline
+
+namespace pipeline {
+
+Status ConfigErrorAt(const PipelineConfig& config, const std::string& key, const std::string& message) {
+  std::string where = config.source_path, p = key;
+  while (true) {
+    auto it = config.origins.find(p);
+    if (it != config.origins.end()) {
+      where = it->second;
+      break;
+    }
+    if (p.empty()) break;
+    const size_t dot = p.rfind('.');
+    p = dot == std::string::npos ? "" : p.substr(0, dot);
+  }
+  return Status::InvalidArgument((where.empty() ? "" : where + ": ") + "error: " + key + ": " + message);
+}
+
+}  // namespace pipeline

@@ -43,6 +43,12 @@ Status ApplyOverride(YAML::Node& root, const std::string& override_text);
 // in error messages and becomes out->source_path.
 Status ValidateConfig(const YAML::Node& root, const std::string& path, PipelineConfig* out);
 
+// An InvalidArgument for a problem with `key` that a later check found (the
+// memory a model needs, an unusable export.path), worded like the loader's own
+// errors: "FILE:LINE:COL: error: KEY: message", at the key's position in the
+// file or override, else at its nearest present ancestor's, else the file.
+Status ConfigErrorAt(const PipelineConfig& config, const std::string& key, const std::string& message);
+
 // The fully resolved configuration (every key, defaults filled) as YAML that
 // LoadConfig accepts and that loads back to an equal config.
 std::string EmitResolvedYaml(const PipelineConfig& config);

@@ -5,7 +5,9 @@
 #include <algorithm>
 #include <set>
 
+#include "common/checked_math.h"
 #include "common/strings.h"
+#include "common/version_number.h"
 #include "config/validator.h"
 
 namespace pipeline::config_internal {
@@ -82,6 +84,34 @@ void CheckDataset(Validator& v, const PipelineConfig& c) {
     v.Error("model.input", fmt::format("must be 784 for {} (28x28 images), got {}", d.name, c.model.input));
 }
 
+// Every layer's parameter count, and the model's, in checked arithmetic: a
+// product that wraps is trusted by everything after it (model.input 2^62 with
+// 4 units validated as "# parameters: 54").
+void CheckParameterCounts(Validator& v, const PipelineConfig& c) {
+  if (v.Bad("model.input") || c.model.input < 1) return;
+  int64_t in = c.model.input, total = 0;
+  for (size_t i = 0; i < c.model.layers.size(); ++i) {
+    const LayerConfig& l = c.model.layers[i];
+    const std::string p = "model.layers." + std::to_string(i);
+    if (v.Bad(p + ".units") || l.units < 1) return;
+    const std::string name = l.name.empty() ? l.type + "_" + std::to_string(i) : l.name;
+    int64_t kernel = 0, params = 0;
+    if (!CheckedMul(in, l.units, &kernel) || !CheckedAdd(kernel, l.units, &params)) {
+      v.Error(p + ".units", fmt::format("layer '{}' has {} inputs x {} units: its parameter count overflows a "
+                                        "64-bit integer (more than 9223372036854775807)",
+                                        name, in, l.units));
+      return;
+    }
+    if (!CheckedAdd(total, params, &total)) {
+      v.Error(p + ".units", fmt::format("layer '{}' ({} inputs x {} units) brings the model's parameter count past "
+                                        "what a 64-bit integer holds (9223372036854775807)",
+                                        name, in, l.units));
+      return;
+    }
+    in = l.units;
+  }
+}
+
 void CheckModel(Validator& v, const PipelineConfig& c) {
   const auto& layers = c.model.layers;
   std::map<std::string, size_t> names;
@@ -93,6 +123,7 @@ void CheckModel(Validator& v, const PipelineConfig& c) {
       v.Error(p + ".name", fmt::format("duplicate layer name '{}' (model.layers.{} has it{})", layers[i].name,
                                        it->second, v.Present(p + ".name") ? "" : "; this is the default name"));
   }
+  CheckParameterCounts(v, c);
   if (layers.empty() || v.Bad("dataset.num_classes")) return;
   const std::string last = "model.layers." + std::to_string(layers.size() - 1) + ".units";
   if (!v.Bad(last) && v.Present(last) && layers.back().units != c.dataset.num_classes)
@@ -108,6 +139,12 @@ void CheckOptimizer(Validator& v, const PipelineConfig& c) {
     v.Error("optimizer.schedule.min_learning_rate",
             fmt::format("must be <= optimizer.learning_rate ({}), got {}", o.learning_rate,
                         o.schedule.min_learning_rate));
+  // Past its horizon a cosine would climb back up: a schedule nobody asked for.
+  if (o.schedule.type == "cosine" && o.schedule.epochs > 0 && o.schedule.epochs < c.train.epochs &&
+      !v.Bad("optimizer.schedule.epochs") && !v.Bad("train.epochs"))
+    v.Error("optimizer.schedule.epochs",
+            fmt::format("the cosine schedule's horizon must be at least train.epochs ({}) or 0 (train.epochs), got {}",
+                        c.train.epochs, o.schedule.epochs));
 }
 
 void CheckNoDuplicates(Validator& v, const std::string& path, const std::vector<std::string>& values) {
@@ -136,9 +173,14 @@ void CheckStages(Validator& v, const PipelineConfig& c) {
 void CheckExport(Validator& v, const PipelineConfig& c) {
   const ExportConfig& e = c.export_;
   int64_t version = 0;
-  if (!v.Bad("export.version") && e.version != "auto" &&
-      (ParseInt(e.version, &version) != ParseResult::kOk || version <= 0))
-    v.Error("export.version", fmt::format("must be 'auto' or a positive integer, got '{}'", e.version));
+  if (!v.Bad("export.version") && !ParseExportVersion(e.version, &version)) {
+    const bool digits = !e.version.empty() && e.version.find_first_not_of("0123456789") == std::string::npos;
+    v.Error("export.version", digits && e.version.find_first_not_of('0') != std::string::npos
+                                  ? fmt::format("must be at most 9223372036854775807 (an int64, as TF Serving reads "
+                                                "version directories), got '{}'",
+                                                e.version)
+                                  : fmt::format("must be 'auto' or a positive integer, got '{}'", e.version));
+  }
 
   const int64_t n = c.dataset.num_classes;
   if (v.Present("export.class_names") && !v.Bad("export.class_names") && !v.Bad("dataset.num_classes")) {

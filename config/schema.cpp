@@ -128,6 +128,10 @@ std::vector<KeySpec> BuildSchema() {
   v.push_back(Ranged(Scalar("optimizer.schedule.min_learning_rate", T::kFloat, "0",
                             "cosine: floor reached at the last epoch; at most optimizer.learning_rate."),
                      0, false));
+  v.push_back(Ranged(Scalar("optimizer.schedule.epochs", T::kInt, "0",
+                            "cosine: the horizon in epochs, fixed when the run starts; 0: train.epochs. At least "
+                            "train.epochs; set it to extend a run later with --resume."),
+                     0, false));
 
   v.push_back(Map("train", "The training loop."));
   v.push_back(Ranged(Scalar("train.epochs", T::kInt, "50", "Passes over the training split."), 1, false));

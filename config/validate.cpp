@@ -213,6 +213,12 @@ Loc Validator::Where(const std::string& path) const {
   }
 }
 
+std::map<std::string, std::string> Validator::Origins(const std::string& file) const {
+  std::map<std::string, std::string> out;
+  for (const auto& [path, entry] : entries_) out.emplace(path, FormatLoc(entry.loc, file));
+  return out;
+}
+
 bool Validator::Get(const std::string& path, std::string* out) const {
   const Entry* e = Find(path);
   if (!e || !e->ok) return false;
@@ -263,6 +269,7 @@ Status config_internal::ValidateWithDiags(const YAML::Node& root, const std::str
   config_internal::CheckRules(v, config);
   if (!diags.empty()) return config_internal::DiagsToStatus(diags, path);
   config.source_path = path;
+  config.origins = v.Origins(path);
   *out = std::move(config);
   return Status::Ok();
 }

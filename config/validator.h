@@ -45,6 +45,8 @@ class Validator {
 
   // Location of `path`, or of its nearest present ancestor.
   Loc Where(const std::string& path) const;
+  // Every recorded path's location as error messages print it (FormatLoc).
+  std::map<std::string, std::string> Origins(const std::string& file) const;
   void Error(const std::string& path, std::string message) { diags_->push_back({Where(path), path, std::move(message)}); }
 
  private:

@@ -1,4 +1,10 @@
 // Learning-rate schedules, evaluated once per epoch (0-based).
+//
+// A cosine schedule depends on the length of the run: it decays over a
+// horizon of `horizon` epochs. The horizon is fixed when a run starts
+// (optimizer.schedule.epochs, else train.epochs) and kept in the checkpoint,
+// so a run extended with --resume, or an ASHA trial promoted to the next rung,
+// continues the same curve instead of restarting a longer one (docs/config.md).
 #pragma once
 
 #include <cstdint>
@@ -16,7 +22,14 @@ struct ScheduleSpec {
 
 // constant: base; step: base * rate^floor(epoch/decay_epochs);
 // exponential: base * rate^(epoch/decay_epochs);
-// cosine: min + (base-min) * (1 + cos(pi * epoch/epochs)) / 2.
-double LearningRateAt(const ScheduleSpec& spec, double base, int64_t epoch, int64_t epochs);
+// cosine: min + (base-min) * (1 + cos(pi * epoch/horizon)) / 2.
+double LearningRateAt(const ScheduleSpec& spec, double base, int64_t epoch, int64_t horizon);
+
+// Whether the schedule's values depend on the horizon (cosine), so that
+// changing the run's length changes learning rates already applied.
+bool ScheduleDependsOnHorizon(const std::string& type);
+
+// The horizon of a run: `schedule_epochs` when set (> 0), else `train_epochs`.
+int64_t ScheduleHorizon(int64_t schedule_epochs, int64_t train_epochs);
 
 }  // namespace pipeline

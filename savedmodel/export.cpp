@@ -4,10 +4,10 @@
 
 #include <unistd.h>
 
-#include <charconv>
 #include <filesystem>
 
 #include "common/files.h"
+#include "common/version_number.h"
 #include "proto/saved_model.pb.h"
 #include "savedmodel/bundle_writer.h"
 #include "savedmodel/export_graph.h"
@@ -25,13 +25,23 @@ constexpr int kMaxAutoVersionRaces = 16;
 
 // 0 for "auto"; InvalidArgument unless a positive integer.
 Status ParseVersion(const std::string& v, int64_t* out) {
-  *out = 0;
-  if (v == "auto" || v.empty()) return Status::Ok();
-  int64_t x = 0;
-  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), x);
-  if (ec != std::errc() || p != v.data() + v.size() || x <= 0)
-    return Status::InvalidArgument("export: export.version must be 'auto' or a positive integer, got '" + v + "'");
-  *out = x;
+  if (!ParseExportVersion(v, out))
+    return Status::InvalidArgument("export: export.version must be 'auto' or a positive integer of at most "
+                                   "9223372036854775807, got '" + v + "'");
+  return Status::Ok();
+}
+
+// The version `auto` takes next in `base`: one more than the largest, or 1.
+Status AutoVersion(const std::string& base, const std::map<int64_t, std::string>& versions, int64_t* version) {
+  if (versions.empty()) {
+    *version = 1;
+    return Status::Ok();
+  }
+  if (!NextVersion(versions.rbegin()->first, version))
+    return Status::InvalidArgument("export: export.version is 'auto' but " + base + " already holds version " +
+                                   versions.rbegin()->second +
+                                   ", the largest an int64 holds (TF Serving's version numbers): there is no next "
+                                   "version. Set export.version to a free number or use another export.path");
   return Status::Ok();
 }
 
@@ -87,9 +97,13 @@ Status CheckExport(const ExportRequest& request) {
   PIPELINE_RETURN_IF_ERROR(CheckBasePath(e.path));
   int64_t version;
   PIPELINE_RETURN_IF_ERROR(ParseVersion(e.version, &version));
+  std::map<int64_t, std::string> versions;
+  PIPELINE_RETURN_IF_ERROR(savedmodel::ListVersions(e.path, &versions));
+  if (version == 0) {
+    int64_t next;
+    PIPELINE_RETURN_IF_ERROR(AutoVersion(e.path, versions, &next));
+  }
   if (version > 0 && !e.overwrite) {
-    std::map<int64_t, std::string> versions;
-    PIPELINE_RETURN_IF_ERROR(savedmodel::ListVersions(e.path, &versions));
     if (versions.count(version))
       return Status::InvalidArgument("export: version " + std::to_string(version) + " already exists in " + e.path +
                                      " (as " + versions[version] +
@@ -114,7 +128,7 @@ Status ExportSavedModel(const ExportRequest& request, ExportResult* result) {
     std::map<int64_t, std::string> versions;
     PIPELINE_RETURN_IF_ERROR(savedmodel::ListVersions(e.path, &versions));
     int64_t version = wanted;
-    if (version == 0) version = versions.empty() ? 1 : versions.rbegin()->first + 1;
+    if (version == 0) PIPELINE_RETURN_IF_ERROR(AutoVersion(e.path, versions, &version));
     // An existing version under another spelling ("007") is the same version.
     const std::string name = versions.count(version) ? versions[version] : std::to_string(version);
     const std::string final_dir = (fs::path(e.path) / name).string();

@@ -13,6 +13,7 @@
 #include <limits>
 
 #include "common/files.h"
+#include "common/version_number.h"
 
 namespace pipeline::savedmodel {
 namespace fs = std::filesystem;
@@ -23,17 +24,7 @@ Status Errno(const std::string& what, const std::string& path) {
   return Status::IOError(what + " " + path + ": " + std::strerror(errno));
 }
 
-bool ParseDigits(const std::string& s, int64_t* v) {
-  if (s.empty() || s.size() > 19) return false;
-  int64_t x = 0;
-  for (char c : s) {
-    if (c < '0' || c > '9') return false;
-    if (x > (std::numeric_limits<int64_t>::max() - (c - '0')) / 10) return false;
-    x = x * 10 + (c - '0');
-  }
-  *v = x;
-  return true;
-}
+bool ParseDigits(const std::string& s, int64_t* v) { return ParseVersionNumber(s, v); }
 
 Status FsyncPath(const std::string& path, bool dir) {
   int fd = ::open(path.c_str(), (dir ? O_RDONLY | O_DIRECTORY : O_RDONLY) | O_CLOEXEC);

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "stages/model_spec.h"
+#include "stages/preflight.h"
 #include "stages/stage.h"
 
 namespace pipeline {
@@ -18,6 +19,9 @@ class BuildStage : public Stage {
   Status Run(Context& ctx) override {
     const PipelineConfig& cfg = ctx.config;
     if (ctx.dataset) PIPELINE_RETURN_IF_ERROR(CheckAgainstData(cfg, *ctx.dataset));
+    // Before the network allocates its weights (pipeline run checked this
+    // already; other callers of the stages, e.g. bench, have not).
+    PIPELINE_RETURN_IF_ERROR(CheckModelFitsMemory(cfg));
     ctx.runtime = std::make_unique<Runtime>(static_cast<int>(cfg.train.threads));
     PIPELINE_RETURN_IF_ERROR(Network::Create(ToNetworkSpec(cfg.model), ctx.runtime.get(), &ctx.model));
     PIPELINE_RETURN_IF_ERROR(ctx.model->Initialize(cfg.seed));
@@ -25,6 +29,7 @@ class BuildStage : public Stage {
     // One update slice per worker thread, as Network::TrainStep runs them.
     ctx.optimizer->Build(ctx.model->params(), ctx.runtime->engine(), ctx.model->Partition(ctx.runtime->threads()));
     if (std::find(cfg.stages.begin(), cfg.stages.end(), "export") != cfg.stages.end()) {
+      PIPELINE_RETURN_IF_ERROR(CheckExportPath(cfg));
       PIPELINE_RETURN_IF_ERROR(CheckExport(ToExportRequest(cfg, *ctx.model)));
     }
     ctx.log->Verbose("model: " + std::to_string(ctx.model->ParameterCount()) + " parameters, " +

@@ -10,12 +10,14 @@
 #include "common/files.h"
 #include "config/loader.h"
 #include "savedmodel/crc32c.h"
+#include "stages/model_spec.h"
 
 namespace pipeline {
 namespace {
 
 constexpr char kMagic[8] = {'P', 'I', 'P', 'E', 'C', 'K', 'P', 'T'};
-constexpr uint32_t kFormatVersion = 1;
+// 2 added the schedule horizon after the optimizer step count; 1 is still read.
+constexpr uint32_t kFormatVersion = 2;
 // Bounds that keep a damaged length field from asking for absurd memory.
 constexpr uint64_t kMaxCount = uint64_t{1} << 34;
 constexpr uint32_t kMaxItems = 1u << 20;
@@ -174,6 +176,36 @@ class CheckpointHook : public EpochHook {
   int64_t written_ = -1;
 };
 
+// A cosine schedule's learning rates depend on the horizon: resuming on another
+// one would apply the first epochs on one curve and the rest on another
+// (3 epochs then 5: the rate jumps from 0.00325 back up to 0.00411). Refused,
+// with the fix: fix the horizon when the run starts.
+Status CheckResumeSchedule(const PipelineConfig& checkpointed, const PipelineConfig& requested, const Checkpoint& ck) {
+  const ScheduleConfig& s = requested.optimizer.schedule;
+  if (!ScheduleDependsOnHorizon(s.type)) return Status::Ok();
+  const int64_t before = ck.schedule_horizon > 0
+                             ? ck.schedule_horizon
+                             : ScheduleHorizon(checkpointed.optimizer.schedule.epochs, checkpointed.train.epochs);
+  const int64_t now = ScheduleHorizon(s.epochs, requested.train.epochs);
+  if (before == now) return Status::Ok();
+  const ScheduleSpec spec = ToScheduleSpec(s);
+  const double base = requested.optimizer.learning_rate;
+  const int64_t done = ck.position.epoch;
+  std::string jump;  // the discontinuity the user would get
+  if (ck.position.batch > 0)
+    jump = fmt::format(": epoch {} started at learning rate {:.6g} and would go on at {:.6g}", done + 1,
+                       LearningRateAt(spec, base, done, before), LearningRateAt(spec, base, done, now));
+  else if (done > 0)
+    jump = fmt::format(": epoch {} ran at learning rate {:.6g}, epoch {} would run at {:.6g}", done,
+                       LearningRateAt(spec, base, done - 1, before), done + 1, LearningRateAt(spec, base, done, now));
+  return Status::InvalidArgument(fmt::format(
+      "train.epochs: the checkpointed run's {} learning-rate schedule spans {} epochs; train.epochs={} (with "
+      "optimizer.schedule.epochs: {}) would stretch it to {} epochs mid-run{}. A {} schedule's horizon is fixed when "
+      "the run starts: to extend a run later, start it with optimizer.schedule.epochs set to the final length; or "
+      "start a new run",
+      s.type, before, requested.train.epochs, s.epochs, now, jump, s.type));
+}
+
 }  // namespace
 
 std::string CheckpointDir(const std::string& run_dir) { return run_dir + "/checkpoint"; }
@@ -188,6 +220,7 @@ std::string SerializeCheckpoint(const Checkpoint& ck) {
   w.Put<double>(ck.position.loss_sum);
   w.Put<int64_t>(ck.position.loss_examples);
   w.Put<int64_t>(ck.optimizer_steps);
+  w.Put<int64_t>(ck.schedule_horizon);
   w.Put<uint32_t>(static_cast<uint32_t>(ck.params.size()));
   for (const auto& p : ck.params) {
     w.Str(p.name);
@@ -231,13 +264,14 @@ Status ParseCheckpoint(const std::string& bytes, const std::string& source, Chec
   std::string magic(sizeof kMagic, '\0');
   for (auto& c : magic) p.Get(&c, "magic");
   if (!p.Get(&version, "format version")) return Status::Corruption(p.error());
-  if (version != kFormatVersion) {
+  if (version != kFormatVersion && version != 1) {
     return Status::Corruption(fmt::format("{}: checkpoint format version {} (this build reads {})", source, version,
                                           kFormatVersion));
   }
   bool ok = p.Get(&ck.position.epoch, "epoch") && p.Get(&ck.position.batch, "batch") &&
             p.Get(&ck.position.loss_sum, "loss sum") && p.Get(&ck.position.loss_examples, "loss examples") &&
-            p.Get(&ck.optimizer_steps, "optimizer steps") && p.Count(&n, "parameter count");
+            p.Get(&ck.optimizer_steps, "optimizer steps") &&
+            (version < 2 || p.Get(&ck.schedule_horizon, "schedule horizon")) && p.Count(&n, "parameter count");
   for (uint32_t i = 0; ok && i < n; ++i) {
     CheckpointTensor t;
     uint32_t rank = 0;
@@ -282,6 +316,7 @@ Checkpoint CaptureCheckpoint(Context& ctx, const TrainPosition& pos) {
   Checkpoint ck;
   ck.position = pos;
   ck.optimizer_steps = ctx.optimizer->steps();
+  ck.schedule_horizon = ScheduleHorizon(ctx.config.optimizer.schedule.epochs, ctx.config.train.epochs);
   for (Param* p : ctx.model->params()) ck.params.push_back({p->name, p->dims, p->value});
   for (const Slot& s : ctx.optimizer->slots()) ck.slots.push_back({s.name, {}, *s.values});
   ck.epochs.assign(ctx.metrics.epochs.begin(), ctx.metrics.epochs.begin() + std::min<size_t>(pos.epoch, ctx.metrics.epochs.size()));
@@ -367,8 +402,8 @@ Status TruncateMetricsFile(const std::string& run_dir, int64_t epochs) {
   return WriteFileAtomic(path, kept);
 }
 
-Status CheckResumeConfig(const PipelineConfig& checkpointed, const PipelineConfig& requested,
-                         int64_t completed_epochs) {
+Status CheckResumeConfig(const PipelineConfig& checkpointed, const PipelineConfig& requested, const Checkpoint& ck) {
+  const int64_t completed_epochs = ck.position.epoch;
   if (requested.train.epochs < checkpointed.train.epochs) {
     return Status::InvalidArgument(fmt::format(
         "train.epochs: a resumed run may only raise train.epochs (the checkpointed run has {}, got {}); "
@@ -377,15 +412,20 @@ Status CheckResumeConfig(const PipelineConfig& checkpointed, const PipelineConfi
   }
   PipelineConfig a = checkpointed;
   a.train.epochs = requested.train.epochs;
+  a.export_ = requested.export_;  // where and how the model is exported does not touch the checkpoint
+  // The horizon means nothing to a schedule that does not depend on it (an ASHA
+  // sweep sets it for every trial, also in directories from before it did).
+  if (!ScheduleDependsOnHorizon(requested.optimizer.schedule.type))
+    a.optimizer.schedule.epochs = requested.optimizer.schedule.epochs;
   const YAML::Node na = YAML::Load(EmitResolvedYaml(a)), nb = YAML::Load(EmitResolvedYaml(requested));
   const std::string key = FirstDifference(na, nb, "");
   if (!key.empty()) {
     return Status::InvalidArgument(fmt::format(
         "{}: differs from the checkpointed run's config.yaml ({} there, {} now); a resumed run must use the same "
-        "config, only train.epochs may be raised. Valid: {} (or leave it out)",
+        "config, only train.epochs may be raised (and export changed). Valid: {} (or leave it out)",
         key, ScalarAt(na, key), ScalarAt(nb, key), ScalarAt(na, key)));
   }
-  return Status::Ok();
+  return CheckResumeSchedule(checkpointed, requested, ck);
 }
 
 std::unique_ptr<EpochHook> NewCheckpointHook() { return std::make_unique<CheckpointHook>(); }

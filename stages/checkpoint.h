@@ -6,6 +6,7 @@
 //   - the training position: epochs completed, batches done in the epoch in
 //     progress (0 at an epoch boundary) and that epoch's running loss sums,
 //   - every Param value (name, dims), every optimizer Slot and the step count,
+//   - the learning-rate schedule's horizon in epochs (format 2; engine/schedule.h),
 //   - the per-epoch metrics so far (what metrics.jsonl holds),
 // little-endian, closed by a masked CRC-32C of all preceding bytes.
 //
@@ -42,6 +43,9 @@ struct CheckpointTensor {
 struct Checkpoint {
   TrainPosition position;
   int64_t optimizer_steps = 0;
+  // The epochs a length-dependent (cosine) schedule spans, fixed when the run
+  // started; 0 in format-1 checkpoints, which did not record it.
+  int64_t schedule_horizon = 0;
   std::vector<CheckpointTensor> params;
   std::vector<CheckpointTensor> slots;
   std::vector<EpochMetrics> epochs;
@@ -72,9 +76,11 @@ Status TruncateMetricsFile(const std::string& run_dir, int64_t epochs);
 
 // Resuming: `requested` may differ from the checkpointed run's config only by
 // a train.epochs at least as large as before (and not below the epochs already
-// completed). Otherwise InvalidArgument naming the first differing key.
-Status CheckResumeConfig(const PipelineConfig& checkpointed, const PipelineConfig& requested,
-                         int64_t completed_epochs);
+// completed) and by the export section (export does not touch training).
+// Otherwise InvalidArgument naming the first differing key. A horizon-dependent
+// schedule (cosine) must keep the checkpoint's horizon: a larger train.epochs
+// under optimizer.schedule.epochs: 0 would stretch the curve mid-run.
+Status CheckResumeConfig(const PipelineConfig& checkpointed, const PipelineConfig& requested, const Checkpoint& ck);
 
 // Writes a checkpoint every train.checkpoint_every epochs and after the last.
 std::unique_ptr<EpochHook> NewCheckpointHook();

@@ -70,6 +70,8 @@ class TrainStage : public Stage {
 
     std::vector<int64_t> order(n);
     const ScheduleSpec schedule = ToScheduleSpec(cfg.optimizer.schedule);
+    // Fixed when the run started; --resume has checked that it still is (CheckResumeConfig).
+    const int64_t horizon = ScheduleHorizon(cfg.optimizer.schedule.epochs, cfg.train.epochs);
     // --resume: the checkpoint's weights, optimizer state, metrics and position.
     TrainPosition resume_at;
     if (ctx.resume) {
@@ -106,7 +108,7 @@ class TrainStage : public Stage {
     };
 
     for (int64_t epoch = resume_at.epoch; epoch < cfg.train.epochs; ++epoch) {
-      const double lr = LearningRateAt(schedule, cfg.optimizer.learning_rate, epoch, cfg.train.epochs);
+      const double lr = LearningRateAt(schedule, cfg.optimizer.learning_rate, epoch, horizon);
       const auto start = Clock::now();  // an epoch's time includes its shuffle
       std::iota(order.begin(), order.end(), 0);
       if (cfg.train.shuffle) {

@@ -148,7 +148,11 @@ Status ValidateTrials(const SweepSpec& spec, std::vector<Trial>* trials) {
     for (const auto& p : spec.overrides) all.push_back(&p);
     for (const auto& p : trial.params) all.push_back(&p);
     Param epochs{"train.epochs", std::to_string(spec.scheduler.max_epochs), {}, {}};
-    if (spec.scheduler.type == "asha") all.push_back(&epochs);
+    Param horizon{"optimizer.schedule.epochs", std::to_string(spec.scheduler.max_epochs), {}, {}};
+    if (spec.scheduler.type == "asha") {
+      all.push_back(&epochs);
+      all.push_back(&horizon);  // as RunSweep's trial arguments: the schedule spans max_epochs
+    }
     std::map<std::string, const Param*> by_text;
     for (const Param* p : all) by_text.emplace(p->Text(), p);
 

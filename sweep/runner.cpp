@@ -17,6 +17,7 @@
 #include <set>
 #include <thread>
 
+#include "common/dir_lock.h"
 #include "common/files.h"
 #include "common/json.h"
 #include "config/loader.h"
@@ -255,6 +256,7 @@ Status RunSweep(const SweepSpec& spec, const RunOptions& options) {
     std::printf("scheduler: successive halving, rungs at %s epochs, keeping the best 1/%lld at each\n", r.c_str(),
                 static_cast<long long>(spec.scheduler.reduction_factor));
   }
+  DirLock sweep_lock;  // held until the sweep returns
   if (!options.dry_run) {
     // TensorBoard's HParams tab: which keys were swept over which values.
     std::vector<events::HParamSpec> specs;
@@ -268,6 +270,10 @@ Status RunSweep(const SweepSpec& spec, const RunOptions& options) {
       specs.push_back(std::move(spec_of_key));
     }
     PIPELINE_RETURN_IF_ERROR(MakeDirs(sweep_dir));
+    // One driver per sweep directory: two would run every trial into the same
+    // trial directories. The trials (child processes) lock their own run
+    // directories below it, and inherit nothing of this lock (O_CLOEXEC).
+    PIPELINE_RETURN_IF_ERROR(DirLock::Acquire(sweep_dir, "sweep directory", &sweep_lock));
     // Once per sweep directory: a resumed sweep must not add a second experiment.
     bool written = false;
     for (const auto& e : fs::directory_iterator(sweep_dir))
@@ -290,6 +296,9 @@ Status RunSweep(const SweepSpec& spec, const RunOptions& options) {
     for (const auto& p : spec.overrides) a.push_back(p.Text());
     for (const auto& p : t.params) a.push_back(p.Text());
     if (epochs > 0) a.push_back(fmt::format("train.epochs={}", epochs));
+    // Every rung of a trial trains on one schedule: the horizon is the last rung
+    // from the start (Ray Tune's max_t), so a promotion continues the same curve.
+    if (asha) a.push_back(fmt::format("optimizer.schedule.epochs={}", spec.scheduler.max_epochs));
     a.push_back(StagesOverride(stages));
     if (export_here) {
       a.push_back("export.path=" + run_dir + "/savedmodel");

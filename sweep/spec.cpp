@@ -334,6 +334,12 @@ Status LoadSweepFile(const std::string& path, SweepSpec* out) {
       if (uses_epochs(p.key)) r.Fail(p.key_at, "overrides.train.epochs", "the asha scheduler sets train.epochs per rung; use scheduler.max_epochs");
     for (const auto& a : spec.grid)
       if (uses_epochs(a.key)) r.Fail(a.key_at, "grid.train.epochs", "the asha scheduler sets train.epochs per rung; use scheduler.max_epochs");
+    const std::string horizon = "optimizer.schedule.epochs";
+    const std::string why = "the asha scheduler sets the schedule's horizon to scheduler.max_epochs for every trial";
+    for (const auto& p : spec.overrides)
+      if (p.key == horizon) r.Fail(p.key_at, "overrides." + horizon, why);
+    for (const auto& a : spec.grid)
+      if (a.key == horizon) r.Fail(a.key_at, "grid." + horizon, why);
   }
   PIPELINE_RETURN_IF_ERROR(r.ToStatus());
   *out = std::move(spec);

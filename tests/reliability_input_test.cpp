@@ -150,7 +150,7 @@ TEST_CASE("reliability: batch_size above the dataset and an export path that is 
   const CommandResult r = RunPipeline({"run", kFashion, "export.path=" + tmp + "/afile", "--run-dir", tmp + "/r"});
   INFO(r.err);
   CHECK(r.exit_code == 2);
-  CHECK(r.err.find("export.path " + tmp + "/afile exists and is not a directory") != std::string::npos);
+  CHECK(r.err.find("export.path: " + tmp + "/afile exists and is not a directory") != std::string::npos);
   CHECK(r.out.find("epoch: 0001") == std::string::npos);  // refused before any training
   fs::remove_all(tmp);
 }

@@ -1,0 +1,91 @@
+#include "engine/model_size.h"
+
+#include <fmt/format.h>
+
+#include <initializer_list>
+
+#include "common/checked_math.h"
+
+namespace pipeline {
+namespace {
+
+constexpr int64_t kFloat = sizeof(float);
+
+// a1*b1 + a2*b2 + ... in checked arithmetic.
+bool SumOfProducts(std::initializer_list<std::pair<int64_t, int64_t>> terms, int64_t* out) {
+  int64_t sum = 0;
+  for (const auto& [a, b] : terms) {
+    int64_t p;
+    if (!CheckedMul(a, b, &p) || !CheckedAdd(sum, p, &sum)) return false;
+  }
+  *out = sum;
+  return true;
+}
+
+}  // namespace
+
+OptimizerFootprint FootprintOf(const std::string& type) {
+  if (type == "momentum") return {1, 0};  // the accumulator (Nesterov reuses the gradient)
+  if (type == "adam") return {2, 1};      // m, v, and the update direction
+  if (type == "rmsprop") return {1, 1};   // the mean square, and the update direction
+  return {0, 0};                          // sgd updates from the gradient alone
+}
+
+Status SizeModel(const NetworkSpec& spec, const std::string& optimizer_type, int64_t batch, int64_t eval_batch,
+                 ModelSize* out, size_t* failed_layer) {
+  const OptimizerFootprint opt = FootprintOf(optimizer_type);
+  const int64_t per_param = 2 + opt.state + opt.scratch;   // value, gradient, optimizer buffers
+  const int64_t per_snapshot = 2 * (1 + opt.state);        // captured tensors + serialized bytes
+  ModelSize m;
+  int64_t in = spec.input, train_rows = 0;  // a training batch holds outputs and their gradients
+  if (!CheckedMul(batch, 2, &train_rows)) {
+    *failed_layer = 0;
+    return Status::InvalidArgument(fmt::format("the batch size {} overflows a 64-bit size", batch));
+  }
+  for (size_t i = 0; i < spec.layers.size(); ++i) {
+    *failed_layer = i;
+    LayerSize l;
+    l.name = spec.layers[i].name;
+    l.in = in;
+    l.out = spec.layers[i].units;
+    int64_t kernel = 0, floats = 0, input_floats = 0, output_floats = 0, flops = 0;
+    bool ok = CheckedMul(l.in, l.out, &kernel) && CheckedAdd(kernel, l.out, &l.params) &&
+              CheckedAdd(m.params, l.params, &m.params) && CheckedMul(kernel, 2, &l.forward_flops) &&
+              CheckedAdd(m.inference_flops, l.forward_flops, &m.inference_flops) &&
+              // forward + weight gradient, and the input gradient but for the first layer
+              CheckedMul(l.forward_flops, i == 0 ? 2 : 3, &flops) && CheckedAdd(m.training_flops, flops, &m.training_flops) &&
+              CheckedMul(l.params, per_param, &floats) && CheckedMul(floats, kFloat, &l.param_bytes) &&
+              CheckedMul(l.params, per_snapshot, &floats) && CheckedMul(floats, kFloat, &l.snapshot_bytes) &&
+              // output and its gradient (training), output (evaluation); the last layer's
+              // log-probabilities and one-hot labels are as wide
+              SumOfProducts({{train_rows, l.out}, {eval_batch, l.out}}, &output_floats) &&
+              (i + 1 < spec.layers.size() || CheckedMul(output_floats, 2, &output_floats)) &&
+              (i > 0 || SumOfProducts({{train_rows, l.in}, {eval_batch, l.in}}, &input_floats)) &&
+              CheckedAdd(output_floats, input_floats, &floats) && CheckedMul(floats, kFloat, &l.activation_bytes) &&
+              CheckedAdd(m.bytes, l.param_bytes, &m.bytes) && CheckedAdd(m.bytes, l.snapshot_bytes, &m.bytes) &&
+              CheckedAdd(m.bytes, l.activation_bytes, &m.bytes);
+    if (!ok) {
+      return Status::InvalidArgument(fmt::format(
+          "layer '{}' ({} inputs x {} units): its size to train (parameters, FLOPs or bytes) overflows a 64-bit "
+          "integer",
+          l.name, l.in, l.out));
+    }
+    in = l.out;
+    m.layers.push_back(std::move(l));
+  }
+  *out = std::move(m);
+  return Status::Ok();
+}
+
+std::string FormatBytes(int64_t bytes) {
+  static const char* kUnits[] = {"bytes", "kB", "MB", "GB", "TB", "PB", "EB"};
+  double v = static_cast<double>(bytes);
+  int u = 0;
+  while (v >= 999.5 && u < 6) {  // 999.7 kB prints as 1 MB, not 1e+03 kB
+    v /= 1000;
+    ++u;
+  }
+  return u == 0 ? fmt::format("{} bytes", bytes) : fmt::format("{:.3g} {}", v, kUnits[u]);
+}
+
+}  // namespace pipeline

@@ -1,0 +1,59 @@
+// engine/model_size.h counts what the engine builds, without building it: the
+// parameter and FLOP counts equal a built Network's, and overflow is an error
+// naming the layer instead of a wrapped count.
+#include <doctest/doctest.h>
+
+#include "engine/model_size.h"
+#include "engine/network.h"
+#include "engine/runtime.h"
+
+using namespace pipeline;
+
+namespace {
+
+NetworkSpec Spec(int64_t input, std::vector<int64_t> units) {
+  NetworkSpec s;
+  s.input = input;
+  for (size_t i = 0; i < units.size(); ++i) {
+    LayerSpec l;
+    l.name = "dense_" + std::to_string(i);
+    l.units = units[i];
+    l.activation = i + 1 < units.size() ? "relu" : "linear";
+    s.layers.push_back(l);
+  }
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("model size: counts equal a built network's") {
+  Runtime runtime(1);
+  for (const auto& units : std::vector<std::vector<int64_t>>{{10}, {256, 256, 10}, {3, 7, 2}}) {
+    const NetworkSpec spec = Spec(784, units);
+    std::unique_ptr<Network> net;
+    REQUIRE(Network::Create(spec, &runtime, &net).ok());
+    ModelSize size;
+    size_t failed = 99;
+    REQUIRE(SizeModel(spec, "adam", 100, 1000, &size, &failed).ok());
+    CHECK(size.params == net->ParameterCount());
+    CHECK(size.inference_flops == net->InferenceFlopsPerExample());
+    CHECK(size.training_flops == net->TrainingFlopsPerExample());
+    // adam: value, gradient, m, v and a scratch buffer per parameter element.
+    CHECK(size.layers[0].param_bytes == size.layers[0].params * 5 * 4);
+  }
+}
+
+TEST_CASE("model size: an overflowing layer is an error naming it") {
+  ModelSize size;
+  size_t failed = 99;
+  const Status st = SizeModel(Spec(int64_t{1} << 62, {4}), "sgd", 100, 1000, &size, &failed);
+  CHECK(st.IsInvalidArgument());
+  CHECK(failed == 0);
+  CHECK(st.message().find("layer 'dense_0' (4611686018427387904 inputs x 4 units)") != std::string::npos);
+  // Counts that fit, bytes that do not: 2^40 x 2^20 parameters, 4+ bytes each.
+  CHECK(SizeModel(Spec(784, {int64_t{1} << 40, int64_t{1} << 20}), "sgd", 1, 1, &size, &failed).IsInvalidArgument());
+  CHECK(failed == 1);
+  CHECK(FormatBytes(10600000) == "10.6 MB");
+  CHECK(FormatBytes(999) == "999 bytes");
+  CHECK(FormatBytes(999700) == "1 MB");
+}
