@@ -9,11 +9,12 @@ $SUDO apt-get install -y -q --no-install-recommends \
   build-essential cmake pkg-config ca-certificates python3 \
   libyaml-cpp-dev libdnnl-dev ocl-icd-opencl-dev opencl-headers libprotobuf-dev protobuf-compiler libfmt-dev doctest-dev \
   zlib1g-dev libcurl4-openssl-dev libssl-dev libsnappy-dev \
-  clang libclang-rt-14-dev \
+  clang libclang-rt-14-dev libomp-14-dev \
   dataset-fashion-mnist \
   chromium \
   debootstrap git
 # ocl-icd-opencl-dev, opencl-headers: Debian's oneDNN is built with the OpenCL GPU runtime, so its
 #   dnnl-config.cmake calls find_package(OpenCL) and fails without them (recommends are off).
 # debootstrap: scripts/fresh-root.sh proves the README on a new minimal Debian 12 root.
+# libomp-14-dev: the fuzz build (scripts/fuzz.sh) compiles with clang, whose OpenMP runtime is libomp.
 # chromium: tests/report_browser_test.cpp renders `pipeline report` output in headless Chromium.
