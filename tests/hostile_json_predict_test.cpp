@@ -92,7 +92,7 @@ void WriteIdxImages(const std::string& path, uint32_t count) {
 
 }  // namespace
 
-TEST_CASE("reliability: NaN and Infinity in predict --json-instances propagate and are reported, 1e999 is refused") {
+TEST_CASE("reliability: NaN and Infinity in predict --json-instances propagate and are reported and 1e999 is refused") {
   // Old: Relu(NaN) = 0, so all three rows printed the same finite
   // probabilities, without a word; 1e999 became inf silently.
   ScopedTempDir tmp("hostile-nan");
@@ -126,7 +126,7 @@ TEST_CASE("reliability: NaN and Infinity in predict --json-instances propagate a
   CHECK(Has(r.err, "instance 0: value 1.0000000000000001e+300 at byte offset 16 cannot be converted to float"));
 }
 
-TEST_CASE("reliability: predict refuses more labels than images, naming both counts and files") {
+TEST_CASE("reliability: predict refuses more labels than images naming both counts and files") {
   // Old: 5 images with 10,000 labels exited 0 and printed an accuracy.
   ScopedTempDir tmp("hostile-labels");
   WriteIdxImages(tmp / "five-images-idx3-ubyte", 5);
@@ -139,7 +139,7 @@ TEST_CASE("reliability: predict refuses more labels than images, naming both cou
   CHECK(!Has(r.out, "accuracy"));
 }
 
-TEST_CASE("reliability: predict --limit 0 is a usage error, not 'all'") {
+TEST_CASE("reliability: predict --limit 0 is a usage error and not 'all'") {
   // Old: --limit 0 ran all 10,000 examples.
   for (const std::string bad : {"0", "-3"}) {
     auto r = RunPipeline({"predict", MnistModel(), "--signature", "predict_images", "--idx-images", MnistImages(),
@@ -155,7 +155,7 @@ TEST_CASE("reliability: predict --limit 0 is a usage error, not 'all'") {
   CHECK(Has(r.out, "signature predict_images (tensorflow/serving/predict): 1 examples"));
 }
 
-TEST_CASE("reliability: a Const declaring more elements than its bytes is refused at load, naming the node") {
+TEST_CASE("reliability: a Const declaring more elements than its bytes is refused at load naming the node") {
   // Old: inspect and predict allocated the declared 4 TB: internal error: std::bad_alloc.
   ScopedTempDir tmp("hostile-const");
   const std::string model = EditedMnist(tmp, [](tensorflow::GraphDef* g) {
