@@ -2,12 +2,14 @@
 // SavedModel through the reader's interpreter, batch by batch.
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
 #include <memory>
 
 #include "cli/command.h"
+#include "cli/predict_inputs.h"
 #include "common/files.h"
 #include "common/json.h"
 #include "common/status.h"
@@ -33,12 +35,15 @@ extern const char kPredictUsage[] =
     "                      is encoded as a float_list value, strings as bytes_list).\n"
     "  --examples F        serialized tf.Examples in a TFRecord file (uint64 length, masked CRC-32C of\n"
     "                      the length, data, masked CRC-32C of the data; every CRC verified).\n"
-    "Inputs run in batches of --batch examples (default 1000); --limit N takes the first N.\n"
+    "Inputs run in batches of --batch examples (default 1000); --limit N (>= 1) takes the first N.\n"
     "Prints the output shapes and the first --show rows (default 3). With --idx-labels F (IDX labels,\n"
     "aligned with the inputs) it prints the accuracy: argmax of the output for predict/regress\n"
     "signatures (the output named scores/probabilities if several), the top-scoring class of\n"
     "classify's classes/scores. --json OUT writes {\"signature\", \"method\", \"count\", \"accuracy\",\n"
-    "\"outputs\"} (accuracy null without labels).\n"
+    "\"non_finite_inputs\" (indices of inputs holding NaN/Infinity), \"non_finite_outputs\" (rows with a\n"
+    "non-finite output), \"outputs\"} (accuracy null without labels). JSON instances are strict RFC 8259\n"
+    "(duplicate keys refused) plus TF Serving's NaN / Infinity / -Infinity; such inputs run (NaN\n"
+    "propagates as in TensorFlow) and a warning names them.\n"
     "Exit codes: 0 ok, 1 model or data failure, 2 usage error (e.g. unknown signature: the\n"
     "available ones are listed).\n";
 
@@ -73,207 +78,6 @@ std::vector<std::string> LabelNames(const tensorflow::GraphDef& graph) {
   }
   return {};
 }
-
-// ---- a minimal JSON reader for --json-instances ----
-
-struct Json {
-  enum Kind { kNull, kBool, kNumber, kString, kArray, kObject } kind = kNull;
-  double number = 0;
-  bool boolean = false;
-  std::string str;
-  std::vector<Json> items;
-  std::vector<std::pair<std::string, Json>> fields;
-  const Json* Find(const std::string& k) const {
-    for (const auto& [key, v] : fields)
-      if (key == k) return &v;
-    return nullptr;
-  }
-};
-
-class JsonParser {
- public:
-  explicit JsonParser(const std::string& s) : s_(s) {}
-  Status Parse(Json* out) {
-    PIPELINE_RETURN_IF_ERROR(Value(out, 0));
-    Skip();
-    if (p_ != s_.size()) return Err("trailing characters");
-    return Status::Ok();
-  }
-
- private:
-  Status Err(const std::string& what) const {
-    return Status::InvalidArgument("invalid JSON at byte " + std::to_string(p_) + ": " + what);
-  }
-  void Skip() {
-    while (p_ < s_.size() && std::isspace(static_cast<unsigned char>(s_[p_]))) ++p_;
-  }
-  Status String(std::string* out) {
-    ++p_;  // opening quote
-    while (p_ < s_.size() && s_[p_] != '"') {
-      char c = s_[p_++];
-      if (c == '\\') {
-        if (p_ >= s_.size()) return Err("unterminated escape");
-        char e = s_[p_++];
-        switch (e) {
-          case 'n': c = '\n'; break;
-          case 't': c = '\t'; break;
-          case 'r': c = '\r'; break;
-          case 'b': c = '\b'; break;
-          case 'f': c = '\f'; break;
-          case 'u': {
-            if (p_ + 4 > s_.size()) return Err("bad \\u escape");
-            unsigned v = static_cast<unsigned>(std::strtoul(s_.substr(p_, 4).c_str(), nullptr, 16));
-            p_ += 4;
-            if (v < 0x80) {
-              c = static_cast<char>(v);
-            } else if (v < 0x800) {
-              out->push_back(static_cast<char>(0xC0 | (v >> 6)));
-              c = static_cast<char>(0x80 | (v & 0x3F));
-            } else {
-              out->push_back(static_cast<char>(0xE0 | (v >> 12)));
-              out->push_back(static_cast<char>(0x80 | ((v >> 6) & 0x3F)));
-              c = static_cast<char>(0x80 | (v & 0x3F));
-            }
-            break;
-          }
-          default: c = e;
-        }
-      }
-      out->push_back(c);
-    }
-    if (p_ >= s_.size()) return Err("unterminated string");
-    ++p_;
-    return Status::Ok();
-  }
-  Status Value(Json* v, int depth) {
-    if (depth > 64) return Err("nested too deeply");
-    Skip();
-    if (p_ >= s_.size()) return Err("unexpected end");
-    const char c = s_[p_];
-    if (c == '{') {
-      v->kind = Json::kObject;
-      ++p_;
-      Skip();
-      if (p_ < s_.size() && s_[p_] == '}') return ++p_, Status::Ok();
-      while (true) {
-        Skip();
-        if (p_ >= s_.size() || s_[p_] != '"') return Err("expected a key");
-        std::string key;
-        PIPELINE_RETURN_IF_ERROR(String(&key));
-        Skip();
-        if (p_ >= s_.size() || s_[p_] != ':') return Err("expected ':'");
-        ++p_;
-        Json item;
-        PIPELINE_RETURN_IF_ERROR(Value(&item, depth + 1));
-        v->fields.emplace_back(std::move(key), std::move(item));
-        Skip();
-        if (p_ < s_.size() && s_[p_] == ',') { ++p_; continue; }
-        if (p_ < s_.size() && s_[p_] == '}') { ++p_; return Status::Ok(); }
-        return Err("expected ',' or '}'");
-      }
-    }
-    if (c == '[') {
-      v->kind = Json::kArray;
-      ++p_;
-      Skip();
-      if (p_ < s_.size() && s_[p_] == ']') return ++p_, Status::Ok();
-      while (true) {
-        Json item;
-        PIPELINE_RETURN_IF_ERROR(Value(&item, depth + 1));
-        v->items.push_back(std::move(item));
-        Skip();
-        if (p_ < s_.size() && s_[p_] == ',') { ++p_; continue; }
-        if (p_ < s_.size() && s_[p_] == ']') { ++p_; return Status::Ok(); }
-        return Err("expected ',' or ']'");
-      }
-    }
-    if (c == '"') {
-      v->kind = Json::kString;
-      return String(&v->str);
-    }
-    for (const char* lit : {"true", "false", "null"}) {
-      if (s_.compare(p_, std::strlen(lit), lit) == 0) {
-        p_ += std::strlen(lit);
-        v->kind = lit[0] == 'n' ? Json::kNull : Json::kBool;
-        v->boolean = lit[0] == 't';
-        return Status::Ok();
-      }
-    }
-    const char* begin = s_.c_str() + p_;
-    char* end = nullptr;
-    v->number = std::strtod(begin, &end);
-    if (end == begin) return Err("unexpected character");
-    v->kind = Json::kNumber;
-    p_ += static_cast<size_t>(end - begin);
-    return Status::Ok();
-  }
-  const std::string& s_;
-  size_t p_ = 0;
-};
-
-// Flattens nested number lists; the shape is taken from the first path.
-Status FlattenNumbers(const Json& j, std::vector<float>* out, TensorShape* shape, int depth) {
-  if (j.kind == Json::kNumber) {
-    if (static_cast<int>(shape->size()) != depth && depth > 0 && shape->size() > static_cast<size_t>(depth)) {
-      return Status::InvalidArgument("ragged JSON instance");
-    }
-    out->push_back(static_cast<float>(j.number));
-    return Status::Ok();
-  }
-  if (j.kind != Json::kArray) return Status::InvalidArgument("JSON instance values must be numbers or lists of numbers");
-  if (static_cast<int>(shape->size()) == depth) shape->push_back(static_cast<int64_t>(j.items.size()));
-  if ((*shape)[static_cast<size_t>(depth)] != static_cast<int64_t>(j.items.size())) {
-    return Status::InvalidArgument("ragged JSON instance (lists of different lengths)");
-  }
-  for (const auto& item : j.items) PIPELINE_RETURN_IF_ERROR(FlattenNumbers(item, out, shape, depth + 1));
-  return Status::Ok();
-}
-
-std::string ExampleFromJson(const Json& obj, Status* st) {
-  tensorflow::Example ex;
-  auto& fmap = *ex.mutable_features()->mutable_feature();
-  for (const auto& [key, v] : obj.fields) {
-    std::vector<const Json*> leaves;
-    std::vector<const Json*> stack{&v};
-    while (!stack.empty()) {
-      const Json* j = stack.back();
-      stack.pop_back();
-      if (j->kind == Json::kArray) {
-        for (auto it = j->items.rbegin(); it != j->items.rend(); ++it) stack.push_back(&*it);
-      } else {
-        leaves.push_back(j);
-      }
-    }
-    auto& f = fmap[key];
-    for (const Json* leaf : leaves) {
-      if (leaf->kind == Json::kNumber) {
-        f.mutable_float_list()->add_value(static_cast<float>(leaf->number));
-      } else if (leaf->kind == Json::kString) {
-        f.mutable_bytes_list()->add_value(leaf->str);
-      } else {
-        *st = Status::InvalidArgument("feature '" + key + "': values must be numbers or strings");
-        return "";
-      }
-      if (f.has_float_list() && f.has_bytes_list()) {
-        *st = Status::InvalidArgument("feature '" + key + "' mixes numbers and strings");
-        return "";
-      }
-    }
-  }
-  std::string s;
-  ex.SerializeToString(&s);
-  return s;
-}
-
-// The inputs of one run: either serialized examples or float rows.
-struct Inputs {
-  bool examples = false;
-  std::vector<std::string> serialized;         // examples
-  std::vector<float> floats;                   // rows, row-major
-  TensorShape row_shape;                       // shape of one float row
-  std::vector<std::map<std::string, TensorValue>> per_instance;  // predict objects (multi-input)
-  int64_t count = 0;
-};
 
 int Usage(const std::string& msg) {
   std::fprintf(stderr, "%s\n\n%s", msg.c_str(), kPredictUsage);
@@ -312,8 +116,12 @@ int PredictCommand(const std::vector<std::string>& args) {
     *out = std::strtoll(opt[name].c_str(), &end, 10);
     return end != opt[name].c_str() && *end == '\0' && *out >= 0;
   };
-  long long limit = 0, batch = 1000, show = 3;
-  if (!int_opt("--limit", 0, &limit)) return Usage("--limit needs a non-negative integer");
+  // --limit 0 would run nothing, and "0 means all" would surprise: the
+  // option, when given, takes a count of at least one input.
+  long long limit = -1, batch = 1000, show = 3;
+  if (opt.count("--limit") && (!int_opt("--limit", 0, &limit) || limit < 1)) {
+    return Usage("--limit must be an integer >= 1, got '" + opt["--limit"] + "' (leave it out to run every input)");
+  }
   if (!int_opt("--batch", 1000, &batch) || batch < 1) return Usage("--batch needs a positive integer");
   if (!int_opt("--show", 3, &show)) return Usage("--show needs a non-negative integer");
   const std::string feature = opt.count("--feature") ? opt["--feature"] : "x";
@@ -347,13 +155,16 @@ int PredictCommand(const std::vector<std::string>& args) {
   const bool wants_examples = input_dtype == tensorflow::DT_STRING;
 
   // ---- read the inputs ----
-  Inputs in;
+  PredictInputs in;
+  std::string source;  // "FILE has N images" etc., for the label-count check
   if (opt.count("--idx-images")) {
     IdxHeader h;
     std::vector<uint8_t> pixels;
     st = ReadIdxFile(opt["--idx-images"], IdxKind::kImages, &h, &pixels);
     if (!st.ok()) return Fail(Status::Runtime(st.message()));
+    in.available = h.count;
     in.count = limit > 0 ? std::min<int64_t>(limit, h.count) : h.count;
+    source = opt["--idx-images"] + " has " + std::to_string(h.count) + " images";
     const int64_t n = h.item_size;
     if (wants_examples) {
       in.examples = true;
@@ -375,51 +186,27 @@ int PredictCommand(const std::vector<std::string>& args) {
                                   DataTypeName(input_dtype) + ", not serialized tf.Examples"));
     }
     in.examples = true;
+    in.available = static_cast<int64_t>(in.serialized.size());
+    source = opt["--examples"] + " has " + std::to_string(in.available) + " examples";
     if (limit > 0 && static_cast<int64_t>(in.serialized.size()) > limit) in.serialized.resize(static_cast<size_t>(limit));
     in.count = static_cast<int64_t>(in.serialized.size());
+    for (int64_t i = 0; i < in.count; ++i)
+      if (ExampleHasNonFinite(in.serialized[static_cast<size_t>(i)])) in.non_finite.push_back(i);
   } else {
-    std::string text;
-    st = ReadFile(opt["--json-instances"], &text);
+    st = ReadJsonInstances(opt["--json-instances"], wants_examples, limit, &in);
     if (!st.ok()) return Fail(Status::Runtime(st.message()));
-    Json root;
-    st = JsonParser(text).Parse(&root);
-    if (!st.ok()) return Fail(Status::Runtime(opt["--json-instances"] + ": " + st.message()));
-    const Json* list = &root;
-    if (root.kind == Json::kObject) list = root.Find("instances");
-    if (list == nullptr || list->kind != Json::kArray) {
-      return Fail(Status::Runtime(opt["--json-instances"] + ": expected {\"instances\": [...]} or a list"));
-    }
-    int64_t n = static_cast<int64_t>(list->items.size());
-    if (limit > 0) n = std::min<int64_t>(n, limit);
-    for (int64_t i = 0; i < n; ++i) {
-      const Json& item = list->items[static_cast<size_t>(i)];
-      const std::string where = opt["--json-instances"] + ": instance " + std::to_string(i) + ": ";
-      if (wants_examples) {
-        if (item.kind != Json::kObject) return Fail(Status::Runtime(where + "expected a {\"feature\": [...]} object"));
-        Status es;
-        in.serialized.push_back(ExampleFromJson(item, &es));
-        if (!es.ok()) return Fail(Status::Runtime(where + es.message()));
-        in.examples = true;
-      } else if (item.kind == Json::kObject) {
-        std::map<std::string, TensorValue> m;
-        for (const auto& [alias, v] : item.fields) {
-          std::vector<float> vals;
-          TensorShape shape;
-          st = FlattenNumbers(v, &vals, &shape, 0);
-          if (!st.ok()) return Fail(Status::Runtime(where + alias + ": " + st.message()));
-          shape.insert(shape.begin(), 1);
-          m[alias] = TensorValue::From<float>(shape, vals);
-        }
-        in.per_instance.push_back(std::move(m));
-      } else {
-        TensorShape shape;
-        st = FlattenNumbers(item, &in.floats, &shape, 0);
-        if (!st.ok()) return Fail(Status::Runtime(where + st.message()));
-        if (i == 0) in.row_shape = shape;
-        if (shape != in.row_shape) return Fail(Status::Runtime(where + "shape differs from instance 0's"));
-      }
-    }
-    in.count = n;
+    source = opt["--json-instances"] + " has " + std::to_string(in.available) + " instances";
+  }
+  if (!in.non_finite.empty()) {
+    // TensorFlow computes with NaN and infinities (NaN propagates through
+    // every op), so these rows run, but their outputs are not predictions.
+    std::string which;
+    for (size_t i = 0; i < in.non_finite.size() && i < 10; ++i) which += (i ? ", " : "") + std::to_string(in.non_finite[i]);
+    if (in.non_finite.size() > 10) which += ", ...";
+    std::fprintf(stderr,
+                 "warning: %zu of %lld inputs hold NaN or Infinity (input %s); TensorFlow propagates them, so "
+                 "their outputs are NaN or meaningless\n",
+                 in.non_finite.size(), static_cast<long long>(in.count), which.c_str());
   }
 
   // ---- labels ----
@@ -429,9 +216,12 @@ int PredictCommand(const std::vector<std::string>& args) {
     IdxHeader h;
     st = ReadIdxFile(opt["--idx-labels"], IdxKind::kLabels, &h, &labels);
     if (!st.ok()) return Fail(Status::Runtime(st.message()));
-    if (static_cast<int64_t>(labels.size()) < in.count) {
-      return Fail(Status::Runtime(opt["--idx-labels"] + " has " + std::to_string(labels.size()) + " labels for " +
-                                  std::to_string(in.count) + " inputs"));
+    // Labels align with the inputs one to one: a count that differs either
+    // way means the two files do not belong together (--limit takes the
+    // first N of both).
+    if (static_cast<int64_t>(labels.size()) != in.available) {
+      return Fail(Status::Runtime(opt["--idx-labels"] + " has " + std::to_string(labels.size()) + " labels but " +
+                                  source + "; --idx-labels needs exactly one label per input"));
     }
   }
 
@@ -453,6 +243,19 @@ int PredictCommand(const std::vector<std::string>& args) {
   std::map<std::string, TensorShape> out_shapes;
   std::map<std::string, tensorflow::DataType> out_dtypes;
   int64_t shown = 0;
+  int64_t non_finite_rows = 0;  // inputs with a NaN or infinity in any numeric output
+  // Counts the rows r (of n) of `outs` that hold a non-finite number.
+  auto count_non_finite = [&](const std::map<std::string, TensorValue>& outs, int64_t n) {
+    std::vector<bool> bad(static_cast<size_t>(n), false);
+    for (const auto& [a, v] : outs) {
+      if (v.dtype() == tensorflow::DT_STRING || v.dtype() == tensorflow::DT_RESOURCE || !v.valid()) continue;
+      const int64_t total = v.NumElements();
+      const bool rows = v.rank() > 0 && v.dim(0) == n && n > 0;
+      for (int64_t i = 0; i < total; ++i)
+        if (!std::isfinite(v.AsDouble(i))) bad[rows ? static_cast<size_t>(i / (total / n)) : 0] = true;
+    }
+    for (bool b : bad) non_finite_rows += b;
+  };
   for (int64_t begin = 0; begin < in.count; begin += batch) {
     const int64_t n = std::min<int64_t>(batch, in.count - begin);
     std::map<std::string, TensorValue> feeds, outs;
@@ -465,6 +268,7 @@ int PredictCommand(const std::vector<std::string>& args) {
         std::map<std::string, TensorValue> one;
         st = model->RunSignature(key, in.per_instance[static_cast<size_t>(i)], {}, &one);
         if (!st.ok()) return Fail(Status::Runtime(st.message()));
+        count_non_finite(one, 1);
         for (auto& [a, v] : one) {
           out_shapes[a] = v.shape();
           out_dtypes[a] = v.dtype();
@@ -482,6 +286,7 @@ int PredictCommand(const std::vector<std::string>& args) {
     }
     st = model->RunSignature(key, feeds, {}, &outs);
     if (!st.ok()) return Fail(Status::Runtime(st.message()));
+    count_non_finite(outs, n);
     for (const auto& [a, v] : outs) {
       TensorShape s = v.shape();
       if (!s.empty()) s[0] = begin + (s[0]);  // total rows so far
@@ -519,6 +324,10 @@ int PredictCommand(const std::vector<std::string>& args) {
       const TensorValue* classes = class_alias.empty() ? nullptr : &outs[class_alias];
       if (classes != nullptr && label_names.empty()) label_names = LabelNames(model->meta_graph().graph_def());
       for (int64_t r = 0; r < n; ++r) {
+        // A row with a NaN score has no argmax: it predicts nothing and counts as wrong.
+        bool finite = true;
+        for (int64_t j = 0; j < cols; ++j) finite = finite && !std::isnan(s.AsDouble(r * cols + j));
+        if (!finite) continue;
         int64_t best = 0;
         for (int64_t j = 1; j < cols; ++j)
           if (s.AsDouble(r * cols + j) > s.AsDouble(r * cols + best)) best = j;
@@ -547,6 +356,11 @@ int PredictCommand(const std::vector<std::string>& args) {
                 class_alias.empty() ? score_alias.c_str() : "classes/scores");
   }
   std::printf("signature %s (%s): %lld examples\n", key.c_str(), method.c_str(), static_cast<long long>(in.count));
+  if (non_finite_rows > 0) {
+    std::fprintf(stderr, "warning: the outputs of %lld of %lld inputs hold NaN or Infinity%s\n",
+                 static_cast<long long>(non_finite_rows), static_cast<long long>(in.count),
+                 labels.empty() ? "" : " (a row whose scores hold NaN counts as wrong)");
+  }
   if (opt.count("--json")) {
     json::Object outputs;
     for (const auto& [a, s] : out_shapes) {
@@ -555,7 +369,11 @@ int PredictCommand(const std::vector<std::string>& args) {
       outputs.Raw(a, json::Object().Str("dtype", DataTypeName(out_dtypes[a])).Raw("shape", json::Array(dims)).str());
     }
     json::Object o;
-    o.Str("signature", key).Str("method", method).Int("count", in.count).Raw("accuracy", accuracy).Raw("outputs", outputs.str());
+    std::vector<std::string> non_finite;
+    for (int64_t i : in.non_finite) non_finite.push_back(std::to_string(i));
+    o.Str("signature", key).Str("method", method).Int("count", in.count).Raw("accuracy", accuracy);
+    o.Raw("non_finite_inputs", json::Array(non_finite)).Int("non_finite_outputs", non_finite_rows);
+    o.Raw("outputs", outputs.str());
     st = WriteFileAtomic(opt["--json"], o.str() + "\n");
     if (!st.ok()) return Fail(Status::Runtime(st.message()));
   }

@@ -2,10 +2,17 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
+
+#include "common/utf8.h"
 
 namespace pipeline::json {
 
-std::string Quote(const std::string& s) {
+std::string Quote(const std::string& raw) {
+  // Strings come from paths, names and error messages that may hold any
+  // bytes; JSON text must be UTF-8 (RFC 8259 §8.1), so ill-formed bytes are
+  // replaced by U+FFFD here rather than written raw.
+  const std::string s = utf8::FirstInvalid(raw) == std::string::npos ? raw : utf8::ReplaceInvalid(raw);
   std::string out = "\"";
   for (unsigned char c : s) {
     switch (c) {

@@ -1,5 +1,6 @@
 // Minimal JSON writing for metrics and summaries: objects are built as text
-// with correct string escaping and non-finite numbers written as null.
+// with correct string escaping and non-finite numbers written as null. The
+// output is always valid JSON: ill-formed UTF-8 in a string becomes U+FFFD.
 #pragma once
 
 #include <string>
@@ -7,7 +8,7 @@
 
 namespace pipeline::json {
 
-std::string Quote(const std::string& s);
+std::string Quote(const std::string& s);  // "..." with escapes; bad UTF-8 -> U+FFFD
 std::string Number(double v);  // shortest round-trip form; NaN/inf -> null
 
 // Builds {"k": v, ...} in insertion order.

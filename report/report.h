@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "common/status.h"
-#include "report/json_value.h"
+#include "common/json_value.h"
 
 namespace pipeline::report {
 

@@ -5,6 +5,7 @@
 
 #include "savedmodel/crc32c.h"
 #include "savedmodel/table_reader.h"
+#include "savedmodel/tensor_value.h"
 
 namespace pipeline {
 namespace {
@@ -146,9 +147,12 @@ Status ReadBundle(const std::string& prefix, BundleTensors* tensors) {
       if (elem == 0) {
         return Status::Unimplemented(what + ": dtype " + tensorflow::DataType_Name(t.dtype) + " is not supported");
       }
+      // n <= 2^50 (checked above) and elem <= 16: the product fits.
       if (static_cast<uint64_t>(e.size()) != static_cast<uint64_t>(n) * elem) {
-        return Status::Corruption(what + ": size does not match " + std::to_string(n) + " elements of " +
-                                  tensorflow::DataType_Name(t.dtype));
+        return Status::Corruption(what + ": shape " + ShapeProtoString(e.shape()) + " of " +
+                                  tensorflow::DataType_Name(t.dtype) + " needs " + std::to_string(n) + " elements (" +
+                                  std::to_string(static_cast<uint64_t>(n) * elem) + " bytes) but the entry holds " +
+                                  std::to_string(e.size()) + " bytes");
       }
       t.bytes.assign(stored);
       crc = crc32c::Value(stored);

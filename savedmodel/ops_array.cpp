@@ -88,6 +88,8 @@ Status FillOp(OpContext& c) {
   if (v.NumElements() != 1 || v.rank() != 0) return c.Error("value must be a scalar");
   for (int64_t d : dims)
     if (d < 0) return c.Error("dims must be non-negative");
+  Status size = CheckAllocation(v.dtype(), dims);  // dims come from the graph: bound them first
+  if (!size.ok()) return c.Error(size.message());
   TensorValue out(v.dtype(), dims);
   for (int64_t i = 0; i < out.NumElements(); ++i) CopyElements(v, 0, &out, i, 1);
   c.set_output(0, std::move(out));

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <type_traits>
 
 #include "engine/plan.h"
 #include "savedmodel/interpreter.h"
@@ -109,6 +110,43 @@ std::vector<int64_t> BroadcastStrides(const TensorShape& in, const TensorShape& 
 
 enum class BinOp { kAdd, kSub, kMul, kDiv, kMax, kMin, kEqual, kSquaredDiff };
 
+// NaN propagates through max/min, as in TensorFlow (cwise_ops.h: maximum and
+// minimum are Eigen's scalar_max_op / scalar_min_op with PropagateNaN; Relu
+// and Relu6 are cwiseMax/cwiseMin<PropagateNaN>): `a > b ? a : b` alone
+// would turn max(NaN, 0) into 0 and hide a NaN input behind a confident
+// output.
+template <class T>
+bool IsNan(T x) {
+  if constexpr (std::is_floating_point_v<T>) {
+    return std::isnan(x);
+  } else {
+    return false;
+  }
+}
+template <class T>
+T MaxPropagateNan(T a, T b) {
+  if (IsNan(a)) return a;
+  if (IsNan(b)) return b;
+  return a > b ? a : b;
+}
+template <class T>
+T MinPropagateNan(T a, T b) {
+  if (IsNan(a)) return a;
+  if (IsNan(b)) return b;
+  return a < b ? a : b;
+}
+
+// Descending order for TopKV2 and ArgMax that is a strict weak order even
+// with NaN (a plain `>` is not, and std::partial_sort with it is undefined):
+// NaN ranks above every number, so a NaN score is reported, not hidden.
+// TensorFlow leaves the place of NaN unspecified.
+template <class T>
+bool RanksAbove(T a, T b) {
+  if (IsNan(a)) return !IsNan(b);
+  if (IsNan(b)) return false;
+  return a > b;
+}
+
 template <class T>
 T Apply(BinOp op, T a, T b) {
   switch (op) {
@@ -116,8 +154,8 @@ T Apply(BinOp op, T a, T b) {
     case BinOp::kSub: return a - b;
     case BinOp::kMul: return a * b;
     case BinOp::kDiv: return a / b;
-    case BinOp::kMax: return a > b ? a : b;
-    case BinOp::kMin: return a < b ? a : b;
+    case BinOp::kMax: return MaxPropagateNan(a, b);
+    case BinOp::kMin: return MinPropagateNan(a, b);
     case BinOp::kSquaredDiff: return (a - b) * (a - b);
     default: return T{};
   }
@@ -229,8 +267,8 @@ enum class UnOp { kRelu, kRelu6, kSigmoid, kTanh, kLog, kExp, kNeg, kSqrt, kReci
 template <class T>
 T ApplyUnary(UnOp op, T x) {
   switch (op) {
-    case UnOp::kRelu: return x > T(0) ? x : T(0);
-    case UnOp::kRelu6: return std::min<T>(std::max<T>(x, T(0)), T(6));
+    case UnOp::kRelu: return MaxPropagateNan(x, T(0));
+    case UnOp::kRelu6: return MinPropagateNan(MaxPropagateNan(x, T(0)), T(6));
     case UnOp::kSigmoid: return T(1) / (T(1) + std::exp(-x));
     case UnOp::kTanh: return std::tanh(x);
     case UnOp::kLog: return std::log(x);
@@ -315,8 +353,10 @@ Status TopKV2Op(OpContext& c) {
   const int64_t k = ScalarInt(c.input(1));
   if (x.rank() < 1) return c.Error("input must be at least 1-D");
   const int64_t n = x.dim(x.rank() - 1);
-  if (k < 0 || k > n) {
-    return c.Error("input must have at least k=" + std::to_string(k) + " columns, has " + std::to_string(n));
+  // TensorFlow's wording (core/kernels/topk_op.cc).
+  if (k < 0) return c.Error("Need k >= 0, got " + std::to_string(k));
+  if (k > n) {
+    return c.Error("input must have at least k columns. Had " + std::to_string(n) + ", needed " + std::to_string(k));
   }
   TensorShape oshape = x.shape();
   oshape.back() = k;
@@ -332,7 +372,9 @@ Status TopKV2Op(OpContext& c) {
       const T* row = p + r * n;
       std::iota(order.begin(), order.end(), 0);
       std::partial_sort(order.begin(), order.begin() + k, order.end(), [row](int32_t a, int32_t b) {
-        return row[a] > row[b] || (row[a] == row[b] && a < b);
+        if (RanksAbove(row[a], row[b])) return true;
+        if (RanksAbove(row[b], row[a])) return false;
+        return a < b;  // equal (or both NaN): the lower index first
       });
       for (int64_t j = 0; j < k; ++j) {
         pv[r * k + j] = row[order[static_cast<size_t>(j)]];
@@ -403,7 +445,7 @@ Status ArgMaxOp(OpContext& c) {
       double bv = x.AsDouble(o * dim * inner + i);
       for (int64_t j = 1; j < dim; ++j) {
         double v = x.AsDouble((o * dim + j) * inner + i);
-        if (v > bv) bv = v, b = j;
+        if (RanksAbove(v, bv)) bv = v, b = j;  // the first NaN wins, as numpy's argmax
       }
       best[static_cast<size_t>(o * inner + i)] = b;
     }
@@ -424,10 +466,15 @@ Status RangeOp(OpContext& c) {
   const double start = c.input(0).AsDouble(0), limit = c.input(1).AsDouble(0), delta = c.input(2).AsDouble(0);
   if (delta == 0) return c.Error("Requires delta != 0");
   if ((delta > 0 && start > limit) || (delta < 0 && start < limit)) return c.Error("start/limit/delta disagree");
-  const int64_t n = dt == tensorflow::DT_FLOAT || dt == tensorflow::DT_DOUBLE
-                        ? static_cast<int64_t>(std::ceil(std::abs((limit - start) / delta)))
-                        : (static_cast<int64_t>(std::abs(limit - start)) + static_cast<int64_t>(std::abs(delta)) - 1) /
-                              static_cast<int64_t>(std::abs(delta));
+  // The count in double first: a huge span must be an error, not an
+  // out-of-range (undefined) conversion to int64.
+  const double count = dt == tensorflow::DT_FLOAT || dt == tensorflow::DT_DOUBLE
+                           ? std::ceil(std::abs((limit - start) / delta))
+                           : std::ceil(std::abs(limit - start) / std::abs(delta));
+  if (!(count >= 0 && count < 9.0e18)) return c.Error("start/limit/delta give no usable element count");
+  const int64_t n = static_cast<int64_t>(count);
+  Status size = CheckAllocation(dt, {n});  // the count comes from data: bound it first
+  if (!size.ok()) return c.Error(size.message());
   TensorValue out(dt, {n});
   Status st = DispatchNumeric(dt, [&](auto tag) -> Status {
     using T = decltype(tag);

@@ -6,6 +6,7 @@
 
 #include "common/strings.h"
 #include "savedmodel/bundle_reader.h"
+#include "savedmodel/graph_check.h"
 #include "savedmodel/opdefs.h"
 #include "savedmodel/table_reader.h"
 
@@ -107,6 +108,9 @@ Status SavedModelReader::Open(const std::string& dir, const ReaderOptions& optio
   }
   const auto& mg = *r->meta_graph_;
   PIPELINE_RETURN_IF_ERROR(Interpreter::Create(mg.graph_def(), &r->interp_));
+  // As TensorFlow's import: attrs against the OpDefs, and Const sizes against
+  // their bytes, before anything runs or is allocated.
+  PIPELINE_RETURN_IF_ERROR(savedmodel::CheckGraph(mg.graph_def(), mg.meta_info_def().stripped_op_list(), pb));
 
   // Variables bundle.
   r->prefix_ = dir + "/variables/variables";

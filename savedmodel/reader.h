@@ -1,5 +1,8 @@
 // Reads a TensorFlow 1.x SavedModel the way TensorFlow's loader does:
 //   1. parse <dir>/saved_model.pb and pick the MetaGraphDef tagged "serve";
+//   1b. check every node as TensorFlow's graph import does (attrs against
+//      the OpDefs, savedmodel/graph_check.h) and every Const's declared size
+//      against the bytes it holds;
 //   2. read the variables bundle (variables/variables.{index,data-*}) with
 //      every block and tensor checksum verified;
 //   3. restore the variables by running the SaverDef's restore_op_name in the

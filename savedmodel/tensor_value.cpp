@@ -1,6 +1,9 @@
 #include "savedmodel/tensor_value.h"
 
+#include <cctype>
 #include <cstdio>
+
+#include "common/checked_math.h"
 
 namespace pipeline {
 
@@ -27,7 +30,14 @@ std::string DataTypeName(DataType dtype) {
     case DT_VARIANT: return "variant";
     case DT_UINT32: return "uint32";
     case DT_UINT64: return "uint64";
-    default: return "dtype(" + std::to_string(static_cast<int>(dtype)) + ")";
+    default: {
+      // TensorFlow's DataTypeString is the enum name without DT_, lowercased.
+      std::string name = DataType_IsValid(dtype) ? DataType_Name(dtype) : "";
+      if (name.rfind("DT_", 0) != 0) return "dtype(" + std::to_string(static_cast<int>(dtype)) + ")";
+      name = name.substr(3);
+      for (char& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+      return name;
+    }
   }
 }
 
@@ -44,7 +54,10 @@ std::string ShapeProtoString(const TensorShapeProto& shape) {
 
 std::string ShapeString(const TensorShape& shape) {
   std::string s = "[";
-  for (size_t i = 0; i < shape.size(); ++i) s += (i ? "," : "") + std::to_string(shape[i]);
+  for (size_t i = 0; i < shape.size(); ++i) {
+    if (i) s += ',';
+    s += std::to_string(shape[i]);
+  }
   return s + "]";
 }
 
@@ -99,7 +112,39 @@ void FillFromList(const L& list, int64_t n, T* out) {
 
 }  // namespace
 
-Status TensorValue::FromProto(const TensorProto& proto, TensorValue* out) {
+Status CheckedTensorSize(DataType dtype, const TensorShape& shape, int64_t* elements, int64_t* bytes) {
+  int64_t n = 1;
+  for (int64_t d : shape) {
+    if (d < 0) return Status::Corruption("shape " + ShapeString(shape) + " has a negative dimension");
+    if (!CheckedMul(n, d, &n)) {
+      return Status::Corruption("shape " + ShapeString(shape) + " has more elements than an int64 counts");
+    }
+  }
+  // A string element costs at least its std::string, whatever its bytes.
+  const int64_t esize = dtype == DT_STRING ? static_cast<int64_t>(sizeof(std::string))
+                                           : static_cast<int64_t>(DataTypeSize(dtype));
+  int64_t b = 0;
+  if (!CheckedMul(n, esize, &b)) {
+    return Status::Corruption("shape " + ShapeString(shape) + " of " + DataTypeName(dtype) + " (" +
+                              std::to_string(n) + " elements) needs more bytes than an int64 counts");
+  }
+  *elements = n;
+  *bytes = b;
+  return Status::Ok();
+}
+
+Status CheckAllocation(DataType dtype, const TensorShape& shape) {
+  int64_t n, bytes;
+  PIPELINE_RETURN_IF_ERROR(CheckedTensorSize(dtype, shape, &n, &bytes));
+  if (bytes > kMaxTensorBytes) {
+    return Status::Corruption("shape " + ShapeString(shape) + " of " + DataTypeName(dtype) + " is " +
+                              std::to_string(n) + " elements (" + std::to_string(bytes) +
+                              " bytes), more than the 2 GiB a tensor may take");
+  }
+  return Status::Ok();
+}
+
+Status CheckTensorProto(const TensorProto& proto, TensorShape* shape_out) {
   const TensorShapeProto& sp = proto.tensor_shape();
   if (sp.unknown_rank()) return Status::Corruption("TensorProto with unknown rank");
   TensorShape shape;
@@ -108,26 +153,59 @@ Status TensorValue::FromProto(const TensorProto& proto, TensorValue* out) {
     shape.push_back(d.size());
   }
   const DataType dtype = proto.dtype();
+  if (dtype != DT_STRING && DataTypeSize(dtype) == 0) {
+    return Status::Unimplemented("TensorProto of dtype " + DataTypeName(dtype) + " is not supported");
+  }
+  int64_t n, bytes;
+  PIPELINE_RETURN_IF_ERROR(CheckedTensorSize(dtype, shape, &n, &bytes));
+  const std::string declared = "shape " + ShapeString(shape) + " of " + DataTypeName(dtype) + " = " +
+                               std::to_string(n) + " elements (" + std::to_string(bytes) + " bytes)";
+  if (dtype != DT_STRING && !proto.tensor_content().empty()) {
+    // Raw bytes: exactly the declared size, nothing filled in.
+    if (static_cast<int64_t>(proto.tensor_content().size()) != bytes) {
+      return Status::Corruption("declares " + declared + " but its tensor_content holds " +
+                                std::to_string(proto.tensor_content().size()) + " bytes");
+    }
+    *shape_out = std::move(shape);
+    return Status::Ok();
+  }
+  int64_t m = 0;
+  size_t value_size = DataTypeSize(dtype);
+  switch (dtype) {
+    case DT_STRING: m = proto.string_val_size(); value_size = sizeof(std::string); break;
+    case DT_FLOAT: m = proto.float_val_size(); break;
+    case DT_DOUBLE: m = proto.double_val_size(); break;
+    case DT_INT64: m = proto.int64_val_size(); break;
+    case DT_BOOL: m = proto.bool_val_size(); break;
+    default: m = proto.int_val_size(); break;
+  }
+  if (m > n) return Status::Corruption("declares " + declared + " but holds " + std::to_string(m) + " values");
+  // Fewer values than elements is TensorFlow's fill rule (the last value, or
+  // zero, repeats): legitimate, but the declared size then comes from the
+  // shape alone, so it is bounded before anything is allocated.
+  if (m < n && bytes > kMaxTensorBytes) {
+    return Status::Corruption("declares " + declared + " but holds " + std::to_string(m) + " values (" +
+                              std::to_string(m * static_cast<int64_t>(value_size)) +
+                              " bytes); filling more than 2 GiB from them is refused");
+  }
+  *shape_out = std::move(shape);
+  return Status::Ok();
+}
+
+Status TensorValue::FromProto(const TensorProto& proto, TensorValue* out) {
+  TensorShape shape;
+  PIPELINE_RETURN_IF_ERROR(CheckTensorProto(proto, &shape));  // before anything is allocated
+  const DataType dtype = proto.dtype();
   const int64_t n = NumElementsOf(shape);
   if (dtype == DT_STRING) {
     const int64_t m = proto.string_val_size();
-    if (m > n) {
-      return Status::Corruption("TensorProto has " + std::to_string(m) + " strings for shape " + ShapeString(shape));
-    }
     std::vector<std::string> v(static_cast<size_t>(n));
     for (int64_t i = 0; i < n && m > 0; ++i) v[static_cast<size_t>(i)] = proto.string_val(static_cast<int>(i < m ? i : m - 1));
     *out = Strings(shape, std::move(v));
     return Status::Ok();
   }
-  const size_t esize = DataTypeSize(dtype);
-  if (esize == 0) return Status::Unimplemented("TensorProto of dtype " + DataTypeName(dtype) + " is not supported");
   TensorValue t(dtype, shape);
   if (!proto.tensor_content().empty()) {
-    if (proto.tensor_content().size() != static_cast<size_t>(n) * esize) {
-      return Status::Corruption("TensorProto tensor_content has " + std::to_string(proto.tensor_content().size()) +
-                                " bytes, shape " + ShapeString(shape) + " of " + DataTypeName(dtype) + " needs " +
-                                std::to_string(n * static_cast<int64_t>(esize)));
-    }
     std::memcpy(t.mutable_raw(), proto.tensor_content().data(), proto.tensor_content().size());
     *out = std::move(t);
     return Status::Ok();
@@ -155,9 +233,6 @@ Status TensorValue::FromProto(const TensorProto& proto, TensorValue* out) {
     return Status::Ok();
   });
   PIPELINE_RETURN_IF_ERROR(st);
-  if (m > n) {
-    return Status::Corruption("TensorProto has " + std::to_string(m) + " values for shape " + ShapeString(shape));
-  }
   *out = std::move(t);
   return Status::Ok();
 }

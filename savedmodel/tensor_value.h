@@ -39,7 +39,23 @@ std::string DataTypeName(tensorflow::DataType dtype);
 // "(-1, 784)" / "()" / "unknown_rank", as saved_model_cli prints shapes.
 std::string ShapeProtoString(const tensorflow::TensorShapeProto& shape);
 std::string ShapeString(const TensorShape& shape);  // "[2,10]"
-int64_t NumElementsOf(const TensorShape& shape);
+int64_t NumElementsOf(const TensorShape& shape);  // unchecked: for shapes already checked
+
+// The largest tensor the reader materializes from a declared shape alone (a
+// Const filled from fewer values, Fill, Range): 2 GiB, the most one
+// saved_model.pb (a protobuf message) could hold explicitly.
+constexpr int64_t kMaxTensorBytes = int64_t{2} << 30;
+// Element count and bytes (strings counted as sizeof(std::string) each) of
+// `shape`, with checked arithmetic; Corruption on a negative dim or overflow.
+Status CheckedTensorSize(tensorflow::DataType dtype, const TensorShape& shape, int64_t* elements, int64_t* bytes);
+// CheckedTensorSize and at most kMaxTensorBytes: call before allocating a
+// tensor whose shape comes from data.
+Status CheckAllocation(tensorflow::DataType dtype, const TensorShape& shape);
+// Whether a TensorProto's declared shape agrees with the values present,
+// without allocating: tensor_content must hold exactly shape x dtype bytes;
+// typed values may be fewer (TensorFlow's fill rule) but then the tensor is
+// at most kMaxTensorBytes. Sets *shape. The message says both sizes.
+Status CheckTensorProto(const tensorflow::TensorProto& proto, TensorShape* shape);
 // Whether `shape` satisfies a possibly partial `spec` (-1 dims, unknown rank).
 bool ShapeCompatible(const tensorflow::TensorShapeProto& spec, const TensorShape& shape);
 

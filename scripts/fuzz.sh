@@ -12,15 +12,15 @@ seconds="${FUZZ_SECONDS:-60}"
 jobs="$(nproc)"
 cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" \
   -DCMAKE_CXX_COMPILER=clang++ -DPIPELINE_FUZZ=ON -DPIPELINE_SANITIZE=ON
-cmake --build build-fuzz -j"$jobs" --target fuzz_config fuzz_idx fuzz_savedmodel
+cmake --build build-fuzz -j"$jobs" --target fuzz_config fuzz_idx fuzz_savedmodel fuzz_json
 mkdir -p build-fuzz/artifacts
 status=0
-for target in config idx savedmodel; do
+for target in config idx savedmodel json; do
   scratch="build-fuzz/corpus-$target"
   mkdir -p "$scratch"
   if [ -n "${FUZZ_SEED:-}" ]; then
     # About 45 s each at CI's speed (-O1, ASan+UBSan).
-    case "$target" in config) runs=25000 ;; idx) runs=500000 ;; savedmodel) runs=200000 ;; esac
+    case "$target" in config) runs=25000 ;; idx) runs=500000 ;; savedmodel) runs=200000 ;; json) runs=350000 ;; esac
     limit=(-seed="$FUZZ_SEED" -runs="$runs")
     echo "== fuzz_$target: $runs runs from seed $FUZZ_SEED"
   else
@@ -40,7 +40,7 @@ for target in config idx savedmodel; do
   fi
 done
 # Every committed regression input must still pass (no time limit: one run each).
-for target in config idx savedmodel; do
+for target in config idx savedmodel json; do
   if [ -d "fuzz/regressions/$target" ] && [ -n "$(ls -A "fuzz/regressions/$target")" ]; then
     "build-fuzz/fuzz_$target" -runs=0 "fuzz/regressions/$target"/* || status=1
   fi

@@ -1,11 +1,11 @@
 // The results table: sorting, text/CSV/Markdown rendering, and reading summary.json.
 #include <fmt/format.h>
-#include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
 
+#include "common/json_value.h"
 #include "sweep/sweep.h"
 
 namespace pipeline::sweep {
@@ -57,14 +57,7 @@ std::string CsvField(const std::string& s) {
   return q + "\"";
 }
 
-double Num(const YAML::Node& n) {
-  if (!n.IsDefined() || !n.IsScalar()) return NAN;
-  try {
-    return n.as<double>();
-  } catch (const YAML::Exception&) {
-    return NAN;
-  }
-}
+double Num(const JsonValue& v) { return v.number(NAN); }
 
 }  // namespace
 
@@ -167,15 +160,11 @@ std::string ResultsMarkdown(const std::vector<TrialResult>& sorted, const std::v
 
 bool ReadSummary(const std::string& path, TrialResult* out, std::string* export_dir) {
   if (!std::filesystem::is_regular_file(path)) return false;
-  YAML::Node s;
-  try {
-    s = YAML::LoadFile(path);  // JSON is YAML
-  } catch (const YAML::Exception&) {
-    return false;
-  }
-  if (!s.IsMap() || !s["status"].IsDefined()) return false;
-  out->status = s["status"].Scalar() == "ok" ? "ok" : "failed";
-  out->error = s["error"].IsDefined() && s["error"].IsScalar() ? s["error"].Scalar() : "";
+  JsonValue s;
+  if (!ReadJsonFile(path, &s).ok()) return false;  // torn or damaged: the trial counts as not finished
+  if (!s.is_object() || !s["status"].is_string()) return false;
+  out->status = s["status"].str() == "ok" ? "ok" : "failed";
+  out->error = s["error"].is_string() ? s["error"].str() : "";
   out->validation_accuracy = Num(s["validation_accuracy"]);
   out->test_accuracy = Num(s["test_accuracy"]);
   out->test_loss = Num(s["test_loss"]);
@@ -184,14 +173,12 @@ bool ReadSummary(const std::string& path, TrialResult* out, std::string* export_
   out->threads = std::isfinite(threads) ? static_cast<int64_t>(threads) : 0;
   out->epochs = 0;
   double seconds = 0;
-  if (s["epochs"].IsSequence()) {
-    for (const auto& e : s["epochs"]) {
-      ++out->epochs;
-      seconds += Num(e["seconds"]);
-    }
+  for (const auto& e : s["epochs"].items()) {
+    ++out->epochs;
+    seconds += Num(e["seconds"]);
   }
   out->seconds_per_epoch = out->epochs ? seconds / static_cast<double>(out->epochs) : NAN;
-  if (export_dir) *export_dir = s["export_dir"].IsScalar() ? s["export_dir"].Scalar() : "";
+  if (export_dir) *export_dir = s["export_dir"].is_string() ? s["export_dir"].str() : "";
   return true;
 }
 

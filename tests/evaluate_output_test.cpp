@@ -8,7 +8,7 @@
 #include <regex>
 
 #include "common/logger.h"
-#include "report/json_value.h"
+#include "common/json_value.h"
 #include "tests/support/run_pipeline.h"
 
 using namespace pipeline;
@@ -90,9 +90,9 @@ TEST_CASE("evaluate: piped output has only the per-epoch lines and the confusion
   CHECK(r.out.find('\r') == std::string::npos);
   CHECK(r.out.find("\033") == std::string::npos);
 
-  report::JsonValue conf, summary;
-  REQUIRE(report::ReadJsonFile(tmp + "/run/confusion.json", &conf).ok());
-  REQUIRE(report::ReadJsonFile(tmp + "/run/summary.json", &summary).ok());
+  pipeline::JsonValue conf, summary;
+  REQUIRE(pipeline::ReadJsonFile(tmp + "/run/confusion.json", &conf).ok());
+  REQUIRE(pipeline::ReadJsonFile(tmp + "/run/summary.json", &summary).ok());
   CHECK(conf["examples"].number() == 1000);
   CHECK(conf["accuracy"].number() == doctest::Approx(summary["test_accuracy"].number()));
   REQUIRE(conf["matrix"].items().size() == 10);

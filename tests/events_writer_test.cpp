@@ -9,7 +9,7 @@
 #include "common/files.h"
 #include "proto/event.pb.h"
 #include "proto/hparams.pb.h"
-#include "report/json_value.h"
+#include "common/json_value.h"
 #include "savedmodel/crc32c.h"
 #include "savedmodel/tfrecord.h"
 #include "stages/events.h"
@@ -129,11 +129,11 @@ TEST_CASE("events: a 2-epoch run writes train validation and test scalars that m
                         "--stages", "load,build,train,evaluate", "--run-dir", run});
   INFO(r.out << r.err);
   REQUIRE(r.exit_code == 0);
-  std::vector<report::JsonValue> epochs;
-  REQUIRE(report::ReadJsonLines(run + "/metrics.jsonl", &epochs).ok());
+  std::vector<pipeline::JsonValue> epochs;
+  REQUIRE(pipeline::ReadJsonLines(run + "/metrics.jsonl", &epochs).ok());
   REQUIRE(epochs.size() == 2);
-  report::JsonValue summary;
-  REQUIRE(report::ReadJsonFile(run + "/summary.json", &summary).ok());
+  pipeline::JsonValue summary;
+  REQUIRE(pipeline::ReadJsonFile(run + "/summary.json", &summary).ok());
 
   const auto train = EventsIn(run + "/train");
   REQUIRE(train.size() == 3);  // file_version + 2 epochs

@@ -5,7 +5,7 @@
 #include <filesystem>
 #include <regex>
 
-#include "report/json_value.h"
+#include "common/json_value.h"
 #include "report/report.h"
 #include "report/svg.h"
 #include "tests/support/report_fixtures.h"
@@ -46,8 +46,8 @@ void CheckSelfContained(const std::string& html) {
 }  // namespace
 
 TEST_CASE("report: the json reader handles what the pipeline writes") {
-  report::JsonValue v;
-  REQUIRE(report::ParseJson(R"({"a": 1.5, "b": [1, "x\"y\u00e9", null, true], "c": {"d": -2e-3}, "e": null})", &v).ok());
+  pipeline::JsonValue v;
+  REQUIRE(pipeline::ParseJson(R"({"a": 1.5, "b": [1, "x\"y\u00e9", null, true], "c": {"d": -2e-3}, "e": null})", &v).ok());
   CHECK(v["a"].number() == 1.5);
   CHECK(v["b"].items().size() == 4);
   CHECK(v["b"][1].str() == "x\"y\xc3\xa9");
@@ -56,9 +56,9 @@ TEST_CASE("report: the json reader handles what the pipeline writes") {
   CHECK(v["c"]["d"].number() == -0.002);
   CHECK(std::isnan(v["e"].number()));
   CHECK(v["missing"]["deeper"].is_null());
-  CHECK(!report::ParseJson("{\"a\": }", &v).ok());
-  CHECK(!report::ParseJson("[1, 2", &v).ok());
-  CHECK(!report::ParseJson("{} x", &v).ok());
+  CHECK(!pipeline::ParseJson("{\"a\": }", &v).ok());
+  CHECK(!pipeline::ParseJson("[1, 2", &v).ok());
+  CHECK(!pipeline::ParseJson("{} x", &v).ok());
 }
 
 TEST_CASE("report: svg ticks are round numbers and text is escaped") {
