@@ -379,7 +379,7 @@ int PredictCommand(const std::vector<std::string>& args) {
     in.count = static_cast<int64_t>(in.serialized.size());
   } else {
     std::string text;
-    st = ReadFile(opt["--json-instances"], &text);
+    st = ReadInputFile(opt["--json-instances"], input::kJsonInstances, &text);
     if (!st.ok()) return Fail(Status::Runtime(st.message()));
     Json root;
     st = JsonParser(text).Parse(&root);

@@ -228,7 +228,7 @@ Status ParseJson(const std::string& text, JsonValue* out) {
 
 Status ReadJsonFile(const std::string& path, JsonValue* out) {
   std::string text;
-  PIPELINE_RETURN_IF_ERROR(ReadFile(path, &text));
+  PIPELINE_RETURN_IF_ERROR(ReadInputFile(path, input::kRunRecord, &text));
   Status st = ParseJson(text, out);
   if (!st.ok()) return Status::Corruption(path + ": " + st.message());
   return Status::Ok();
@@ -237,7 +237,7 @@ Status ReadJsonFile(const std::string& path, JsonValue* out) {
 Status ReadJsonLines(const std::string& path, std::vector<JsonValue>* out) {
   out->clear();
   std::string text;
-  PIPELINE_RETURN_IF_ERROR(ReadFile(path, &text));
+  PIPELINE_RETURN_IF_ERROR(ReadInputFile(path, input::kRunRecord, &text));
   size_t start = 0;
   while (start < text.size()) {
     size_t end = text.find('\n', start);
