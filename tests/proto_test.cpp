@@ -31,7 +31,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string Golden() { return pipeline::test::Fixture("golden"); }
+std::string GoldenDir() { return pipeline::test::Fixture("golden"); }
 
 std::string ReadAll(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
@@ -134,7 +134,7 @@ std::map<std::string, Sig> HalfPlusTwoTf1Signatures() {
 }
 
 struct Golden {
-  std::string dir;  // relative to Golden()
+  std::string dir;  // relative to GoldenDir()
   std::string tf_version;
   std::map<std::string, Sig> signatures;
 };
@@ -209,7 +209,7 @@ void CheckTensors(const google::protobuf::Map<std::string, tensorflow::TensorInf
 TEST_CASE("proto: every golden saved_model.pb parses with the README's facts") {
   for (const Golden& g : Goldens()) {
     INFO("model " << g.dir);
-    const std::string bytes = ReadAll(fs::path(Golden()) / g.dir / "saved_model.pb");
+    const std::string bytes = ReadAll(fs::path(GoldenDir()) / g.dir / "saved_model.pb");
     REQUIRE(!bytes.empty());
     tensorflow::SavedModel sm;
     REQUIRE(sm.ParseFromString(bytes));
@@ -243,7 +243,7 @@ TEST_CASE("proto: every golden saved_model.pb parses with the README's facts") {
 TEST_CASE("proto: model-specific details") {
   auto load = [](const std::string& dir) {
     tensorflow::SavedModel sm;
-    REQUIRE(sm.ParseFromString(ReadAll(fs::path(Golden()) / dir / "saved_model.pb")));
+    REQUIRE(sm.ParseFromString(ReadAll(fs::path(GoldenDir()) / dir / "saved_model.pb")));
     return sm;
   };
   SUBCASE("mnist: git version, shapes and collections") {
@@ -288,7 +288,7 @@ TEST_CASE("proto: model-specific details") {
 TEST_CASE("proto: re-serializing a golden saved_model.pb gives identical bytes") {
   for (const Golden& g : Goldens()) {
     INFO("model " << g.dir);
-    const std::string bytes = ReadAll(fs::path(Golden()) / g.dir / "saved_model.pb");
+    const std::string bytes = ReadAll(fs::path(GoldenDir()) / g.dir / "saved_model.pb");
     // Generated classes: same size, and a lossless parse/serialize cycle.
     tensorflow::SavedModel sm;
     REQUIRE(sm.ParseFromString(bytes));
