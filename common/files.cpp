@@ -79,6 +79,11 @@ std::string LinkNote(const std::string& path) {
   return " (a symbolic link to '" + target + "')";
 }
 
+// "a config file", "an IDX file".
+std::string A(const char* noun) {
+  return (std::string("aeiouAEIOU").find(noun[0]) == std::string::npos ? "a " : "an ") + std::string(noun);
+}
+
 // Everything refused is one of these; the message is "PATH: " + reason.
 struct Refusal {
   bool not_found = false;  // NotFound, else IOError
@@ -97,7 +102,7 @@ Refusal OpenRefusal(const std::string& path, const InputKind& kind, int err) {
     case ENOTDIR:
       return {true, std::string("no such ") + kind.noun + " (a component of the path is not a directory)"};
     case ELOOP:
-      return {false, std::string("is a symbolic link loop (too many levels of symbolic links), not a ") + kind.noun};
+      return {false, "is a symbolic link loop (too many levels of symbolic links), not " + A(kind.noun)};
     case EACCES:
       return {false, std::string("permission denied: cannot read this ") + kind.noun};
     default:
@@ -109,7 +114,7 @@ Refusal OpenRefusal(const std::string& path, const InputKind& kind, int err) {
 bool CheckStat(const std::string& path, const InputKind& kind, const struct stat& st, Refusal* out) {
   const char* type = nullptr;
   if (S_ISDIR(st.st_mode)) {
-    *out = {false, std::string("is a directory, not a ") + kind.noun};
+    *out = {false, "is a directory, not " + A(kind.noun)};
     return false;
   }
   const char* hint = "";
@@ -122,13 +127,13 @@ bool CheckStat(const std::string& path, const InputKind& kind, const struct stat
   else if (S_ISSOCK(st.st_mode)) type = "a socket";
   else if (!S_ISREG(st.st_mode)) type = "of an unknown file type";
   if (type != nullptr) {
-    *out = {false, fmt::format("is {}{}, not a regular file: a {} must be a regular file{}", type, LinkNote(path),
-                               kind.noun, hint)};
+    *out = {false, fmt::format("is {}{}, not a regular file: {} must be a regular file{}", type, LinkNote(path),
+                               A(kind.noun), hint)};
     return false;
   }
   if (static_cast<uint64_t>(st.st_size) > kind.max_bytes) {
-    *out = {false, fmt::format("is {}, larger than the {} limit for a {}", ByteSizeText(static_cast<uint64_t>(st.st_size)),
-                               ByteSizeText(kind.max_bytes), kind.noun)};
+    *out = {false, fmt::format("is {}, larger than the {} limit for {}", ByteSizeText(static_cast<uint64_t>(st.st_size)),
+                               ByteSizeText(kind.max_bytes), A(kind.noun))};
     return false;
   }
   return true;
@@ -202,9 +207,9 @@ Status ReadInputFile(const std::string& path, const InputKind& kind, std::string
   }
   ::close(fd);
   if (refusal.reason.empty() && got > kind.max_bytes)
-    refusal = {false, fmt::format("holds more than the {} limit for a {} (it grew while being read, or is a "
+    refusal = {false, fmt::format("holds more than the {} limit for {} (it grew while being read, or is a "
                                   "pseudo-file whose size is not known in advance)",
-                                  ByteSizeText(kind.max_bytes), kind.noun)};
+                                  ByteSizeText(kind.max_bytes), A(kind.noun))};
   if (!refusal.reason.empty()) return Refuse(path, refusal, reason);
   data.resize(static_cast<size_t>(got));
   *contents = std::move(data);

@@ -259,8 +259,9 @@ Status LoadSweepFile(const std::string& path, SweepSpec* out) {
       if (OpenInputFile(spec.base, input::kConfigFile, &fd, &size, &reason).ok()) {
         ::close(fd);
       } else {
-        r.Fail(v, key, fmt::format("'{}' ({} relative to the sweep file) {}", base, spec.base,
-                                   reason.rfind("no such", 0) == 0 ? "does not exist: " + reason : reason));
+        const std::string where =
+            std::filesystem::path(base).is_relative() ? fmt::format(" ({} relative to the sweep file)", spec.base) : "";
+        r.Fail(v, key, fmt::format("'{}'{}{}{}", base, where, reason.rfind("is ", 0) == 0 ? " " : ": ", reason));
       }
     } else if (key == "name") {
       std::string n;
