@@ -25,7 +25,7 @@
 namespace pipeline {
 
 inline constexpr int kMaxYamlDepth = 64;              // a pipeline config needs 5
-inline constexpr int64_t kMaxYamlNodes = 1000000;     // after expanding aliases (an "alias bomb" is refused)
+inline constexpr int64_t kMaxYamlNodes = 100000;      // after expanding aliases (an "alias bomb" is refused)
 
 // Parses `text`, the contents of `path` (which names it in errors: "PATH:L:C:
 // error: ..."), into *root. `noun` ("config file") words the empty-file error.
