@@ -78,14 +78,6 @@ void Validator::WalkMap(const YAML::Node& node, const KeySpec& spec, const std::
     }
     const std::string name = key.Scalar();
     const std::string child_path = JoinPath(path, name);
-    if (const std::string problem = TagProblem(key); !problem.empty()) {
-      ErrorAt(key_loc, child_path, problem);
-      continue;
-    }
-    if (name == "<<" && SourceTag(key).empty()) {  // yaml-cpp 0.7 does not merge: it is a plain key
-      ErrorAt(key_loc, child_path, kMergeKeyMessage);
-      continue;
-    }
     if (name.empty() || name.find('.') != std::string::npos) {
       // A dotted key would alias a nested path ("train.epochs" vs train: {epochs}),
       // an empty one the map itself.
@@ -94,6 +86,14 @@ void Validator::WalkMap(const YAML::Node& node, const KeySpec& spec, const std::
                            : fmt::format("unknown key '{}': a key is a single name; nest maps instead "
                                          "(dotted paths are for command-line overrides)",
                                          name));
+      continue;
+    }
+    if (const std::string problem = TagProblem(key); !problem.empty()) {
+      ErrorAt(key_loc, child_path, problem);
+      continue;
+    }
+    if (name == "<<") {  // yaml-cpp 0.7 does not merge: it would be a plain key
+      ErrorAt(key_loc, child_path, kMergeKeyMessage);
       continue;
     }
     if (auto dup = seen.find(name); dup != seen.end()) {

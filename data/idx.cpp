@@ -109,7 +109,7 @@ Status IdxReader::Open(const std::string& path, IdxKind kind, std::unique_ptr<Id
   }
   unsigned __int128 total = item * h.dims[0] + unsigned(h.header_size);
   if (total > input::kIdxContentBytes) {
-    return Status::Corruption(fmt::format("{}: IDX header at {} declares {} {} ({} bytes), more than the {} limit for IDX data",
+    return Status::Corruption(fmt::format("{}: IDX header at {} declares {} {} ({} bytes), implausibly more than the {} limit for IDX data",
                                           path, in.Where(4), DimsText(h.dims), KindName(kind), uint64_t(total),
                                           ByteSizeText(input::kIdxContentBytes)));
   }
