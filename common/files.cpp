@@ -187,8 +187,9 @@ Status ReadInputFile(const std::string& path, const InputKind& kind, std::string
   PIPELINE_RETURN_IF_ERROR(OpenInputFile(path, kind, &fd, &size, reason));
   std::string data;
   // st_size is a hint only (0 for /proc files, stale for a growing file): read
-  // until end of file, and never more than one byte past the limit.
-  data.resize(static_cast<size_t>(std::max<uint64_t>(size, 4096)));
+  // until end of file, and never more than one byte past the limit. One byte
+  // more than st_size lets the read that finds the end need no second buffer.
+  data.resize(static_cast<size_t>(std::min<uint64_t>(kind.max_bytes + 1, std::max<uint64_t>(size + 1, 4096))));
   uint64_t got = 0;
   Refusal refusal;
   while (true) {

@@ -69,7 +69,7 @@ std::string IntList(int n) {
 
 }  // namespace
 
-TEST_CASE("reliability: item 4, an override of one alias user leaves the other alone") {
+TEST_CASE("reliability: item 4: an override of one alias user leaves the other alone") {
   ScopedTempDir tmp("hostile-alias");
   const std::string cfg = ConfigWithLayers(tmp.path, "    - &h {units: 32}\n    - *h\n    - {units: 10}\n");
   for (const auto& [override_text, expected] :
@@ -99,7 +99,7 @@ TEST_CASE("reliability: item 4, an override of one alias user leaves the other a
   Expect({"validate", tmp / "bomb.yaml"}, 2, "bomb\\.yaml:[0-9]+:[0-9]+: error: expanding aliases gives more than 100000 YAML nodes");
 }
 
-TEST_CASE("reliability: item 7, devices, oversized files and symlinks to /dev/zero are refused by type and size") {
+TEST_CASE("reliability: item 7: devices / oversized files / symlinks to /dev/zero are refused by type and size") {
   ScopedTempDir tmp("hostile-size");
   Expect({"validate", "/dev/zero"}, 2, "^/dev/zero: error: is a character device, not a regular file: a config file must be a regular file");
   Expect({"validate", "/dev/urandom"}, 2, "^/dev/urandom: error: is a character device, not a regular file");
@@ -130,7 +130,7 @@ TEST_CASE("reliability: item 7, devices, oversized files and symlinks to /dev/ze
          "/dev/zero: is a character device, not a regular file: a JSON instances file must be a regular file");
 }
 
-TEST_CASE("reliability: item 10, a FIFO as the config or as saved_model.pb is refused at once, never read") {
+TEST_CASE("reliability: item 10: a FIFO as the config or as saved_model.pb is refused at once and never read") {
   ScopedTempDir tmp("hostile-fifo");
   REQUIRE(::mkfifo((tmp / "config.yaml").c_str(), 0600) == 0);
   Expect({"validate", tmp / "config.yaml"}, 2,
@@ -146,7 +146,7 @@ TEST_CASE("reliability: item 10, a FIFO as the config or as saved_model.pb is re
   Expect({"sweep", tmp / "config.yaml", "--dry-run"}, 2, "config\\.yaml: error: is a FIFO .*a sweep file must be a regular file");
 }
 
-TEST_CASE("reliability: item 11, the trial count is capped before any trial is made, and --max-trials raises it") {
+TEST_CASE("reliability: item 11: the trial count is capped before any trial is made and --max-trials raises it") {
   ScopedTempDir tmp("hostile-trials");
   const std::string list = IntList(100);
   const std::string grid = Sweep(tmp.path, "grid.yaml",
@@ -175,7 +175,7 @@ TEST_CASE("reliability: item 11, the trial count is capped before any trial is m
          "<multirun>: error: the sweep has 3 trials");
 }
 
-TEST_CASE("reliability: item 14 (config side), invalid UTF-8 in the YAML is refused with FILE:LINE:COL") {
+TEST_CASE("reliability: item 14 (config side): invalid UTF-8 in the YAML is refused with FILE:LINE:COL") {
   ScopedTempDir tmp("hostile-utf8");
   WriteText(tmp / "latin1.yaml", "seed: 3\nname: caf\xe9\n");
   Expect({"validate", tmp / "latin1.yaml"}, 2,
@@ -188,7 +188,7 @@ TEST_CASE("reliability: item 14 (config side), invalid UTF-8 in the YAML is refu
   CHECK(r.exit_code == 0);
 }
 
-TEST_CASE("reliability: item 18, messages name the real cause (files, nesting, merge keys, data paths)") {
+TEST_CASE("reliability: item 18: messages name the real cause (files / nesting / merge keys / data paths)") {
   ScopedTempDir tmp("hostile-cause");
   // YAML nested 10,000 deep.
   WriteText(tmp / "deep.yaml", "name: " + std::string(10000, '[') + std::string(10000, ']') + "\n");
@@ -244,7 +244,7 @@ TEST_CASE("reliability: item 18, messages name the real cause (files, nesting, m
   Expect({"run", cfg, "--run-dir", tmp / "run3"}, 1, "a-images-idx3-ubyte: is a directory, not an IDX file");
 }
 
-TEST_CASE("reliability: item 19, a bad random: value is reported alone, without a false 'missing' error") {
+TEST_CASE("reliability: item 19: a bad random: value is reported alone without a false 'missing' error") {
   ScopedTempDir tmp("hostile-random");
   const std::string zero = Sweep(tmp.path, "zero.yaml",
                                  "random:\n  samples: 0\n  params:\n    optimizer.learning_rate: {loguniform: [0.001, 0.1]}\n");
@@ -260,7 +260,7 @@ TEST_CASE("reliability: item 19, a bad random: value is reported alone, without 
   Expect({"sweep", none, "--dry-run"}, 2, "none\\.yaml:2:1: error: random: missing 'params': the keys to sample");
 }
 
-TEST_CASE("reliability: item 20, a swept map and a swept key inside it are refused, as is a map replacing an override") {
+TEST_CASE("reliability: item 20: a swept map and a swept key inside it are refused; so is a map replacing an override") {
   ScopedTempDir tmp("hostile-overlap");
   const std::string both = Sweep(tmp.path, "both.yaml", "grid:\n  train.epochs: [1, 2]\n  train: [{epochs: 2}]\n");
   Expect({"sweep", both, "--dry-run"}, 2,
@@ -283,7 +283,7 @@ TEST_CASE("reliability: item 20, a swept map and a swept key inside it are refus
   CHECK(ok.exit_code == 0);
 }
 
-TEST_CASE("reliability: item 21, YAML tags are honoured (!!str) or refused, never ignored") {
+TEST_CASE("reliability: item 21: YAML tags are honoured (!!str) or refused and never ignored") {
   ScopedTempDir tmp("hostile-tags");
   WriteText(tmp / "binary.yaml", "name: !!binary aGVsbG8=\n");
   Expect({"validate", tmp / "binary.yaml"}, 2,
