@@ -100,7 +100,7 @@ Status ReadJsonInstances(const std::string& path, bool wants_examples, int64_t l
   JsonParseOptions options;
   options.allow_non_finite = true;  // TF Serving's request parser accepts NaN / Infinity
   JsonValue root;
-  PIPELINE_RETURN_IF_ERROR(ReadJsonFile(path, &root, options));
+  PIPELINE_RETURN_IF_ERROR(ReadJsonFile(path, &root, options, input::kJsonInstances));
   const JsonValue* list = &root;
   if (root.is_object()) list = &root["instances"];
   if (!list->is_array()) return Status::Corruption(path + ": expected {\"instances\": [...]} or a list");

@@ -1,5 +1,6 @@
 // pipeline sweep SWEEP.yaml [--jobs N], and pipeline run CONFIG --multirun k=a,b ...
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
 
 #include "cli/command.h"
@@ -8,37 +9,42 @@
 namespace pipeline::cli {
 
 extern const char kSweepUsage[] =
-    "usage: pipeline sweep SWEEP.yaml [KEY=VALUE ...] [--jobs N] [--dry-run]\n"
-    "       pipeline run CONFIG --multirun KEY=A,B,... [KEY=VALUE ...] [--jobs N] [--dry-run]\n\n"
+    "usage: pipeline sweep SWEEP.yaml [KEY=VALUE ...] [--jobs N] [--max-trials N] [--dry-run]\n"
+    "       pipeline run CONFIG --multirun KEY=A,B,... [KEY=VALUE ...] [--jobs N] [--max-trials N] [--dry-run]\n\n"
     "Runs every variant of a pipeline config a sweep file describes (grid, random samples, explicit sets),\n"
     "each as a child `pipeline run` in runs/<sweep>/<trial-id>/, and prints a table sorted by the objective.\n"
     "Every trial's config is validated before any runs. Re-running skips finished trials and retries\n"
     "failed or interrupted ones. docs/sweep.md describes the file.\n\n"
     "  KEY=VALUE       an extra override for every trial (with --multirun, A,B,... sweeps the values)\n"
     "  --jobs N        trials at once; each gets cores/N threads (default: one per core)\n"
+    "  --max-trials N  refuse a sweep of more than N trials (default: 10000)\n"
     "  --dry-run       validate and list the trials, run nothing\n\n"
     "Writes results.csv, results.json and results.md into runs/<sweep>/; exports the best trial unless\n"
     "the file says export: none. Exit codes: 0 all trials ok, 1 a trial failed, 2 usage or config error.\n";
 
 namespace {
 
-bool ParseJobs(const CommonArgs& a, int64_t* jobs) {
-  const std::string j = Option(a, "--jobs");
+// A positive integer option (unchanged when absent).
+bool ParsePositive(const CommonArgs& a, const std::string& name, int64_t* out) {
+  const std::string j = Option(a, name);
   if (j.empty()) return true;
   char* end = nullptr;
+  errno = 0;
   const long long v = std::strtoll(j.c_str(), &end, 10);
-  if (*end || v < 1) {
-    std::fprintf(stderr, "--jobs needs a positive integer, got '%s'\n", j.c_str());
+  if (*end || v < 1 || errno == ERANGE) {
+    std::fprintf(stderr, "%s needs a positive integer, got '%s'\n", name.c_str(), j.c_str());
     return false;
   }
-  *jobs = v;
+  *out = v;
   return true;
 }
 
-// The arguments both sweep commands take: CONFIG, overrides, --jobs, --dry-run.
-bool ParseSweepArgs(const std::vector<std::string>& args, CommonArgs* a, sweep::RunOptions* options) {
-  if (!ParseCommon(args, {"--jobs"}, {"--dry-run"}, a)) return false;
-  if (!ParseJobs(*a, &options->jobs)) return false;
+// The arguments both sweep commands take: CONFIG, overrides, --jobs, --max-trials, --dry-run.
+bool ParseSweepArgs(const std::vector<std::string>& args, CommonArgs* a, sweep::RunOptions* options,
+                    int64_t* max_trials) {
+  if (!ParseCommon(args, {"--jobs", "--max-trials"}, {"--dry-run"}, a)) return false;
+  if (!ParsePositive(*a, "--jobs", &options->jobs)) return false;
+  if (!ParsePositive(*a, "--max-trials", max_trials)) return false;
   options->dry_run = Flag(*a, "--dry-run");
   return true;
 }
@@ -48,10 +54,12 @@ bool ParseSweepArgs(const std::vector<std::string>& args, CommonArgs* a, sweep::
 int SweepCommand(const std::vector<std::string>& args) {
   CommonArgs a;
   sweep::RunOptions options;
-  if (!ParseSweepArgs(args, &a, &options)) return 2;
+  int64_t max_trials = sweep::kDefaultMaxTrials;
+  if (!ParseSweepArgs(args, &a, &options, &max_trials)) return 2;
   sweep::SweepSpec spec;
   Status st = sweep::LoadSweepFile(a.config, &spec);
   if (!st.ok()) return Fail(st);
+  spec.max_trials = max_trials;
   for (const auto& o : a.overrides) {
     const size_t eq = o.find('=');
     spec.overrides.push_back({o.substr(0, eq), o.substr(eq + 1), {}, {}});
@@ -67,9 +75,11 @@ int MultirunCommand(const std::vector<std::string>& args) {
     if (x != "--multirun") rest.push_back(x);
   CommonArgs a;
   sweep::RunOptions options;
-  if (!ParseSweepArgs(rest, &a, &options)) return 2;
+  int64_t max_trials = sweep::kDefaultMaxTrials;
+  if (!ParseSweepArgs(rest, &a, &options, &max_trials)) return 2;
   sweep::SweepSpec spec;
   Status st = sweep::MultirunSpec(a.config, a.overrides, &spec);
+  spec.max_trials = max_trials;
   if (st.ok()) st = sweep::RunSweep(spec, options);
   return st.ok() ? 0 : Fail(st);
 }

@@ -361,9 +361,10 @@ Status ParseJson(std::string_view text, JsonValue* out, const JsonParseOptions& 
   return Status::Ok();
 }
 
-Status ReadJsonFile(const std::string& path, JsonValue* out, const JsonParseOptions& options) {
+Status ReadJsonFile(const std::string& path, JsonValue* out, const JsonParseOptions& options,
+                    const InputKind& kind) {
   std::string text;
-  PIPELINE_RETURN_IF_ERROR(ReadFile(path, &text));
+  PIPELINE_RETURN_IF_ERROR(ReadInputFile(path, kind, &text));
   Status st = ParseJson(text, out, options);
   if (!st.ok()) return Status::Corruption(path + ": " + st.message());
   return Status::Ok();
@@ -372,7 +373,7 @@ Status ReadJsonFile(const std::string& path, JsonValue* out, const JsonParseOpti
 Status ReadJsonLines(const std::string& path, std::vector<JsonValue>* out) {
   out->clear();
   std::string text;
-  PIPELINE_RETURN_IF_ERROR(ReadFile(path, &text));
+  PIPELINE_RETURN_IF_ERROR(ReadInputFile(path, input::kRunRecord, &text));
   size_t start = 0;
   for (int line = 1; start < text.size(); ++line) {
     size_t end = text.find('\n', start);

@@ -26,6 +26,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/input_limits.h"
 #include "common/status.h"
 
 namespace pipeline {
@@ -80,8 +81,10 @@ struct JsonParseOptions {
 };
 
 Status ParseJson(std::string_view text, JsonValue* out, const JsonParseOptions& options = {});
-// ReadFile + ParseJson; errors are prefixed with the path.
-Status ReadJsonFile(const std::string& path, JsonValue* out, const JsonParseOptions& options = {});
+// ReadInputFile (under KIND's size limit) + ParseJson; errors are prefixed
+// with the path.
+Status ReadJsonFile(const std::string& path, JsonValue* out, const JsonParseOptions& options = {},
+                    const InputKind& kind = input::kRunRecord);
 // One value per non-empty line (metrics.jsonl). Only the last line may fail
 // to parse (a line torn by a crash mid-append) and is then skipped; a bad
 // line before it is Corruption naming the path and line number.

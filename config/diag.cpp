@@ -4,6 +4,7 @@
 #include <set>
 
 #include "config/internal.h"
+#include "config/yaml_text.h"
 
 namespace pipeline::config_internal {
 
@@ -21,11 +22,11 @@ Loc LocOf(const YAML::Node& node, const Loc& inherited) {
   if (inherited.from_override) return inherited;
   // "key:" with nothing after it: yaml-cpp marks the next token; the key is clearer.
   if (node.IsNull() && inherited.line > 0) return inherited;
-  const YAML::Mark mark = node.Mark();
-  if (mark.is_null()) return inherited;
+  const YamlPosition at = PositionOf(node);  // also for alias copies, whose mark is in the tag
+  if (at.line == 0) return inherited;
   Loc loc;
-  loc.line = mark.line + 1;
-  loc.col = mark.column + 1;
+  loc.line = at.line;
+  loc.col = at.col;
   return loc;
 }
 

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "common/input_limits.h"
 #include "common/status.h"
 #include "config/config.h"
 
@@ -28,12 +29,15 @@ Status LoadConfig(const std::string& path, const std::vector<std::string>& overr
 
 // The steps of LoadConfig, for callers that apply several override sets to one
 // file (sweeps): per run, LoadYamlFile, ApplyOverride each, ValidateConfig.
-// Load the file again for each run rather than YAML::Clone-ing one tree:
-// yaml-cpp's Clone drops the line/column marks that error messages use.
+// Parse the text again for each run (config/yaml_text.h's ParseYamlText)
+// rather than YAML::Clone-ing one tree: yaml-cpp's Clone drops the line/column
+// marks that error messages use, and keeps aliases shared.
 
-// Parses one YAML document. Missing file, a directory, an empty file and syntax
-// errors (FILE:LINE:COL) are InvalidArgument.
-Status LoadYamlFile(const std::string& path, YAML::Node* root);
+// Reads `path` once with ReadInputFile (a regular file within kind's limit)
+// and parses it as one YAML document (config/yaml_text.h: aliases expanded,
+// tags and depth checked). Every failure, from a missing file or a FIFO to a
+// syntax error (FILE:LINE:COL), is InvalidArgument.
+Status LoadYamlFile(const std::string& path, YAML::Node* root, const InputKind& kind = input::kConfigFile);
 
 // Applies one "dotted.key=value" override to `root` (creating maps for absent
 // keys the schema knows). Errors name the override instead of a file position.

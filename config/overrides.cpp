@@ -7,6 +7,7 @@
 #include "config/internal.h"
 #include "config/loader.h"
 #include "config/schema.h"
+#include "config/yaml_text.h"
 
 namespace pipeline {
 namespace config_internal {
@@ -50,12 +51,13 @@ void ApplyOverrideDiags(YAML::Node& root, const std::string& text, std::vector<D
   for (const auto& p : parts)
     if (p.empty()) return fail(key, "empty part in key path '" + key + "'");
 
+  // The value is YAML text like a file's, with the same rules (config/yaml_text.h).
   YAML::Node parsed;
-  try {
-    parsed = YAML::Load(value);
-  } catch (const YAML::Exception& e) {
-    return fail(key, fmt::format("cannot parse value '{}' as YAML: {}", value, e.msg));
-  }
+  if (std::string why; !ParseYamlValue(value, &parsed, &why))
+    return fail(key, fmt::format("cannot parse value '{}' as YAML: {}", value, why));
+  // The override's tag replaces the value's own, so check that one now.
+  const std::string value_tag = SourceTag(parsed);
+  if (const std::string problem = TagProblem(parsed); !problem.empty()) return fail(key, problem);
   const std::string tag = kOverrideTag + text;
   parsed.SetTag(tag);
 
@@ -100,6 +102,12 @@ void ApplyOverrideDiags(YAML::Node& root, const std::string& text, std::vector<D
       schema_path = child_schema;
       concrete = here;
     }
+  }
+  const KeySpec* target = specs.back();
+  if (IsStrTag(value_tag) && parsed.IsScalar() && target->IsScalar() && target->type != KeyType::kString &&
+      target->type != KeyType::kEnum) {
+    return fail(key, fmt::format("expected {}, got the string '{}' (tagged !!str)", KeyTypeName(target->type),
+                                 parsed.Scalar()));
   }
 
   // Pass 2: create what is missing and set the value.

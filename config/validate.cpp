@@ -5,6 +5,7 @@
 
 #include "config/loader.h"
 #include "config/validator.h"
+#include "config/yaml_text.h"
 
 namespace pipeline {
 namespace config_internal {
@@ -25,6 +26,10 @@ void Validator::Walk(const YAML::Node& root) {
 void Validator::WalkNode(const YAML::Node& node, const KeySpec& spec, const std::string& path, const Loc& inherited) {
   const Loc loc = LocOf(node, inherited);
   Record(path, node, loc, false);
+  if (const std::string problem = TagProblem(node); !problem.empty()) {
+    ErrorAt(loc, path, problem);
+    return;
+  }
   const auto type_error = [&] {
     ErrorAt(loc, path, "expected " + KeyTypeName(spec.type) + ", got " + Describe(node));
   };
@@ -83,6 +88,14 @@ void Validator::WalkMap(const YAML::Node& node, const KeySpec& spec, const std::
                                          name));
       continue;
     }
+    if (const std::string problem = TagProblem(key); !problem.empty()) {
+      ErrorAt(key_loc, child_path, problem);
+      continue;
+    }
+    if (name == "<<") {  // yaml-cpp 0.7 does not merge: it would be a plain key
+      ErrorAt(key_loc, child_path, kMergeKeyMessage);
+      continue;
+    }
     if (auto dup = seen.find(name); dup != seen.end()) {
       ErrorAt(key_loc, child_path,
               dup->second.line > 0 ? fmt::format("duplicate key '{}' (first given at line {})", name, dup->second.line)
@@ -117,6 +130,10 @@ bool Validator::CheckScalar(const YAML::Node& node, const KeySpec& spec, const s
     return false;
   }
   const std::string& text = node.Scalar();
+  if (IsStrTag(SourceTag(node)) && spec.type != KeyType::kString && spec.type != KeyType::kEnum) {
+    ErrorAt(loc, path, fmt::format("expected {}, got the string '{}' (tagged !!str)", KeyTypeName(spec.type), text));
+    return false;
+  }
   double value = 0;
   switch (spec.type) {
     case KeyType::kString:

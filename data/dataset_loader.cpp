@@ -110,6 +110,15 @@ Status LoadDataset(const DatasetConfig& config, Dataset* out, LogFn log) {
   result.num_classes = config.num_classes;
   result.scale = static_cast<float>(config.scale);
   const std::string dir = config.path.empty() ? "data/" + config.name : config.path;
+  // A file where the directory should be would otherwise read as "missing
+  // dataset files in FILE/" (or a failed download into it).
+  std::error_code ec;
+  if (const auto st = std::filesystem::status(dir, ec); !ec && std::filesystem::exists(st) &&
+                                                        !std::filesystem::is_directory(st)) {
+    return Status::IOError(fmt::format("dataset.path: '{}' is {}, not a directory: set dataset.path to the directory "
+                                       "that holds the IDX files",
+                                       dir, std::filesystem::is_regular_file(st) ? "a file" : "something else"));
+  }
 
   std::vector<std::string> prefixes;  // in first-use order
   for (const SplitJob& job : jobs) {

@@ -2,10 +2,14 @@
 
 #include <zlib.h>
 
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstring>
 
 #include <fmt/format.h>
+
+#include "common/files.h"
 
 namespace pipeline {
 namespace {
@@ -36,17 +40,15 @@ std::string ByteReader::Where(uint64_t offset) const {
 Status ByteReader::Open(const std::string& path, std::unique_ptr<ByteReader>* out) {
   std::unique_ptr<ByteReader> r(new ByteReader());
   r->path_ = path;
-  r->file_ = std::fopen(path.c_str(), "rb");
+  // A regular file within the limit (a directory, FIFO or /dev/zero is refused
+  // here, by type, not later as a read error or an "empty file").
+  int fd = -1;
+  PIPELINE_RETURN_IF_ERROR(OpenInputFile(path, input::kIdxFile, &fd, &r->file_size_));
+  r->file_ = ::fdopen(fd, "rb");
   if (r->file_ == nullptr) {
-    int err = errno;
-    std::string msg = path + ": cannot open: " + std::strerror(err);
-    return err == ENOENT ? Status::NotFound(msg) : Status::IOError(msg);
+    ::close(fd);
+    return Status::IOError(path + ": cannot open: " + std::strerror(errno));
   }
-  if (std::fseek(r->file_, 0, SEEK_END) != 0) return Status::IOError(path + ": cannot seek");
-  long size = std::ftell(r->file_);
-  if (size < 0) return Status::IOError(path + ": cannot determine the file size");
-  std::rewind(r->file_);
-  r->file_size_ = static_cast<uint64_t>(size);
   if (r->file_size_ == 0) return Status::Corruption(path + ": empty file (0 bytes)");
 
   uint8_t magic[2] = {0, 0};

@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include "common/files.h"
+
 namespace pipeline {
 namespace {
 
@@ -106,9 +108,10 @@ Status IdxReader::Open(const std::string& path, IdxKind kind, std::unique_ptr<Id
                                           DimsText(h.dims)));
   }
   unsigned __int128 total = item * h.dims[0] + unsigned(h.header_size);
-  if (total > (unsigned __int128)(int64_t(1) << 50)) {
-    return Status::Corruption(fmt::format("{}: IDX header at {} declares {} {}, implausibly more than 2^50 bytes",
-                                          path, in.Where(4), DimsText(h.dims), KindName(kind)));
+  if (total > input::kIdxContentBytes) {
+    return Status::Corruption(fmt::format("{}: IDX header at {} declares {} {} ({} bytes), implausibly more than the {} limit for IDX data",
+                                          path, in.Where(4), DimsText(h.dims), KindName(kind), uint64_t(total),
+                                          ByteSizeText(input::kIdxContentBytes)));
   }
   h.item_size = int64_t(item);
   if (!in.compressed() && uint64_t(total) != in.file_size()) {
@@ -143,6 +146,7 @@ Status IdxReader::ReadRanges(const std::vector<IdxRange>& ranges, int64_t label_
 
   std::vector<uint8_t> buf(kBuffer);
   uint64_t pos = 0;  // offset in the item data (after the header)
+  bool stopped_early = false;  // more content may follow what was read
   while (true) {
     size_t got = 0;
     PIPELINE_RETURN_IF_ERROR(in_->Read(buf.data(), buf.size(), &got));
@@ -167,6 +171,12 @@ Status IdxReader::ReadRanges(const std::vector<IdxRange>& ranges, int64_t label_
     }
     pos = end;
     if (got < buf.size()) break;
+    // The header's size is the bound: a gzip stream that decompresses past it
+    // (a bomb) is refused now, not inflated to its end.
+    if (pos > body) {
+      stopped_early = true;
+      break;
+    }
   }
   if (pos != body) {
     uint64_t header = uint64_t(h.header_size);
@@ -177,8 +187,9 @@ Status IdxReader::ReadRanges(const std::vector<IdxRange>& ranges, int64_t label_
           path(), KindName(h.kind), in_->Where(header + pos), DimsText(h.dims), header + body));
     }
     return Status::Corruption(fmt::format(
-        "{}: {} unexpected bytes after the {} declared by the IDX header ({}), starting at {}", path(), pos - body,
-        header + body, DimsText(h.dims), in_->Where(header + body)));
+        "{}: {}{} unexpected bytes after the {} declared by the IDX header ({}), starting at {}", path(),
+        stopped_early ? "at least " : "", pos - body, header + body, DimsText(h.dims),
+        in_->Where(header + body)));
   }
   return Status::Ok();
 }

@@ -1,11 +1,14 @@
 #include "data/md5.h"
 
 #include <openssl/evp.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <vector>
+
+#include "common/files.h"
 
 namespace pipeline {
 
@@ -39,11 +42,13 @@ std::string Md5Hex(const void* data, size_t size) {
 }
 
 Status Md5OfFile(const std::string& path, std::string* hex) {
-  FILE* f = std::fopen(path.c_str(), "rb");
+  int fd = -1;
+  uint64_t size = 0;
+  PIPELINE_RETURN_IF_ERROR(OpenInputFile(path, input::kIdxFile, &fd, &size));
+  FILE* f = ::fdopen(fd, "rb");
   if (f == nullptr) {
-    int err = errno;
-    std::string msg = path + ": " + std::strerror(err);
-    return err == ENOENT ? Status::NotFound(msg) : Status::IOError(msg);
+    ::close(fd);
+    return Status::IOError(path + ": " + std::strerror(errno));
   }
   Md5 md5;
   std::vector<unsigned char> buf(1 << 16);

@@ -153,7 +153,7 @@ Status LoadRun(const std::string& dir, RunData* out) {
     Status st = ReadJsonFile(dir + "/confusion.json", &out->confusion);
     if (!st.ok()) out->confusion = JsonValue();
   }
-  if (Exists(dir + "/config.yaml")) (void)ReadFile(dir + "/config.yaml", &out->config_yaml);
+  if (Exists(dir + "/config.yaml")) (void)ReadInputFile(dir + "/config.yaml", input::kRunRecord, &out->config_yaml);
   out->name = out->summary["name"].is_string() ? out->summary["name"].str() : BaseName(dir);
   return Status::Ok();
 }

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "savedmodel/crc32c.h"
+#include "common/files.h"
 #include "savedmodel/table_reader.h"
 #include "savedmodel/tensor_value.h"
 
@@ -116,7 +117,7 @@ Status ReadBundle(const std::string& prefix, BundleTensors* tensors) {
     auto it = shards.find(e.shard_id());
     if (it == shards.end()) {
       std::string contents;
-      PIPELINE_RETURN_IF_ERROR(table::ReadFileToString(data_path, &contents));
+      PIPELINE_RETURN_IF_ERROR(ReadInputFile(data_path, input::kBundleData, &contents));
       it = shards.emplace(e.shard_id(), std::move(contents)).first;
     }
     const std::string& data = it->second;

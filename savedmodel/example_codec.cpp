@@ -1,6 +1,7 @@
 #include "savedmodel/example_codec.h"
 
 #include "savedmodel/tfrecord.h"
+#include "common/files.h"
 #include "savedmodel/table_reader.h"
 
 namespace pipeline {
@@ -141,7 +142,7 @@ Status ParseTFRecords(std::string_view in, const std::string& name, std::vector<
 
 Status ReadTFRecordFile(const std::string& path, std::vector<std::string>* records) {
   std::string contents;
-  PIPELINE_RETURN_IF_ERROR(table::ReadFileToString(path, &contents));
+  PIPELINE_RETURN_IF_ERROR(ReadInputFile(path, input::kTFRecordFile, &contents));
   return ParseTFRecords(contents, path, records);
 }
 

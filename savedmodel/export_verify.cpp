@@ -19,7 +19,7 @@ using tensorflow::OpDef;
 
 Status ReadSavedModelProto(const std::string& version_dir, tensorflow::SavedModel* sm) {
   std::string pb;
-  PIPELINE_RETURN_IF_ERROR(ReadFile((fs::path(version_dir) / "saved_model.pb").string(), &pb));
+  PIPELINE_RETURN_IF_ERROR(ReadInputFile((fs::path(version_dir) / "saved_model.pb").string(), input::kSavedModelProto, &pb));
   if (!sm->ParseFromString(pb)) return Status::Corruption(version_dir + "/saved_model.pb does not parse");
   return Status::Ok();
 }

@@ -8,6 +8,7 @@
 #include "savedmodel/bundle_reader.h"
 #include "savedmodel/graph_check.h"
 #include "savedmodel/opdefs.h"
+#include "common/files.h"
 #include "savedmodel/table_reader.h"
 
 namespace pipeline {
@@ -86,7 +87,7 @@ Status SavedModelReader::Open(const std::string& dir, const ReaderOptions& optio
                             (Exists(dir + "/saved_model.pbtxt") ? " (saved_model.pbtxt is not supported)" : ""));
   }
   std::string contents;
-  PIPELINE_RETURN_IF_ERROR(table::ReadFileToString(pb, &contents));
+  PIPELINE_RETURN_IF_ERROR(ReadInputFile(pb, input::kSavedModelProto, &contents));
   if (!r->saved_model_.ParseFromString(contents)) {
     return Status::Corruption(pb + ": cannot parse as a SavedModel protobuf (" + std::to_string(contents.size()) +
                               " bytes; truncated or not a saved_model.pb)");

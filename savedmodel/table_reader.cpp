@@ -9,6 +9,7 @@
 #include <iterator>
 #include <sstream>
 
+#include "common/files.h"
 #include "savedmodel/crc32c.h"
 
 namespace pipeline::table {
@@ -209,23 +210,9 @@ Status ParseTable(std::string_view contents, const std::string& name, Entries* e
   return p.Run(entries);
 }
 
-Status ReadFileToString(const std::string& path, std::string* contents) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    const int err = errno;
-    if (err == ENOENT) return Status::NotFound(path + ": no such file");
-    return Status::IOError(path + ": cannot open: " + std::strerror(err));
-  }
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) return Status::IOError(path + ": read error");
-  *contents = ss.str();
-  return Status::Ok();
-}
-
 Status ReadTableFile(const std::string& path, Entries* entries, TableStats* stats) {
   std::string contents;
-  PIPELINE_RETURN_IF_ERROR(ReadFileToString(path, &contents));
+  PIPELINE_RETURN_IF_ERROR(ReadInputFile(path, input::kBundleIndex, &contents));
   return ParseTable(contents, path, entries, stats);
 }
 

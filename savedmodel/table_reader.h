@@ -33,7 +33,4 @@ Status ParseTable(std::string_view contents, const std::string& name, Entries* e
 // Reads and parses the file at `path` (NotFound / IOError if unreadable).
 Status ReadTableFile(const std::string& path, Entries* entries, TableStats* stats = nullptr);
 
-// Whole-file read helper shared with the bundle reader.
-Status ReadFileToString(const std::string& path, std::string* contents);
-
 }  // namespace pipeline::table

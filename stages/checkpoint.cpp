@@ -345,7 +345,7 @@ Status ReadCheckpoint(const std::string& run_dir, Checkpoint* out) {
                             "end of training and on SIGINT/SIGTERM)");
   }
   std::string bytes;
-  PIPELINE_RETURN_IF_ERROR(ReadFile(path, &bytes));
+  PIPELINE_RETURN_IF_ERROR(ReadInputFile(path, input::kCheckpoint, &bytes));
   return ParseCheckpoint(bytes, path, out);
 }
 
@@ -386,7 +386,7 @@ Status TruncateMetricsFile(const std::string& run_dir, int64_t epochs) {
   const std::string path = run_dir + "/metrics.jsonl";
   std::string text, kept;
   if (!std::filesystem::exists(path)) return Status::Ok();
-  PIPELINE_RETURN_IF_ERROR(ReadFile(path, &text));
+  PIPELINE_RETURN_IF_ERROR(ReadInputFile(path, input::kRunRecord, &text));
   int64_t next = 1;
   size_t start = 0;
   while (start < text.size() && next <= epochs) {

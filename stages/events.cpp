@@ -93,7 +93,7 @@ std::vector<std::string> ListEventFiles(const std::string& dir) {
 Status ReadEventFile(const std::string& path, std::vector<tensorflow::Event>* events) {
   events->clear();
   std::string contents;
-  PIPELINE_RETURN_IF_ERROR(ReadFile(path, &contents));
+  PIPELINE_RETURN_IF_ERROR(ReadInputFile(path, input::kTFRecordFile, &contents));
   std::vector<std::string> records;
   Status st = tfrecord::Decode(contents, &records);
   if (!st.ok()) return Status::Corruption(path + ": " + st.message());

@@ -7,7 +7,10 @@
 #include <map>
 #include <set>
 
+#include "common/checked_math.h"
+#include "common/files.h"
 #include "config/loader.h"
+#include "config/yaml_text.h"
 #include "sweep/sweep.h"
 
 namespace pipeline::sweep {
@@ -91,7 +94,80 @@ std::string TrialId(const std::vector<Param>& global, const std::vector<Param>& 
   return fmt::format("{}-{:08x}", readable, static_cast<uint32_t>(Fnv1a(hashed)));
 }
 
+bool CountTrials(const SweepSpec& spec, int64_t* count) {
+  int64_t n = 1;
+  for (const auto& axis : spec.grid)
+    if (!CheckedMul(n, static_cast<int64_t>(axis.values.size()), &n)) return false;
+  if (!spec.sets.empty() && !CheckedMul(n, static_cast<int64_t>(spec.sets.size()), &n)) return false;
+  if (spec.random.samples > 0 && !CheckedMul(n, spec.random.samples, &n)) return false;
+  *count = n;
+  return true;
+}
+
+namespace {
+
+// "grid 100 x 100 x 100 x 100, 2 sets, 5 random samples"
+std::string CountText(const SweepSpec& spec) {
+  std::vector<std::string> parts;
+  if (!spec.grid.empty()) {
+    std::string g = "grid ";
+    for (size_t i = 0; i < spec.grid.size(); ++i) g += (i ? " x " : "") + std::to_string(spec.grid[i].values.size());
+    parts.push_back(g);
+  }
+  if (!spec.sets.empty()) parts.push_back(fmt::format("{} set{}", spec.sets.size(), spec.sets.size() == 1 ? "" : "s"));
+  if (spec.random.samples > 0) parts.push_back(fmt::format("{} random samples", spec.random.samples));
+  std::string s;
+  for (size_t i = 0; i < parts.size(); ++i) s += (i ? ", " : "") + parts[i];
+  return s;
+}
+
+std::string Position(const SweepSpec& spec, const Where& at) {
+  return at.line > 0 ? fmt::format("{}:{}:{}", spec.label, at.line, at.col) : spec.label;
+}
+
+// A swept key that is a map containing an override's key replaces that
+// override in every trial: the override "train.epochs=3" and the grid key
+// "train" (whose values are whole train maps). Also between two overrides.
+Status CheckReplacedOverrides(const SweepSpec& spec) {
+  std::vector<std::pair<const Param*, std::string>> swept;  // (key, where it is swept)
+  for (const auto& a : spec.grid) swept.push_back({&a.values.front(), "grid"});
+  for (const auto& set : spec.sets)
+    for (const auto& p : set) swept.push_back({&p, "sets"});
+  std::vector<Param> random;
+  for (const auto& d : spec.random.params) random.push_back(Param{d.key, "", d.key_at, d.value_at});
+  for (const auto& p : random) swept.push_back({&p, "random.params"});
+  std::string errors;
+  auto report = [&](const Param& later, const std::string& where, const Param& earlier) {
+    if (!errors.empty()) errors += "\n";
+    errors += fmt::format("{}: error: {}.{}: replaces the override '{}' ({}): a value for '{}' is a whole map, "
+                          "so the override's key is lost; sweep or override '{}' instead",
+                          Position(spec, later.key_at), where, later.key, earlier.Text(),
+                          earlier.key_at.line > 0 ? Position(spec, earlier.key_at) : "command line", later.key,
+                          earlier.key);
+  };
+  for (size_t i = 0; i < spec.overrides.size(); ++i) {
+    const Param& o = spec.overrides[i];
+    for (const auto& [p, where] : swept)
+      if (ReplacesKey(p->key, o.key)) report(*p, where, o);
+    for (size_t j = i + 1; j < spec.overrides.size(); ++j)
+      if (ReplacesKey(spec.overrides[j].key, o.key)) report(spec.overrides[j], "overrides", o);
+  }
+  if (errors.empty()) return Status::Ok();
+  return Status::InvalidArgument(errors);
+}
+
+}  // namespace
+
 Status ExpandTrials(const SweepSpec& spec, std::vector<Trial>* out) {
+  PIPELINE_RETURN_IF_ERROR(CheckReplacedOverrides(spec));
+  int64_t count = 0;
+  const bool fits = CountTrials(spec, &count);
+  if (!fits || count > spec.max_trials) {
+    return Status::InvalidArgument(fmt::format(
+        "{}: error: the sweep has {} trials ({}), more than the limit of {}; sweep fewer values, or raise the "
+        "limit with --max-trials N",
+        spec.label, fits ? std::to_string(count) : "more than 2^63", CountText(spec), spec.max_trials));
+  }
   std::vector<std::vector<Param>> grid = {{}};
   for (const auto& axis : spec.grid) {
     std::vector<std::vector<Param>> next;
@@ -142,6 +218,11 @@ Status ValidateTrials(const SweepSpec& spec, std::vector<Trial>* trials) {
     const Where w = key ? p.key_at : p.value_at;
     return w.line > 0 ? fmt::format("{}:{}:{}", spec.label, w.line, w.col) : std::string();
   };
+  // The base config is read once; each trial parses that same text (a tree
+  // per trial, because overrides change it).
+  std::string base_text, reason;
+  if (!ReadInputFile(spec.base, input::kConfigFile, &base_text, &reason).ok())
+    return Status::InvalidArgument(spec.base + ": error: " + reason);
   for (auto& trial : *trials) {
     // The override texts of this trial, with where each came from.
     std::vector<const Param*> all;
@@ -157,7 +238,7 @@ Status ValidateTrials(const SweepSpec& spec, std::vector<Trial>* trials) {
     for (const Param* p : all) by_text.emplace(p->Text(), p);
 
     YAML::Node root;
-    Status st = LoadYamlFile(spec.base, &root);
+    Status st = ParseYamlText(base_text, spec.base, input::kConfigFile.noun, &root);
     std::string errors;
     if (!st.ok()) {
       errors = st.message();

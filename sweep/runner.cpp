@@ -57,7 +57,7 @@ struct Running {
 
 std::string LastLines(const std::string& path, size_t n) {
   std::string text;
-  if (!ReadFile(path, &text).ok()) return "";
+  if (!ReadInputFile(path, input::kRunRecord, &text).ok()) return "";
   std::vector<std::string> lines;
   size_t start = 0;
   while (start < text.size()) {

@@ -7,8 +7,12 @@
 #include <filesystem>
 #include <set>
 
+#include <unistd.h>
+
+#include "common/files.h"
 #include "common/strings.h"
 #include "config/loader.h"
+#include "config/yaml_text.h"
 #include "sweep/sweep.h"
 
 namespace pipeline::sweep {
@@ -24,9 +28,8 @@ class Reader {
   explicit Reader(std::string file) : file_(std::move(file)) {}
 
   static Where At(const YAML::Node& n) {
-    const YAML::Mark m = n.Mark();
-    if (m.is_null()) return {};
-    return {m.line + 1, m.column + 1};
+    const YamlPosition p = PositionOf(n);  // not n.Mark(): alias copies keep theirs in the tag
+    return {p.line, p.col};
   }
   void Fail(const YAML::Node& at, const std::string& key, const std::string& msg) { errors_.push_back({At(at), key, msg}); }
   void Fail(Where at, const std::string& key, const std::string& msg) { errors_.push_back({at, key, msg}); }
@@ -43,6 +46,10 @@ class Reader {
     for (auto it = map.begin(); it != map.end(); ++it) {
       const std::string k = it->first.Scalar();
       const std::string here = path.empty() ? k : path + "." + k;
+      if (k == "<<") {
+        Fail(it->first, here, kMergeKeyMessage);
+        continue;
+      }
       if (auto s = seen.find(k); s != seen.end()) {
         Fail(it->first, here, fmt::format("duplicate key '{}' (first given at line {})", k, s->second));
         continue;
@@ -70,6 +77,7 @@ class Reader {
   bool Int(const YAML::Node& n, const std::string& key, int64_t min, int64_t* out) {
     if (!n.IsScalar()) return Fail(n, key, "expected an integer, got " + Describe(n)), false;
     const std::string& s = n.Scalar();
+    if (IsStrTag(SourceTag(n))) return Fail(n, key, "expected an integer, got the string '" + s + "' (tagged !!str)"), false;
     char* end = nullptr;
     errno = 0;
     long long v = std::strtoll(s.c_str(), &end, 10);
@@ -82,6 +90,7 @@ class Reader {
   bool Number(const YAML::Node& n, const std::string& key, double* out) {
     if (!n.IsScalar()) return Fail(n, key, "expected a number, got " + Describe(n)), false;
     const std::string& s = n.Scalar();
+    if (IsStrTag(SourceTag(n))) return Fail(n, key, "expected a number, got the string '" + s + "' (tagged !!str)"), false;
     char* end = nullptr;
     double v = std::strtod(s.c_str(), &end);
     if (s.empty() || *end || !std::isfinite(v)) return Fail(n, key, "expected a finite number, got '" + s + "'"), false;
@@ -128,16 +137,56 @@ class Reader {
   std::vector<Error> errors_;
 };
 
+// Emits `n` with the tags its text gave (only !!str gets this far: CheckTags),
+// never the positions alias copies carry in theirs.
+void Emit(YAML::Emitter& e, const YAML::Node& n) {
+  if (IsStrTag(SourceTag(n))) e << YAML::SecondaryTag("str");
+  if (n.IsMap()) {
+    e << YAML::BeginMap;
+    for (auto it = n.begin(); it != n.end(); ++it) {
+      e << YAML::Key;
+      Emit(e, it->first);
+      e << YAML::Value;
+      Emit(e, it->second);
+    }
+    e << YAML::EndMap;
+  } else if (n.IsSequence()) {
+    e << YAML::BeginSeq;
+    for (const auto& child : n) Emit(e, child);
+    e << YAML::EndSeq;
+  } else if (n.IsScalar()) {
+    e << n.Scalar();
+  } else {
+    e << YAML::Null;
+  }
+}
+
 // The YAML text of a value, as an override's right-hand side.
 std::string ValueText(const YAML::Node& n) {
-  if (n.IsScalar()) return n.Scalar();
+  if (n.IsScalar() && !IsStrTag(SourceTag(n))) return n.Scalar();
   if (n.IsNull()) return "";
   YAML::Emitter e;
   e.SetMapFormat(YAML::Flow);
   e.SetSeqFormat(YAML::Flow);
-  e << n;
+  Emit(e, n);
   return e.c_str();
 }
+
+// Every node's tag, before anything reads a value: yaml-cpp ignores tags, so
+// `!!binary aGVsbG8=` would silently be the string "aGVsbG8=".
+void CheckTags(Reader& r, const YAML::Node& n, const std::string& path) {
+  if (const std::string problem = TagProblem(n); !problem.empty()) r.Fail(n, path, problem);
+  if (n.IsSequence()) {
+    for (size_t i = 0; i < n.size(); ++i) CheckTags(r, n[i], fmt::format("{}{}{}", path, path.empty() ? "" : ".", i));
+  } else if (n.IsMap()) {
+    for (auto it = n.begin(); it != n.end(); ++it) {
+      const std::string here = path.empty() ? it->first.Scalar() : path + "." + it->first.Scalar();
+      if (const std::string problem = TagProblem(it->first); !problem.empty()) r.Fail(it->first, here, problem);
+      CheckTags(r, it->second, here);
+    }
+  }
+}
+
 
 Param MakeParam(const YAML::Node& key, const YAML::Node& value) {
   Param p;
@@ -157,17 +206,41 @@ const std::vector<std::string> kMetrics = {"validation_accuracy", "test_accuracy
 
 Status LoadSweepFile(const std::string& path, SweepSpec* out) {
   YAML::Node root;
-  PIPELINE_RETURN_IF_ERROR(LoadYamlFile(path, &root));
+  PIPELINE_RETURN_IF_ERROR(LoadYamlFile(path, &root, input::kSweepFile));
   Reader r(path);
+  CheckTags(r, root, "");
   SweepSpec spec;
   spec.path = path;
   spec.label = path;
   spec.name = std::filesystem::path(path).stem().string();
   bool have_base = false;
-  std::set<std::string> swept;  // keys already swept, to reject one key in two places
-  auto claim = [&](const Param& p, const std::string& where) {
-    if (!swept.insert(p.key).second)
-      r.Fail(p.key_at, where + "." + p.key, fmt::format("'{}' is swept more than once (grid, random and sets must not share keys)", p.key));
+  // Keys already swept, to reject one key in two places, or a map and a key
+  // inside it ("train" and "train.epochs": the map would replace the key).
+  // Keys of different sets never meet in one trial, so they may overlap.
+  struct Claimed {
+    std::string key, where;
+    int set = -1;
+  };
+  std::vector<Claimed> claimed;
+  auto claim = [&](const Param& p, const std::string& where, int set = -1) {
+    for (const Claimed& c : claimed) {
+      if (set >= 0 && c.set >= 0 && c.set != set) continue;
+      if (c.key == p.key) {
+        r.Fail(p.key_at, where + "." + p.key,
+               fmt::format("'{}' is swept more than once (grid, random and sets must not share keys)", p.key));
+        return;
+      }
+      if (ReplacesKey(p.key, c.key) || ReplacesKey(c.key, p.key)) {
+        const std::string& map = p.key.size() < c.key.size() ? p.key : c.key;
+        const std::string& inner = p.key.size() < c.key.size() ? c.key : p.key;
+        r.Fail(p.key_at, where + "." + p.key,
+               fmt::format("'{}' overlaps '{}' (in {}): a value for '{}' replaces the whole map, including '{}'; "
+                           "sweep dotted keys that do not contain one another",
+                           p.key, c.key, c.where, map, inner));
+        return;
+      }
+    }
+    claimed.push_back({p.key, where, set});
   };
 
   for (const auto& [k, v] : r.Entries(root, "", &kTopKeys)) {
@@ -179,8 +252,17 @@ Status LoadSweepFile(const std::string& path, SweepSpec* out) {
       if (p.is_relative()) p = std::filesystem::path(path).parent_path() / p;
       spec.base = p.lexically_normal().string();
       have_base = true;
-      if (!std::filesystem::is_regular_file(spec.base))
-        r.Fail(v, key, fmt::format("no such config file '{}' (relative to the sweep file: {})", base, spec.base));
+      // The same checks as reading it (ValidateTrials reads it once, for every trial).
+      int fd = -1;
+      uint64_t size = 0;
+      std::string reason;
+      if (OpenInputFile(spec.base, input::kConfigFile, &fd, &size, &reason).ok()) {
+        ::close(fd);
+      } else {
+        const std::string where =
+            std::filesystem::path(base).is_relative() ? fmt::format(" ({} relative to the sweep file)", spec.base) : "";
+        r.Fail(v, key, fmt::format("'{}'{}{}{}", base, where, reason.rfind("is ", 0) == 0 ? " " : ": ", reason));
+      }
     } else if (key == "name") {
       std::string n;
       if (r.Str(v, key, &n)) {
@@ -213,26 +295,30 @@ Status LoadSweepFile(const std::string& path, SweepSpec* out) {
         r.Fail(v.IsNull() ? k : v, key, "expected a non-empty list of override maps, got " + Reader::Describe(v));
         continue;
       }
-      std::set<std::string> set_keys;
       for (size_t i = 0; i < v.size(); ++i) {
         std::vector<Param> set;
         for (const auto& [sk, sv] : r.Entries(v[i], fmt::format("sets.{}", i), nullptr)) {
           set.push_back(MakeParam(sk, sv));
-          if (set_keys.insert(sk.Scalar()).second) claim(set.back(), "sets");
+          claim(set.back(), "sets", static_cast<int>(i));
         }
         spec.sets.push_back(set);
       }
     } else if (key == "random") {
       static const std::vector<std::string> kRandomKeys = {"samples", "seed", "params"};
-      bool have_samples = false;
+      // Whether each key is there, valid or not: a bad value is reported where
+      // it is, and must not add a "missing" error for a key that is present.
+      bool samples_given = false, params_given = false;
       for (const auto& [rk, rv] : r.Entries(v, key, &kRandomKeys)) {
         const std::string rkey = "random." + rk.Scalar();
         if (rk.Scalar() == "samples") {
-          have_samples = r.Int(rv, rkey, 1, &spec.random.samples);
+          samples_given = true;
+          r.Int(rv, rkey, 1, &spec.random.samples);
         } else if (rk.Scalar() == "seed") {
           int64_t s = 0;
           if (r.Int(rv, rkey, 0, &s)) spec.random.seed = static_cast<uint64_t>(s);
         } else {
+          params_given = true;
+          if (rv.IsMap() && rv.size() == 0) r.Fail(rv, rkey, "expected at least one key to sample, got an empty map");
           static const std::vector<std::string> kKinds = {"uniform", "loguniform", "int", "choice"};
           for (const auto& [pk, pv] : r.Entries(rv, rkey, nullptr)) {
             Distribution d;
@@ -288,8 +374,8 @@ Status LoadSweepFile(const std::string& path, SweepSpec* out) {
           }
         }
       }
-      if (!have_samples && v.IsMap()) r.Fail(k, key, "missing required key 'samples'");
-      if (have_samples && spec.random.params.empty() && v.IsMap()) r.Fail(k, key, "missing 'params': the keys to sample");
+      if (!samples_given && v.IsMap()) r.Fail(k, key, "missing required key 'samples'");
+      if (!params_given && v.IsMap()) r.Fail(k, key, "missing 'params': the keys to sample");
     } else if (key == "objective") {
       static const std::vector<std::string> kObjKeys = {"metric", "mode"};
       std::string mode;
@@ -329,21 +415,32 @@ Status LoadSweepFile(const std::string& path, SweepSpec* out) {
   }
   if (root.IsMap() && !have_base) r.Fail(Where{}, "", "missing required key 'base': the pipeline config to sweep");
   if (spec.scheduler.type == "asha") {
-    auto uses_epochs = [](const std::string& key) { return key == "train.epochs"; };
+    // "train" sets train.epochs too (or drops it, which the rung's value would then replace).
+    auto uses_epochs = [](const std::string& key) { return key == "train.epochs" || key == "train"; };
+    const std::string why = "the asha scheduler sets train.epochs per rung; use scheduler.max_epochs";
     for (const auto& p : spec.overrides)
-      if (uses_epochs(p.key)) r.Fail(p.key_at, "overrides.train.epochs", "the asha scheduler sets train.epochs per rung; use scheduler.max_epochs");
+      if (uses_epochs(p.key)) r.Fail(p.key_at, "overrides." + p.key, why);
     for (const auto& a : spec.grid)
-      if (uses_epochs(a.key)) r.Fail(a.key_at, "grid.train.epochs", "the asha scheduler sets train.epochs per rung; use scheduler.max_epochs");
+      if (uses_epochs(a.key)) r.Fail(a.key_at, "grid." + a.key, why);
+    for (size_t i = 0; i < spec.sets.size(); ++i)
+      for (const auto& p : spec.sets[i])
+        if (uses_epochs(p.key)) r.Fail(p.key_at, fmt::format("sets.{}.{}", i, p.key), why);
+    for (const auto& d : spec.random.params)
+      if (uses_epochs(d.key)) r.Fail(d.key_at, "random.params." + d.key, why);
     const std::string horizon = "optimizer.schedule.epochs";
-    const std::string why = "the asha scheduler sets the schedule's horizon to scheduler.max_epochs for every trial";
+    const std::string horizon_why = "the asha scheduler sets the schedule's horizon to scheduler.max_epochs for every trial";
     for (const auto& p : spec.overrides)
-      if (p.key == horizon) r.Fail(p.key_at, "overrides." + horizon, why);
+      if (p.key == horizon) r.Fail(p.key_at, "overrides." + horizon, horizon_why);
     for (const auto& a : spec.grid)
-      if (a.key == horizon) r.Fail(a.key_at, "grid." + horizon, why);
+      if (a.key == horizon) r.Fail(a.key_at, "grid." + horizon, horizon_why);
   }
   PIPELINE_RETURN_IF_ERROR(r.ToStatus());
   *out = std::move(spec);
   return Status::Ok();
+}
+
+bool ReplacesKey(const std::string& later, const std::string& earlier) {
+  return earlier.size() > later.size() && earlier.compare(0, later.size(), later) == 0 && earlier[later.size()] == '.';
 }
 
 std::vector<std::string> SplitTopLevelCommas(const std::string& s) {
@@ -393,6 +490,16 @@ Status MultirunSpec(const std::string& config, const std::vector<std::string>& o
     if (!keys.insert(key).second) {
       if (!errors.empty()) errors += "\n";
       errors += fmt::format("<override '{}'>: error: {}: swept twice", o, key);
+      continue;
+    }
+    if (const auto other = std::find_if(keys.begin(), keys.end(), [&](const std::string& k) {
+          return ReplacesKey(k, key) || ReplacesKey(key, k);
+        });
+        other != keys.end()) {
+      if (!errors.empty()) errors += "\n";
+      errors += fmt::format("<override '{}'>: error: {}: overlaps the swept key '{}': a value for the shorter key "
+                            "replaces the whole map, including the longer one",
+                            o, key, *other);
       continue;
     }
     GridAxis axis;

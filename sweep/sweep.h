@@ -61,6 +61,11 @@ struct Scheduler {
   int64_t min_epochs = 1, max_epochs = 0, reduction_factor = 2;
 };
 
+// How many trials a sweep may have unless --max-trials raises it: far more than
+// anyone runs, few enough to expand and validate in seconds. Counted before
+// any trial is made (a 100^4 grid or random.samples: 1e11 is refused at once).
+inline constexpr int64_t kDefaultMaxTrials = 10000;
+
 struct SweepSpec {
   std::string path;           // the sweep file ("" for --multirun)
   std::string label;          // how errors name the sweep: the file, or "<multirun>"
@@ -74,6 +79,7 @@ struct SweepSpec {
   Scheduler scheduler;
   std::string export_policy = "best";  // best all none
   int64_t jobs = 0;           // 0: the default for this machine (DefaultJobs)
+  int64_t max_trials = kDefaultMaxTrials;  // --max-trials
 };
 
 struct Trial {
@@ -91,12 +97,23 @@ Status LoadSweepFile(const std::string& path, SweepSpec* out);
 // become grid axes, the others overrides of every trial.
 Status MultirunSpec(const std::string& config, const std::vector<std::string>& overrides, SweepSpec* out);
 
+// Whether the override `later`, applied after `earlier`, replaces what
+// `earlier` set: "train" after "train.epochs" replaces the whole train map.
+bool ReplacesKey(const std::string& later, const std::string& earlier);
+
 // Splits "a,b,[1, 2],{x: 1}" at top-level commas (not inside [] {} or quotes).
 std::vector<std::string> SplitTopLevelCommas(const std::string& s);
 
 // Every trial: the product grid (first key slowest) x sets x random samples
 // (each a fresh draw from the seeded stream). Identical trials are dropped.
+// InvalidArgument, before anything is made, when the count (checked
+// arithmetic) exceeds spec.max_trials, or when a swept key would replace the
+// map an override set a key in ("train" after the override "train.epochs").
 Status ExpandTrials(const SweepSpec& spec, std::vector<Trial>* out);
+
+// The number of trials ExpandTrials makes at most (before dropping identical
+// ones); false when it does not fit in int64_t.
+bool CountTrials(const SweepSpec& spec, int64_t* count);
 
 // The trial id: "<short key>-<value>_..." (at most 48 readable characters) and
 // 8 hex digits of FNV-1a over the global and swept override texts.

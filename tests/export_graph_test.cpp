@@ -39,7 +39,7 @@ const tensorflow::NodeDef* Node(const tensorflow::GraphDef& g, const std::string
 tensorflow::OpList LoadRegistry() {
   std::string text;
   const std::string path = pipeline::test::Fixture("tf-opdefs/ops.pbtxt");
-  REQUIRE_MESSAGE(ReadFile(path, &text).ok(), "missing " << path);
+  REQUIRE_MESSAGE(pipeline::ReadInputFile(path, pipeline::input::kRunRecord, &text).ok(), "missing " << path);
   tensorflow::OpList list;
   REQUIRE(google::protobuf::TextFormat::ParseFromString(text, &list));
   return list;

@@ -54,7 +54,7 @@ TEST_CASE("export: tfrecord framing matches hand-computed CRCs") {
   REQUIRE(w2.Write("d").ok());
   REQUIRE(w2.Close().ok());
   std::string file;
-  REQUIRE(ReadFile(dir / "events", &file).ok());
+  REQUIRE(ReadInputFile(dir / "events", input::kTFRecordFile, &file).ok());
   REQUIRE(tfrecord::Decode(file, &dec).ok());
   CHECK(dec == std::vector<std::string>{"a", "bc", "d"});
 }
@@ -69,7 +69,7 @@ TEST_CASE("export: warmup writes one valid PredictionLog per signature") {
   ExportResult r;
   REQUIRE(ExportSavedModel(m->request, &r).ok());
   std::string file;
-  REQUIRE(ReadFile(r.version_dir + "/assets.extra/tf_serving_warmup_requests", &file).ok());
+  REQUIRE(ReadInputFile(r.version_dir + "/assets.extra/tf_serving_warmup_requests", input::kTFRecordFile, &file).ok());
   std::vector<std::string> recs;
   REQUIRE(tfrecord::Decode(file, &recs).ok());
   REQUIRE(recs.size() == 3);

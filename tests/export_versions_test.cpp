@@ -68,14 +68,14 @@ TEST_CASE("export: version auto-numbering / explicit versions / refusing existin
 
   // Overwrite replaces version 2 with the new weights.
   std::string before, after;
-  REQUIRE(ReadFile(base + "/2/variables/variables.data-00000-of-00001", &before).ok());
+  REQUIRE(ReadInputFile(base + "/2/variables/variables.data-00000-of-00001", input::kBundleData, &before).ok());
   auto m2 = MakeModel({30, 8, 3}, base, 2.0f);
   m2->request.config.version = "2";
   m2->request.config.overwrite = true;
   CHECK(CheckExport(m2->request).ok());
   REQUIRE(ExportSavedModel(m2->request, &r).ok());
   CHECK(r.version == 2);
-  REQUIRE(ReadFile(base + "/2/variables/variables.data-00000-of-00001", &after).ok());
+  REQUIRE(ReadInputFile(base + "/2/variables/variables.data-00000-of-00001", input::kBundleData, &after).ok());
   CHECK(before != after);
   BundleTensors t;
   REQUIRE(savedmodel::VerifyVersionDir(base + "/2", &t).ok());
@@ -165,7 +165,7 @@ TEST_CASE("export: SIGKILL at a random moment leaves no version or a complete on
       Status st = savedmodel::VerifyVersionDir(base + "/" + name);
       CHECK_MESSAGE(st.ok(), "trial " << trial << " version " << v << ": " << st.ToString());
       std::string warm;
-      CHECK(ReadFile(base + "/" + name + "/assets.extra/tf_serving_warmup_requests", &warm).ok());
+      CHECK(ReadInputFile(base + "/" + name + "/assets.extra/tf_serving_warmup_requests", input::kTFRecordFile, &warm).ok());
     }
     if (after.size() > before.size()) ++completed; else ++killed_before;
   }

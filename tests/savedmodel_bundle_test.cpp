@@ -7,6 +7,7 @@
 #include <random>
 #include <string>
 
+#include "common/files.h"
 #include "savedmodel/bundle_reader.h"
 #include "savedmodel/bundle_writer.h"
 #include "savedmodel/table_builder.h"
@@ -24,7 +25,7 @@ std::string Prefix(const std::string& model) { return Golden() + "/" + model + "
 
 std::string Slurp(const std::string& path) {
   std::string s;
-  REQUIRE(table::ReadFileToString(path, &s).ok());
+  REQUIRE(ReadInputFile(path, input::kBundleData, &s).ok());
   return s;
 }
 

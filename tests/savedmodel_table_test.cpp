@@ -4,6 +4,7 @@
 #include <random>
 #include <string>
 
+#include "common/files.h"
 #include "savedmodel/crc32c.h"
 #include "savedmodel/table_builder.h"
 #include "savedmodel/table_reader.h"
@@ -107,7 +108,7 @@ TEST_CASE("table: every golden checkpoint index parses; half_plus_two_cpu's is s
 
 TEST_CASE("table: every flipped byte is detected or harmless; truncation and garbage are errors") {
   std::string golden;
-  REQUIRE(ReadFileToString(Golden() + "/saved_model_half_plus_two_cpu/00000123/variables/variables.index", &golden)
+  REQUIRE(ReadInputFile(Golden() + "/saved_model_half_plus_two_cpu/00000123/variables/variables.index", input::kBundleIndex, &golden)
               .ok());
   for (const std::string& file : {golden, Build(MakeEntries(40, 5))}) {
     Entries want;
