@@ -102,9 +102,28 @@ def compare(c, what, tf_out, ours, max_diff, ref=None):
         if o["dtype"] in ("DT_STRING", "string"):
             tf_strings = [[s.decode("utf-8") for s in row] for row in t2]
             bad = [i for i, (a, b) in enumerate(zip(tf_strings, mine.tolist())) if a != b]
-            c.check(not bad, f"{what} {alias}: class strings differ in {len(bad)} rows, e.g. row "
-                    f"{bad[0] if bad else None}: TF {tf_strings[bad[0]] if bad else None} vs ours "
-                    f"{mine.tolist()[bad[0]] if bad else None}")
+            # Classes at near-tied scores may come in either order: a swap passes only where
+            # TF's own scores of the swapped classes differ by no more than the rounding
+            # difference measured between TF's and our scores (plus 2e-7).
+            ties = []
+            if bad and "scores" in tf_out:
+                ts = np.asarray(tf_out["scores"], dtype=np.float64).reshape(t2.shape[0], -1)
+                os_ = as_numpy(ours["scores"]["values"], ours["scores"]["dtype"])
+                slack = 2e-7 + 2 * float(np.abs(ts - os_).max())
+                for i in bad:
+                    a, b = tf_strings[i], mine.tolist()[i]
+                    pos = {name: j for j, name in enumerate(a)}
+                    ok = sorted(a) == sorted(b) and all(
+                        abs(ts[i, j] - ts[i, pos[b[j]]]) <= slack for j in range(len(a)) if a[j] != b[j])
+                    if ok:
+                        ties.append(i)
+            rest = [i for i in bad if i not in ties]
+            c.check(not rest, f"{what} {alias}: class strings differ in {len(rest)} rows, e.g. row "
+                    f"{rest[0] if rest else None}: TF {tf_strings[rest[0]] if rest else None} vs ours "
+                    f"{mine.tolist()[rest[0]] if rest else None}")
+            if ties:
+                c.note(f"{what} {alias}: {len(ties)} rows order classes with tied scores differently "
+                       f"(row {ties[0]}: TF {tf_strings[ties[0]]}, ours {mine.tolist()[ties[0]]})")
         else:
             diff = np.abs(t2.astype(np.float64) - mine)
             d = float(diff.max()) if diff.size else 0.0
@@ -308,7 +327,7 @@ class Tester:
         if not os.path.exists(path):
             return
         from tensorflow_serving.apis import prediction_log_pb2
-        records = [r.numpy() for r in tf.data.TFRecordDataset(path)]
+        records = list(tf.compat.v1.io.tf_record_iterator(path))  # works in graph mode, unlike tf.data
         c.check(len(records) == len(mg.signature_def), f"{path}: {len(records)} records for {len(mg.signature_def)} signatures")
         for rec in records:
             log = prediction_log_pb2.PredictionLog.FromString(rec)
@@ -396,6 +415,9 @@ class Tester:
         for k, v in self.acc.items():
             self.c.note(f"accuracy {k}: {v}")
         self.c.note("max abs difference TF vs ours: " + ", ".join(f"{k} {v[0]:.3g}" for k, v in self.max_diff.items()))
+        if not self.c.failures:
+            import shutil
+            shutil.rmtree(self.tmp, ignore_errors=True)
         self.c.finish()
 
 
