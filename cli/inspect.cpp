@@ -22,11 +22,21 @@ extern const char kInspectUsage[] =
 
 namespace {
 
+// A TensorInfo shape as saved_model_cli prints it (TF 2.21
+// tools/saved_model_cli.py _print_tensor_info: '(' + ', '.join(dims) + ')'),
+// so a vector is "(-1)", not Python's tuple "(-1,)".
+std::string CliShape(const tensorflow::TensorShapeProto& shape) {
+  if (shape.unknown_rank()) return "unknown_rank";
+  std::string s = "(";
+  for (int i = 0; i < shape.dim_size(); ++i) s += (i ? ", " : "") + std::to_string(shape.dim(i).size());
+  return s + ")";
+}
+
 void PrintTensorInfo(const std::string& kind, const std::string& alias, const tensorflow::TensorInfo& info) {
   std::printf("    %s['%s'] tensor_info:\n", kind.c_str(), alias.c_str());
   std::printf("        dtype: %s\n", tensorflow::DataType_Name(info.dtype()).c_str());
   std::printf("        shape: %s\n",
-              info.has_tensor_shape() ? ShapeProtoString(info.tensor_shape()).c_str() : "unknown_rank");
+              info.has_tensor_shape() ? CliShape(info.tensor_shape()).c_str() : "unknown_rank");
   if (info.encoding_case() == tensorflow::TensorInfo::kCooSparse) {
     std::printf("        sparse: values %s, indices %s, dense_shape %s\n", info.coo_sparse().values_tensor_name().c_str(),
                 info.coo_sparse().indices_tensor_name().c_str(), info.coo_sparse().dense_shape_tensor_name().c_str());

@@ -41,7 +41,8 @@ extern const char kPredictUsage[] =
     "signatures (the output named scores/probabilities if several), the top-scoring class of\n"
     "classify's classes/scores. --json OUT writes {\"signature\", \"method\", \"count\", \"accuracy\",\n"
     "\"non_finite_inputs\" (indices of inputs holding NaN/Infinity), \"non_finite_outputs\" (rows with a\n"
-    "non-finite output), \"outputs\"} (accuracy null without labels). JSON instances are strict RFC 8259\n"
+    "non-finite output), \"outputs\": {ALIAS: {\"dtype\", \"shape\", \"values\": one list per input, its\n"
+    "elements flattened, non-finite numbers as null}}} (accuracy null without labels). JSON instances are strict RFC 8259\n"
     "(duplicate keys refused) plus TF Serving's NaN / Infinity / -Infinity; such inputs run (NaN\n"
     "propagates as in TensorFlow) and a warning names them.\n"
     "Exit codes: 0 ok, 1 model or data failure, 2 usage error (e.g. unknown signature: the\n"
@@ -244,6 +245,27 @@ int PredictCommand(const std::vector<std::string>& args) {
   std::map<std::string, tensorflow::DataType> out_dtypes;
   int64_t shown = 0;
   int64_t non_finite_rows = 0;  // inputs with a NaN or infinity in any numeric output
+  // --json's "values": per output, one JSON array per input row (its elements
+  // flattened; numbers in shortest round-trip form, NaN/Infinity as null).
+  std::map<std::string, std::vector<std::string>> out_rows;
+  const bool want_values = opt.count("--json") > 0;
+  auto collect_rows = [&](const std::map<std::string, TensorValue>& outs, int64_t n) {
+    if (!want_values) return;
+    for (const auto& [a, v] : outs) {
+      if (v.dtype() == tensorflow::DT_RESOURCE || !v.valid() || v.rank() == 0 || v.dim(0) != n || n == 0) continue;
+      const int64_t cols = v.NumElements() / n;
+      for (int64_t r = 0; r < n; ++r) {
+        std::vector<std::string> row;
+        row.reserve(static_cast<size_t>(cols));
+        for (int64_t j = 0; j < cols; ++j) {
+          const int64_t i = r * cols + j;
+          row.push_back(v.dtype() == tensorflow::DT_STRING ? json::Quote(v.strings()[static_cast<size_t>(i)])
+                                                             : json::Number(v.AsDouble(i)));
+        }
+        out_rows[a].push_back(json::Array(row));
+      }
+    }
+  };
   // Counts the rows r (of n) of `outs` that hold a non-finite number.
   auto count_non_finite = [&](const std::map<std::string, TensorValue>& outs, int64_t n) {
     std::vector<bool> bad(static_cast<size_t>(n), false);
@@ -269,6 +291,7 @@ int PredictCommand(const std::vector<std::string>& args) {
         st = model->RunSignature(key, in.per_instance[static_cast<size_t>(i)], {}, &one);
         if (!st.ok()) return Fail(Status::Runtime(st.message()));
         count_non_finite(one, 1);
+        collect_rows(one, 1);
         for (auto& [a, v] : one) {
           out_shapes[a] = v.shape();
           out_dtypes[a] = v.dtype();
@@ -287,6 +310,7 @@ int PredictCommand(const std::vector<std::string>& args) {
     st = model->RunSignature(key, feeds, {}, &outs);
     if (!st.ok()) return Fail(Status::Runtime(st.message()));
     count_non_finite(outs, n);
+    collect_rows(outs, n);
     for (const auto& [a, v] : outs) {
       TensorShape s = v.shape();
       if (!s.empty()) s[0] = begin + (s[0]);  // total rows so far
@@ -366,7 +390,10 @@ int PredictCommand(const std::vector<std::string>& args) {
     for (const auto& [a, s] : out_shapes) {
       std::vector<std::string> dims;
       for (int64_t d : s) dims.push_back(std::to_string(d));
-      outputs.Raw(a, json::Object().Str("dtype", DataTypeName(out_dtypes[a])).Raw("shape", json::Array(dims)).str());
+      json::Object one;
+      one.Str("dtype", DataTypeName(out_dtypes[a])).Raw("shape", json::Array(dims));
+      if (out_rows.count(a)) one.Raw("values", json::Array(out_rows[a]));
+      outputs.Raw(a, one.str());
     }
     json::Object o;
     std::vector<std::string> non_finite;

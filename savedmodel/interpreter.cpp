@@ -1,3 +1,6 @@
+#if defined(__SSE__) || defined(__x86_64__)
+#include <xmmintrin.h>
+#endif
 #include "savedmodel/interpreter.h"
 
 #include <algorithm>
@@ -191,9 +194,33 @@ Status Deref(Interpreter& in, const Slot& s, const std::string& what, TensorValu
 
 }  // namespace
 
+namespace {
+
+// TensorFlow runs every CPU kernel with denormals flushed to zero: the
+// executor holds a port::ScopedFlushDenormal (tensorflow/core/platform/
+// denormal.cc: MXCSR FTZ and DAZ) while it runs ops. Found by tests/tf/: with
+// the seed model's large logits, softmax gives subnormal probabilities
+// (e.g. 6e-40) where TensorFlow gives 0, and classify's TopKV2 then orders
+// the classes after the top few differently from TF Serving. The graph runs
+// on the calling thread, so the guard covers it.
+class ScopedFlushDenormal {
+ public:
+#if defined(__SSE__) || defined(__x86_64__)
+  ScopedFlushDenormal() : saved_(_mm_getcsr()) { _mm_setcsr(saved_ | kFlushToZero | kDenormalsAreZero); }
+  ~ScopedFlushDenormal() { _mm_setcsr(saved_); }
+
+ private:
+  static constexpr unsigned kFlushToZero = 0x8000, kDenormalsAreZero = 0x0040;
+  unsigned saved_;
+#endif
+};
+
+}  // namespace
+
 Status Interpreter::Run(const std::vector<std::pair<std::string, TensorValue>>& feeds,
                         const std::vector<std::string>& fetches, const std::vector<std::string>& targets,
                         std::vector<TensorValue>* outputs, const RunOptions& options) {
+  const ScopedFlushDenormal flush_denormals;
   std::map<std::pair<std::string, int>, TensorValue> fed;
   std::vector<std::string> fed_names;
   for (const auto& [name, value] : feeds) {

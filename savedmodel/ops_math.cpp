@@ -309,7 +309,8 @@ Status UnaryOp(OpContext& c) {
   return Status::Ok();
 }
 
-// Softmax over the last dimension: exp(x - max) / sum.
+// Softmax over the last dimension: exp(x - max) * (1 / sum), TensorFlow's
+// form (kernels/softmax_op_functor.h multiplies by the sum's inverse).
 Status SoftmaxOp(OpContext& c) {
   if (c.num_inputs() != 1) return c.Error("expects 1 input");
   TensorValue out = c.input(0);
@@ -330,7 +331,8 @@ Status SoftmaxOp(OpContext& c) {
       row[j] = std::exp(row[j] - mx);
       sum += row[j];
     }
-    for (int64_t j = 0; j < cols; ++j) row[j] /= sum;
+    const float inverse = 1.0f / sum;
+    for (int64_t j = 0; j < cols; ++j) row[j] *= inverse;
   }
   c.set_output(0, std::move(out));
   return Status::Ok();

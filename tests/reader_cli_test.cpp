@@ -9,6 +9,8 @@
 #include <string>
 
 #include "savedmodel/example_codec.h"
+#include "savedmodel/export.h"
+#include "savedmodel/export_testing.h"
 #include "tests/support/fixtures.h"
 
 namespace {
@@ -52,6 +54,22 @@ TEST_CASE("reader: cli inspect lists the mnist signatures with their tensor name
   CHECK(RunCli("inspect", &out) == 2);
 }
 
+TEST_CASE("reader: cli inspect prints signature shapes as saved_model_cli show does") {
+  // Found by tests/tf/ (saved_model_cli show --all vs pipeline inspect): TF
+  // prints a vector shape as (-1), we printed Python's tuple form (-1,).
+  const std::string dir = (std::filesystem::temp_directory_path() / ("reader_cli_shape_" + std::to_string(::getpid()))).string();
+  auto m = pipeline::export_testing::MakeModel({6, 4, 3}, dir);
+  pipeline::ExportResult res;
+  REQUIRE(pipeline::ExportSavedModel(m->request, &res).ok());
+  std::string out;
+  REQUIRE(RunCli("inspect " + res.version_dir, &out) == 0);
+  INFO(out);
+  CHECK(out.find("        dtype: DT_STRING\n        shape: (-1)\n        name: tf_example:0\n") != std::string::npos);
+  CHECK(out.find("        shape: (-1, 6)\n        name: x:0\n") != std::string::npos);
+  CHECK(out.find("(-1,)") == std::string::npos);
+  std::filesystem::remove_all(dir);
+}
+
 TEST_CASE("reader: cli predict writes accuracy 0.9092 for both mnist signatures") {
   const std::string json = (std::filesystem::temp_directory_path() / ("reader_cli_" + std::to_string(::getpid()) + ".json")).string();
   for (const std::string sig : {"predict_images", "serving_default"}) {
@@ -66,6 +84,10 @@ TEST_CASE("reader: cli predict writes accuracy 0.9092 for both mnist signatures"
     CHECK(j.find("\"signature\": \"" + sig + "\"") != std::string::npos);
     CHECK(j.find("\"count\": 10000") != std::string::npos);
     CHECK(j.find("\"accuracy\": 0.9092") != std::string::npos);
+    // Every output's values, one list per input (tests/tf/ compares them with TensorFlow's).
+    CHECK(j.find(sig == "predict_images" ? "\"scores\": {\"dtype\": \"float\", \"shape\": [10000, 10], \"values\": [["
+                                         : "\"classes\": {\"dtype\": \"string\", \"shape\": [10000, 10], \"values\": [[\"") !=
+          std::string::npos);
   }
   std::string out;
   CHECK(RunCli("predict " + MnistModel() + " --signature nope --idx-images x", &out) == 2);

@@ -196,6 +196,30 @@ TEST_CASE("reader: interpreter MatMul transposes / TopKV2 ties / feeds / control
   CHECK(!st.ok());
 }
 
+TEST_CASE("reader: interpreter flushes denormals to zero as TensorFlow's CPU kernels do") {
+  // Found by tests/tf/: exp(-88) and exp(-100) are subnormal floats; TF's
+  // softmax gives 0 for them (FTZ/DAZ), so TopKV2 keeps such classes in index
+  // order. We returned 6e-39 and 4e-44 and ordered them by those values.
+  tensorflow::GraphDef g;
+  ConstFloats(&g, "logits", TensorValue::From<float>({1, 4}, {-100, -88, 0, -100}));
+  AddNode(&g, "p", "Softmax", {"logits"});
+  ConstFloats(&g, "k", TensorValue::Scalar<int32_t>(4));
+  g.mutable_node()->rbegin()->mutable_attr()->at("dtype").set_type(tensorflow::DT_INT32);
+  AddNode(&g, "top", "TopKV2", {"p", "k"});
+  std::unique_ptr<Interpreter> in;
+  REQUIRE(Interpreter::Create(g, &in).ok());
+  std::vector<TensorValue> out;
+  REQUIRE(in->Run({}, {"p", "top:1"}, {}, &out).ok());
+  CHECK(out[0].data<float>()[0] == 0.f);
+  CHECK(out[0].data<float>()[1] == 0.f);
+  CHECK(out[0].data<float>()[2] == 1.f);
+  const std::vector<int32_t> order = {2, 0, 1, 3};  // TF: the zeros in index order
+  for (int i = 0; i < 4; ++i) CHECK(out[1].data<int32_t>()[i] == order[static_cast<size_t>(i)]);
+  // The caller's floating-point mode is restored.
+  volatile float tiny = 1e-39f;
+  CHECK(tiny * 1.0f != 0.f);
+}
+
 TEST_CASE("reader: tf.Example and TFRecord helpers round-trip and report errors") {
   const float v[3] = {1.5f, -2.f, 0.25f};
   const std::string s = EncodeFloatExample("x", v, 3);
