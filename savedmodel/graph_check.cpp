@@ -114,14 +114,16 @@ const tensorflow::OpDef* OpDefFor(const std::string& op, const tensorflow::OpLis
   return nullptr;
 }
 
+const tensorflow::OpDef::AttrDef* FindAttrDef(const tensorflow::OpDef& def, const std::string& name) {
+  for (const auto& d : def.attr())
+    if (d.name() == name) return &d;
+  return nullptr;
+}
+
 Status CheckNodeAttrs(const tensorflow::NodeDef& node, const tensorflow::OpDef& def) {
   for (const auto& [name, value] : node.attr()) {
     if (!name.empty() && name[0] == '_') continue;  // _output_shapes, _class, ...: TensorFlow-internal
-    const auto* a = [&]() -> const tensorflow::OpDef::AttrDef* {
-      for (const auto& d : def.attr())
-        if (d.name() == name) return &d;
-      return nullptr;
-    }();
+    const tensorflow::OpDef::AttrDef* a = FindAttrDef(def, name);
     if (a == nullptr) {
       std::vector<std::string> known;
       for (const auto& d : def.attr()) known.push_back(d.name());
