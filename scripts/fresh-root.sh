@@ -27,6 +27,9 @@ mirror="$(awk '/^URIs:/ {print $2; exit}' /etc/apt/sources.list.d/debian.sources
 [ -n "$mirror" ] || { echo "fresh-root.sh: no Debian mirror in the host's apt sources" >&2; exit 1; }
 
 root="$(mktemp -d /var/tmp/pipeline-fresh-root.XXXXXX)"
+# mktemp makes it 0700; a real root is 0755, and with 0700 no unprivileged
+# process in the root can load a shared library (tests that drop to nobody).
+chmod 755 "$root"
 mounts=(proc sys dev dev/pts dev/shm)
 cleanup() {
   local status=$?
