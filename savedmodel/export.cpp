@@ -10,6 +10,7 @@
 #include "common/version_number.h"
 #include "proto/saved_model.pb.h"
 #include "savedmodel/bundle_writer.h"
+#include "savedmodel/deterministic_bytes.h"
 #include "savedmodel/export_graph.h"
 #include "savedmodel/tfrecord.h"
 #include "savedmodel/versions.h"
@@ -82,8 +83,7 @@ Status WriteVersionDir(const std::string& dir, const ExportRequest& request, con
   tensorflow::SavedModel sm;
   sm.set_saved_model_schema_version(1);
   *sm.add_meta_graphs() = graph.meta_graph;
-  std::string pb;
-  if (!sm.SerializeToString(&pb)) return Status::Runtime("export: cannot serialize saved_model.pb");
+  const std::string pb = savedmodel::SerializeDeterministic(sm);
   // saved_model.pb last: a directory with it is complete even before the rename.
   PIPELINE_RETURN_IF_ERROR(savedmodel::WriteNewFile((d / "saved_model.pb").string(), pb));
   return savedmodel::SyncTree(dir);

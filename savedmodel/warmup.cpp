@@ -2,6 +2,7 @@
 
 #include "proto/example.pb.h"
 #include "proto/serving_prediction_log.pb.h"
+#include "savedmodel/deterministic_bytes.h"
 
 namespace pipeline::savedmodel {
 
@@ -32,7 +33,7 @@ std::vector<std::string> BuildWarmupRecords(const ExportRequest& r) {
       req->mutable_model_spec()->set_signature_name(s.name);
       *req->mutable_input()->mutable_example_list()->add_examples() = example;
     }
-    out.push_back(log.SerializeAsString());
+    out.push_back(SerializeDeterministic(log));
   }
   return out;
 }
