@@ -6,7 +6,6 @@
 #include <fmt/format.h>
 
 #include "common/files.h"
-#include "config/loader.h"
 #include "savedmodel/crc32c.h"
 #include "stages/model_spec.h"
 
