@@ -12,12 +12,11 @@
 #include "bench/gemm_rate.h"
 #include "bench/inference.h"
 #include "bench/peer.h"
+#include "bench/training_run.h"
 #include "cli/command.h"
 #include "common/json.h"
 #include "config/loader.h"
 #include "engine/runtime.h"
-#include "stages/model_spec.h"
-#include "stages/stage.h"
 
 namespace pipeline::cli {
 
@@ -51,6 +50,128 @@ std::string Ratio(double v, double target) {
                           : "n/a";
 }
 
+// What bench measured, for the table and the JSON line.
+struct BenchResults {
+  std::string config;
+  int threads = 0, epochs = 0;
+  int64_t batch_size = 0, examples = 0;
+  double rss_mb = NAN, flops_per_epoch = NAN;
+  std::vector<double> ours;                                // timed epochs' seconds (after the warm-up)
+  double our_median = NAN, our_min = NAN;
+  size_t gemm_shapes = 0;
+  double sgemm = NAN, matmul = NAN, large = NAN, gemm_only = NAN;
+  bench::PeerRun peer;
+  std::string peer_note;
+  std::vector<double> peer_epochs;
+  double peer_median = NAN, peer_min = NAN;
+  std::vector<std::pair<int64_t, double>> engine_rates, predict_rates;
+  std::string inference_note;
+};
+
+// 2. The machine: oneDNN GEMMs on the exact shapes of a training step.
+void MeasureGemms(const bench::TrainingRun& run, int threads, double gemm_seconds, BenchResults* r) {
+  const auto shapes = bench::TrainingGemms(run.model(), run.config().train.batch_size);
+  r->gemm_shapes = shapes.size();
+  r->sgemm = bench::SgemmRate(shapes, threads, gemm_seconds);
+  r->matmul = bench::MatmulPrimitiveRate(shapes, threads, gemm_seconds);
+  r->large = bench::SgemmRate({{'N', 'N', 2048, 2048, 2048}}, threads, gemm_seconds);
+  r->gemm_only = r->flops_per_epoch / (r->sgemm * 1e9);
+}
+
+// 3. The peer, same data, epochs, batch size and threads.
+void RunPeerScript(const std::string& peer_option, const PipelineConfig& cfg, int threads, int epochs,
+                   BenchResults* r) {
+  const std::string peer_script = peer_option.empty() ? bench::DefaultPeerScript() : peer_option;
+  if (peer_script != "off") {
+    if (!std::filesystem::exists(peer_script)) {
+      r->peer_note = "peer script " + peer_script + " not found";
+    } else {
+      Status ps = bench::RunPeer({peer_script, cfg.dataset.path, threads, epochs + 1, cfg.train.batch_size,
+                                  cfg.optimizer.learning_rate},
+                                 &r->peer);
+      if (ps.ok()) {
+        r->peer_epochs.assign(r->peer.epoch_seconds.begin() + 1, r->peer.epoch_seconds.end());
+      } else {
+        r->peer_note = ps.message();
+      }
+    }
+  } else {
+    r->peer_note = "--peer off";
+  }
+  r->peer_median = Median(r->peer_epochs);
+  r->peer_min = Min(r->peer_epochs);
+}
+
+// 4. Inference throughput: the engine's forward pass, and the interpreter on an export.
+void MeasureInference(const bench::TrainingRun& run, BenchResults* r) {
+  const Split& test = run.test();
+  for (int64_t b : {1, 100, 10000})
+    r->engine_rates.push_back({b, bench::EngineInferenceRate(run.model(), test, run.scale(), b, b == 1 ? 2000 : 10000)});
+  const std::string dir = (std::filesystem::temp_directory_path() / ("pipeline-bench-" + std::to_string(::getpid()))).string();
+  ExportResult exported;
+  Status es = run.ExportTo(dir, "1", &exported);
+  for (int64_t b : {1, 100, 10000}) {
+    double rate = NAN;
+    if (es.ok()) es = bench::PredictRate(exported.version_dir, "predict_images", test, run.scale(), b,
+                                         b == 1 ? 500 : 10000, &rate);
+    r->predict_rates.push_back({b, rate});
+  }
+  if (!es.ok()) r->inference_note = es.message();
+  std::filesystem::remove_all(dir);
+}
+
+// 5. Report: the table.
+void PrintTable(const BenchResults& r) {
+  const double ratio_peer = r.our_median / r.peer_median, ratio_gemm = r.our_median / r.gemm_only;
+  std::printf("\n%-34s %s\n", "", "value");
+  std::printf("%-34s %.1f GFLOP/s (dnnl_sgemm, %zu GEMMs of a batch-%lld step)\n", "machine: sgemm, exact shapes",
+              r.sgemm, r.gemm_shapes, static_cast<long long>(r.batch_size));
+  std::printf("%-34s %.1f GFLOP/s (same shapes as matmul primitives)\n", "machine: matmul primitives", r.matmul);
+  std::printf("%-34s %.1f GFLOP/s\n", "machine: sgemm 2048^3", r.large);
+  std::printf("%-34s %.3f s/epoch (%.1f GFLOP / sgemm rate)\n", "GEMM-only time", r.gemm_only, r.flops_per_epoch / 1e9);
+  std::printf("%-34s median %.3f  min %.3f s/epoch, %.0f examples/s, %.1f GFLOP/s\n", "ours: training", r.our_median,
+              r.our_min, r.examples / r.our_median, r.flops_per_epoch / r.our_median / 1e9);
+  std::printf("%-34s %.0f MB\n", "ours: peak RSS", r.rss_mb);
+  if (r.peer_epochs.empty()) {
+    std::printf("%-34s none: %s\n", "peer", r.peer_note.c_str());
+  } else {
+    std::printf("%-34s median %.3f  min %.3f s/epoch (%s)\n", "peer: torch training", r.peer_median, r.peer_min,
+                r.peer.framework.c_str());
+  }
+  std::printf("%-34s %s\n", "ratio ours/peer s/epoch", Ratio(ratio_peer, 0.4).c_str());
+  std::printf("%-34s %s\n", "ratio ours/GEMM-only", Ratio(ratio_gemm, 1.4).c_str());
+  for (size_t i = 0; i < r.engine_rates.size(); ++i) {
+    std::printf("%-34s %.0f examples/s (engine forward) | %.0f examples/s (predict, interpreter)\n",
+                fmt::format("inference batch {}", r.engine_rates[i].first).c_str(), r.engine_rates[i].second,
+                r.predict_rates[i].second);
+  }
+  if (!r.inference_note.empty()) std::printf("inference note: %s\n", r.inference_note.c_str());
+}
+
+// 5. Report: the final `JSON {...}` line.
+std::string JsonLine(const BenchResults& r) {
+  const double ratio_peer = r.our_median / r.peer_median, ratio_gemm = r.our_median / r.gemm_only;
+  auto list = [](const std::vector<double>& v) {
+    std::vector<std::string> s;
+    for (double x : v) s.push_back(json::Number(x));
+    return json::Array(s);
+  };
+  json::Object j;
+  j.Str("config", r.config).Int("threads", r.threads).Int("epochs", r.epochs).Int("batch_size", r.batch_size)
+      .Num("sgemm_gflops", r.sgemm).Num("matmul_gflops", r.matmul).Num("large_sgemm_gflops", r.large)
+      .Num("gemm_only_s_per_epoch", r.gemm_only).Num("ours_median_s_per_epoch", r.our_median)
+      .Num("ours_min_s_per_epoch", r.our_min).Raw("ours_epoch_seconds", list(r.ours))
+      .Num("ours_examples_per_s", r.examples / r.our_median).Num("ours_gflops", r.flops_per_epoch / r.our_median / 1e9)
+      .Num("peak_rss_mb", r.rss_mb).Num("peer_median_s_per_epoch", r.peer_median).Num("peer_min_s_per_epoch", r.peer_min)
+      .Raw("peer_epoch_seconds", list(r.peer_epochs)).Num("ratio_ours_over_peer", ratio_peer)
+      .Num("ratio_ours_over_gemm_only", ratio_gemm);
+  for (size_t i = 0; i < r.engine_rates.size(); ++i) {
+    j.Num(fmt::format("engine_inference_b{}_per_s", r.engine_rates[i].first), r.engine_rates[i].second);
+    j.Num(fmt::format("predict_b{}_per_s", r.predict_rates[i].first), r.predict_rates[i].second);
+  }
+  return j.str();
+}
+
 }  // namespace
 
 int BenchCommand(const std::vector<std::string>& args) {
@@ -69,123 +190,36 @@ int BenchCommand(const std::vector<std::string>& args) {
   a.overrides.push_back("train.threads=" + std::to_string(threads));
   a.overrides.push_back("dataset.validation.count=0");
   a.overrides.push_back("stages=[load,build,train]");
-  Context ctx;
-  Status st = LoadConfig(a.config, a.overrides, &ctx.config);
+  PipelineConfig cfg;
+  Status st = LoadConfig(a.config, a.overrides, &cfg);
   if (!st.ok()) return Fail(st);
   Logger log(stdout, Logger::Level::kQuiet);
-  ctx.log = &log;
-  const PipelineConfig& cfg = ctx.config;
   std::printf("pipeline bench: %s, %d thread(s), %d timed epoch(s) after 1 warm-up\n", a.config.c_str(), threads, epochs);
   std::fflush(stdout);
 
   // 1. Ours.
-  st = RunStages(cfg.stages, ctx);
+  std::unique_ptr<bench::TrainingRun> run;
+  st = bench::TrainingRun::Train(cfg, &log, &run);
   if (!st.ok()) return Fail(st);
-  const double rss_mb = PeakRssMb();
-  std::vector<double> ours;
-  for (size_t i = 1; i < ctx.metrics.epochs.size(); ++i) ours.push_back(ctx.metrics.epochs[i].seconds);
-  const int64_t examples = ctx.dataset->train.count;
-  const double flops_per_epoch = static_cast<double>(ctx.model->TrainingFlopsPerExample()) * examples;
-  const double our_median = Median(ours), our_min = Min(ours);
+  BenchResults r;
+  r.config = a.config;
+  r.threads = threads;
+  r.epochs = epochs;
+  r.batch_size = cfg.train.batch_size;
+  r.rss_mb = PeakRssMb();
+  const std::vector<double> seconds = run->EpochSeconds();
+  if (seconds.size() > 1) r.ours.assign(seconds.begin() + 1, seconds.end());
+  r.examples = run->train_examples();
+  r.flops_per_epoch = static_cast<double>(run->model().TrainingFlopsPerExample()) * r.examples;
+  r.our_median = Median(r.ours);
+  r.our_min = Min(r.ours);
 
-  // 2. The machine: oneDNN GEMMs on the exact shapes of a training step.
-  const auto shapes = bench::TrainingGemms(*ctx.model, cfg.train.batch_size);
-  const double sgemm = bench::SgemmRate(shapes, threads, gemm_seconds);
-  const double matmul = bench::MatmulPrimitiveRate(shapes, threads, gemm_seconds);
-  const double large = bench::SgemmRate({{'N', 'N', 2048, 2048, 2048}}, threads, gemm_seconds);
-  const double gemm_only = flops_per_epoch / (sgemm * 1e9);
+  MeasureGemms(*run, threads, gemm_seconds, &r);
+  RunPeerScript(Option(a, "--peer"), cfg, threads, epochs, &r);
+  if (!Flag(a, "--no-inference")) MeasureInference(*run, &r);
 
-  // 3. The peer, same data, epochs, batch size and threads.
-  bench::PeerRun peer;
-  std::string peer_note;
-  const std::string peer_script = Option(a, "--peer").empty() ? bench::DefaultPeerScript() : Option(a, "--peer");
-  std::vector<double> peer_epochs;
-  if (peer_script != "off") {
-    if (!std::filesystem::exists(peer_script)) {
-      peer_note = "peer script " + peer_script + " not found";
-    } else {
-      Status ps = bench::RunPeer({peer_script, cfg.dataset.path, threads, epochs + 1, cfg.train.batch_size,
-                                  cfg.optimizer.learning_rate},
-                                 &peer);
-      if (ps.ok()) {
-        peer_epochs.assign(peer.epoch_seconds.begin() + 1, peer.epoch_seconds.end());
-      } else {
-        peer_note = ps.message();
-      }
-    }
-  } else {
-    peer_note = "--peer off";
-  }
-  const double peer_median = Median(peer_epochs), peer_min = Min(peer_epochs);
-
-  // 4. Inference throughput.
-  std::vector<std::pair<int64_t, double>> engine_rates, predict_rates;
-  std::string inference_note;
-  if (!Flag(a, "--no-inference")) {
-    const Split& test = ctx.dataset->test;
-    for (int64_t b : {1, 100, 10000})
-      engine_rates.push_back({b, bench::EngineInferenceRate(*ctx.model, test, ctx.dataset->scale, b, b == 1 ? 2000 : 10000)});
-    const std::string dir = (std::filesystem::temp_directory_path() / ("pipeline-bench-" + std::to_string(::getpid()))).string();
-    ExportRequest request = ToExportRequest(cfg, *ctx.model);
-    request.config.path = dir;
-    request.config.version = "1";
-    ExportResult exported;
-    Status es = ExportSavedModel(request, &exported);
-    for (int64_t b : {1, 100, 10000}) {
-      double rate = NAN;
-      if (es.ok()) es = bench::PredictRate(exported.version_dir, "predict_images", test, ctx.dataset->scale, b,
-                                           b == 1 ? 500 : 10000, &rate);
-      predict_rates.push_back({b, rate});
-    }
-    if (!es.ok()) inference_note = es.message();
-    std::filesystem::remove_all(dir);
-  }
-
-  // 5. Report.
-  const double ratio_peer = our_median / peer_median, ratio_gemm = our_median / gemm_only;
-  std::printf("\n%-34s %s\n", "", "value");
-  std::printf("%-34s %.1f GFLOP/s (dnnl_sgemm, %zu GEMMs of a batch-%lld step)\n", "machine: sgemm, exact shapes",
-              sgemm, shapes.size(), static_cast<long long>(cfg.train.batch_size));
-  std::printf("%-34s %.1f GFLOP/s (same shapes as matmul primitives)\n", "machine: matmul primitives", matmul);
-  std::printf("%-34s %.1f GFLOP/s\n", "machine: sgemm 2048^3", large);
-  std::printf("%-34s %.3f s/epoch (%.1f GFLOP / sgemm rate)\n", "GEMM-only time", gemm_only, flops_per_epoch / 1e9);
-  std::printf("%-34s median %.3f  min %.3f s/epoch, %.0f examples/s, %.1f GFLOP/s\n", "ours: training", our_median,
-              our_min, examples / our_median, flops_per_epoch / our_median / 1e9);
-  std::printf("%-34s %.0f MB\n", "ours: peak RSS", rss_mb);
-  if (peer_epochs.empty()) {
-    std::printf("%-34s none: %s\n", "peer", peer_note.c_str());
-  } else {
-    std::printf("%-34s median %.3f  min %.3f s/epoch (%s)\n", "peer: torch training", peer_median, peer_min,
-                peer.framework.c_str());
-  }
-  std::printf("%-34s %s\n", "ratio ours/peer s/epoch", Ratio(ratio_peer, 0.4).c_str());
-  std::printf("%-34s %s\n", "ratio ours/GEMM-only", Ratio(ratio_gemm, 1.4).c_str());
-  for (size_t i = 0; i < engine_rates.size(); ++i) {
-    std::printf("%-34s %.0f examples/s (engine forward) | %.0f examples/s (predict, interpreter)\n",
-                fmt::format("inference batch {}", engine_rates[i].first).c_str(), engine_rates[i].second,
-                predict_rates[i].second);
-  }
-  if (!inference_note.empty()) std::printf("inference note: %s\n", inference_note.c_str());
-
-  auto list = [](const std::vector<double>& v) {
-    std::vector<std::string> s;
-    for (double x : v) s.push_back(json::Number(x));
-    return json::Array(s);
-  };
-  json::Object j;
-  j.Str("config", a.config).Int("threads", threads).Int("epochs", epochs).Int("batch_size", cfg.train.batch_size)
-      .Num("sgemm_gflops", sgemm).Num("matmul_gflops", matmul).Num("large_sgemm_gflops", large)
-      .Num("gemm_only_s_per_epoch", gemm_only).Num("ours_median_s_per_epoch", our_median)
-      .Num("ours_min_s_per_epoch", our_min).Raw("ours_epoch_seconds", list(ours))
-      .Num("ours_examples_per_s", examples / our_median).Num("ours_gflops", flops_per_epoch / our_median / 1e9)
-      .Num("peak_rss_mb", rss_mb).Num("peer_median_s_per_epoch", peer_median).Num("peer_min_s_per_epoch", peer_min)
-      .Raw("peer_epoch_seconds", list(peer_epochs)).Num("ratio_ours_over_peer", ratio_peer)
-      .Num("ratio_ours_over_gemm_only", ratio_gemm);
-  for (size_t i = 0; i < engine_rates.size(); ++i) {
-    j.Num(fmt::format("engine_inference_b{}_per_s", engine_rates[i].first), engine_rates[i].second);
-    j.Num(fmt::format("predict_b{}_per_s", predict_rates[i].first), predict_rates[i].second);
-  }
-  const std::string line = j.str();
+  PrintTable(r);
+  const std::string line = JsonLine(r);
   std::printf("JSON %s\n", line.c_str());
   if (!Option(a, "--json").empty()) {
     if (FILE* f = std::fopen(Option(a, "--json").c_str(), "w")) {

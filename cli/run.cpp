@@ -8,8 +8,8 @@
 #include "common/dir_lock.h"
 #include "common/files.h"
 #include "config/loader.h"
-#include "stages/checkpoint.h"
 #include "stages/preflight.h"
+#include "stages/resume.h"
 #include "stages/signals.h"
 #include "stages/stage.h"
 
@@ -44,19 +44,6 @@ std::string NewRunDir(const PipelineConfig& cfg) {
   return dir;
 }
 
-// --resume RUN_DIR (an existing directory): it must hold a checkpoint and a config.yaml
-// that `requested` equals but for a larger train.epochs.
-Status ResumeRunDir(const std::string& dir, const PipelineConfig& requested) {
-  Checkpoint ck;
-  PIPELINE_RETURN_IF_ERROR(ReadCheckpoint(dir, &ck));
-  PipelineConfig checkpointed;
-  Status st = LoadConfig(dir + "/config.yaml", {}, &checkpointed);
-  if (!st.ok()) {
-    return Status::Corruption("--resume " + dir + ": the run's config.yaml does not load: " + st.message());
-  }
-  return CheckResumeConfig(checkpointed, requested, ck);
-}
-
 }  // namespace
 
 int MultirunCommand(const std::vector<std::string>& args);  // cli/sweep.cpp
@@ -82,14 +69,7 @@ int RunCommand(const std::vector<std::string>& args) {
   DirLock lock;
   const std::string resume = Option(a, "--resume");
   if (!resume.empty()) {
-    if (!Option(a, "--run-dir").empty() && Option(a, "--run-dir") != resume) {
-      return Fail(Status::InvalidArgument("--run-dir and --resume name different directories; a resumed run "
-                                          "continues in its own run directory (give only --resume RUN_DIR)"));
-    }
-    std::error_code ec;
-    if (!std::filesystem::is_directory(resume, ec)) return Fail(Status::NotFound("--resume " + resume + ": no such run directory"));
-    st = DirLock::Acquire(resume, "run directory", &lock);  // before reading the checkpoint it continues
-    if (st.ok()) st = ResumeRunDir(resume, ctx.config);
+    st = OpenResumedRunDir(resume, Option(a, "--run-dir"), ctx.config, &lock);
     if (!st.ok()) return Fail(st);
     ctx.run_dir = resume;
     ctx.resume = true;

@@ -12,7 +12,8 @@
 //
 // Writers: the train stage on SIGINT/SIGTERM (mid-epoch position), the
 // checkpoint epoch hook every train.checkpoint_every epochs and at the end of
-// training. Reader: `pipeline run CONFIG --resume RUN_DIR`. docs/reliability.md.
+// training. Reader: `pipeline run CONFIG --resume RUN_DIR` (stages/resume.h).
+// docs/reliability.md.
 #pragma once
 
 #include <cstdint>
@@ -69,19 +70,6 @@ Status ReadCheckpoint(const std::string& run_dir, Checkpoint* out);
 // Puts the checkpoint's values into ctx.model / ctx.optimizer / ctx.metrics.
 // Corruption when names or sizes disagree with the built model.
 Status RestoreCheckpoint(const Checkpoint& ck, Context& ctx);
-// Rewrites <run_dir>/metrics.jsonl atomically, keeping the lines of epochs
-// 1..epochs once each, in order (a run killed after appending an epoch's line
-// but before checkpointing it would otherwise repeat that epoch's line).
-Status TruncateMetricsFile(const std::string& run_dir, int64_t epochs);
-
-// Resuming: `requested` may differ from the checkpointed run's config only by
-// a train.epochs at least as large as before (and not below the epochs already
-// completed) and by the export section (export does not touch training).
-// Otherwise InvalidArgument naming the first differing key. A horizon-dependent
-// schedule (cosine) must keep the checkpoint's horizon: a larger train.epochs
-// under optimizer.schedule.epochs: 0 would stretch the curve mid-run.
-Status CheckResumeConfig(const PipelineConfig& checkpointed, const PipelineConfig& requested, const Checkpoint& ck);
-
 // Writes a checkpoint every train.checkpoint_every epochs and after the last.
 std::unique_ptr<EpochHook> NewCheckpointHook();
 

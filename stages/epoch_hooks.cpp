@@ -2,8 +2,6 @@
 
 #include "common/files.h"
 #include "common/json.h"
-#include "stages/checkpoint.h"
-#include "stages/events.h"
 
 namespace pipeline {
 namespace {
@@ -30,12 +28,6 @@ std::string EpochMetricsJson(const EpochMetrics& m) {
       .str();
 }
 
-std::vector<std::unique_ptr<EpochHook>> MakeEpochHooks(const Context& ctx) {
-  std::vector<std::unique_ptr<EpochHook>> hooks;
-  hooks.push_back(std::make_unique<MetricsFileHook>());
-  hooks.push_back(NewCheckpointHook());  // after the metrics line: resume rewrites metrics.jsonl from it
-  hooks.push_back(events::NewEventsHook());  // TensorBoard: train/ and validation/ event files
-  return hooks;
-}
+std::unique_ptr<EpochHook> NewMetricsFileHook() { return std::make_unique<MetricsFileHook>(); }
 
 }  // namespace pipeline

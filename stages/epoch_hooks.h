@@ -1,6 +1,8 @@
 // Things that happen at epoch boundaries of the train stage besides training
 // itself: checkpoints (stages/checkpoint.*), TensorBoard events, and so on.
-// Each is a hook the train stage calls; none edits the training loop.
+// Each is a hook the train stage calls; none edits the training loop. The
+// interface only: the list of hooks is stages/train_hooks.h, so that a hook's
+// unit includes this one and nothing includes back.
 #pragma once
 
 #include <memory>
@@ -27,7 +29,7 @@ class EpochHook {
 // summary.json's "epochs".
 std::string EpochMetricsJson(const EpochMetrics& m);
 
-// The hooks the train stage runs, in order. Add new ones in epoch_hooks.cpp.
-std::vector<std::unique_ptr<EpochHook>> MakeEpochHooks(const Context& ctx);
+// Appends EpochMetricsJson(m) to <run_dir>/metrics.jsonl after each epoch.
+std::unique_ptr<EpochHook> NewMetricsFileHook();
 
 }  // namespace pipeline

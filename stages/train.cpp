@@ -11,8 +11,10 @@
 #include "stages/epoch_hooks.h"
 #include "stages/evaluation.h"
 #include "stages/model_spec.h"
+#include "stages/resume.h"
 #include "stages/signals.h"
 #include "stages/stage.h"
+#include "stages/train_hooks.h"
 
 namespace pipeline {
 namespace {
@@ -42,6 +44,182 @@ std::string ProgressLine(int64_t epoch, int64_t epochs, int64_t done, int64_t to
                      batch / per_batch, per_batch * (total - done));
 }
 
+// A batch that could not be applied under train.on_nan: stop.
+Status DivergedAt(const TrainStepResult& step, int64_t epoch, int64_t b, double lr) {
+  const double loss = step.loss;
+  const bool loss_finite = step.loss_finite;
+  return Status::Runtime(fmt::format(
+      "training diverged: the {} is {} at epoch {}, batch {} (learning rate {}); nothing was exported. "
+      "Lower optimizer.learning_rate, use an initializer with a smaller scale (e.g. glorot_uniform), "
+      "or set train.on_nan: skip_batch",
+      loss_finite ? "gradient" : "loss",
+      loss_finite ? "NaN or Inf" : std::isnan(loss) ? "NaN" : loss > 0 ? "Inf" : "-Inf", epoch + 1,
+      b + 1, lr));
+}
+
+Status CheckBatchSize(const Split& train, int64_t batch) {
+  const int64_t n = train.count;
+  if (n == 0) return Status::InvalidArgument("dataset.train selects no examples; there is nothing to train on");
+  if (batch > n) {
+    return Status::InvalidArgument(fmt::format(
+        "train.batch_size ({}) is larger than the training split ({} examples from {}); use at most {}", batch, n,
+        train.source, n));
+  }
+  return Status::Ok();
+}
+
+// One train stage run: the loop over epochs and batches, with its buffers.
+class TrainLoop {
+ public:
+  explicit TrainLoop(Context& ctx)
+      : ctx_(ctx),
+        cfg_(ctx.config),
+        train_(ctx.dataset->train),
+        net_(*ctx.model),
+        n_(train_.count),
+        batch_(cfg_.train.batch_size),
+        full_batches_(n_ / batch_),
+        batches_(full_batches_ + (n_ % batch_ ? 1 : 0)),
+        schedule_(ToScheduleSpec(cfg_.optimizer.schedule)),
+        // Fixed when the run started; --resume has checked that it still is (CheckResumeConfig).
+        horizon_(ScheduleHorizon(cfg_.optimizer.schedule.epochs, cfg_.train.epochs)) {}
+
+  Status Run() {
+    // A diverging step stops the run, so SGD may fuse its update into the
+    // weight-gradient GEMMs (the damaged weights are never exported).
+    net_.set_fuse_sgd(cfg_.train.on_nan == "stop");
+    BatchSlot full(net_, batch_);
+    std::unique_ptr<BatchSlot> partial;
+    if (const int64_t tail = n_ % batch_) partial = std::make_unique<BatchSlot>(net_, tail);
+    full_ = &full;
+    partial_ = partial.get();
+    order_.resize(n_);
+    // --resume: the checkpoint's weights, optimizer state, metrics and position.
+    TrainPosition resume_at;
+    if (ctx_.resume) PIPELINE_RETURN_IF_ERROR(ResumeTraining(ctx_, batches_, &resume_at));
+    ScopedStopSignals stop_signals;  // SIGINT/SIGTERM: finish the batch, checkpoint, return
+    hooks_ = MakeEpochHooks(ctx_);
+    for (auto& hook : hooks_) PIPELINE_RETURN_IF_ERROR(hook->OnTrainBegin(ctx_));
+
+    for (int64_t epoch = resume_at.epoch; epoch < cfg_.train.epochs; ++epoch) {
+      const TrainPosition from = epoch == resume_at.epoch ? resume_at : TrainPosition{epoch, 0, 0.0, 0};
+      PIPELINE_RETURN_IF_ERROR(RunEpoch(from));
+    }
+    if (StopRequested()) return Interrupted(TrainPosition{cfg_.train.epochs, 0, 0.0, 0});
+    for (auto& hook : hooks_) PIPELINE_RETURN_IF_ERROR(hook->OnTrainEnd(ctx_, false));
+    if (skipped_) ctx_.log->Warn(fmt::format("{} batches had a non-finite loss and were skipped", skipped_));
+    ctx_.metrics.train_examples_per_second =
+        train_seconds_ > 0 ? static_cast<double>(trained_examples_) / train_seconds_ : NAN;
+    ctx_.trained = true;
+    return Status::Ok();
+  }
+
+ private:
+  // One epoch from `from` (its start, or a resumed position inside it): its
+  // batches, then its metrics, line and hooks.
+  Status RunEpoch(const TrainPosition& from) {
+    const int64_t epoch = from.epoch;
+    const double lr = LearningRateAt(schedule_, cfg_.optimizer.learning_rate, epoch, horizon_);
+    const auto start = Clock::now();  // an epoch's time includes its shuffle
+    std::iota(order_.begin(), order_.end(), 0);
+    if (cfg_.train.shuffle) {
+      Rng rng(EpochSeed(cfg_.seed, epoch));
+      Shuffle(order_.data(), n_, rng);
+    }
+    double loss_sum = from.loss_sum;
+    int64_t loss_examples = from.loss_examples;
+    int64_t skipped_in_epoch = 0;
+    for (int64_t b = from.batch; b < batches_; ++b) {
+      if (StopRequested()) return Interrupted(TrainPosition{epoch, b, loss_sum, loss_examples});
+      BatchSlot& slot = b < full_batches_ ? *full_ : *partial_;
+      const TrainStepResult step = TrainBatch(slot, b, lr);
+      if (!step.applied()) {
+        // Parameters and optimizer state stay as they were.
+        if (cfg_.train.on_nan == "skip_batch") {
+          ++skipped_;
+          ++skipped_in_epoch;
+          continue;
+        }
+        return DivergedAt(step, epoch, b, lr);
+      }
+      const int64_t size = slot.plan->n;
+      loss_sum += step.loss * static_cast<double>(size);
+      loss_examples += size;
+      trained_examples_ += size;
+      if (ctx_.log->ProgressDue()) {  // at most 10 times a second, on a terminal only
+        const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+        ctx_.log->Progress(ProgressLine(epoch + 1, cfg_.train.epochs, b + 1, batches_,
+                                        loss_sum / std::max<int64_t>(loss_examples, 1), elapsed, batch_));
+      }
+    }
+    const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    train_seconds_ += seconds;
+    if (skipped_in_epoch == batches_) {
+      return Status::Runtime(fmt::format(
+          "training diverged: every batch of epoch {} had a non-finite loss or gradient and was skipped "
+          "(train.on_nan: skip_batch); nothing was exported. Lower optimizer.learning_rate or use an initializer "
+          "with a smaller scale (e.g. glorot_uniform)",
+          epoch + 1));
+    }
+    EpochMetrics m;
+    m.epoch = epoch + 1;
+    m.loss = loss_examples ? loss_sum / static_cast<double>(loss_examples) : NAN;
+    m.seconds = seconds;
+    m.learning_rate = lr;
+    return FinishEpoch(m);
+  }
+
+  // Batch `b` of the current order through one TrainStep, which applies the
+  // update only when the loss and every gradient are finite.
+  TrainStepResult TrainBatch(BatchSlot& slot, int64_t b, double lr) {
+    const int64_t* idx = order_.data() + b * batch_;
+    const int64_t size = slot.plan->n;
+    for (int64_t i = 0; i < size; ++i) slot.labels[i] = train_.labels[idx[i]];
+    BatchInput input{train_.images.data(), idx, 0, ctx_.dataset->scale};
+    if (b + 1 < batches_) {
+      input.next = idx + size;
+      input.next_count = std::min(batch_, n_ - (b + 1) * batch_);
+    }
+    return net_.TrainStep(*slot.plan, slot.labels.data(), input, *ctx_.optimizer, static_cast<float>(lr));
+  }
+
+  // The validation scores, the tutorial's line, ctx.metrics and the hooks.
+  Status FinishEpoch(EpochMetrics m) {
+    std::string line = fmt::format("epoch: {:04d}   loss = {:.6f}", m.epoch, m.loss);
+    if (ctx_.dataset->validation.count > 0) {
+      const SplitScore v = EvaluateSplit(net_, ctx_.dataset->validation, ctx_.dataset->scale, cfg_.evaluate.batch_size);
+      m.validation_accuracy = v.accuracy;
+      m.validation_loss = v.loss;
+      line += fmt::format("   validation_accuracy = {:.4f}", m.validation_accuracy);
+    }
+    ctx_.log->Info(line);
+    ctx_.metrics.epochs.push_back(m);
+    for (auto& hook : hooks_) PIPELINE_RETURN_IF_ERROR(hook->OnEpochEnd(ctx_, m));
+    return Status::Ok();
+  }
+
+  // On a stop signal: checkpoint the position (batches applied so far) and say how to go on.
+  Status Interrupted(const TrainPosition& pos) {
+    Status saved = SaveCheckpoint(ctx_, pos);
+    for (auto& hook : hooks_) hook->OnTrainEnd(ctx_, true);
+    return StoppedStatus(ctx_, pos, batches_, saved);
+  }
+
+  Context& ctx_;
+  const PipelineConfig& cfg_;
+  const Split& train_;
+  Network& net_;
+  const int64_t n_, batch_, full_batches_, batches_;
+  const ScheduleSpec schedule_;
+  const int64_t horizon_;
+  BatchSlot* full_ = nullptr;
+  BatchSlot* partial_ = nullptr;
+  std::vector<int64_t> order_;
+  std::vector<std::unique_ptr<EpochHook>> hooks_;
+  double train_seconds_ = 0.0;
+  int64_t skipped_ = 0, trained_examples_ = 0;
+};
+
 class TrainStage : public Stage {
  public:
   std::string name() const override { return "train"; }
@@ -49,149 +227,8 @@ class TrainStage : public Stage {
   std::vector<std::string> provides() const override { return {"trained model"}; }
 
   Status Run(Context& ctx) override {
-    const PipelineConfig& cfg = ctx.config;
-    const Split& train = ctx.dataset->train;
-    Network& net = *ctx.model;
-    const int64_t n = train.count, batch = cfg.train.batch_size;
-    if (n == 0) return Status::InvalidArgument("dataset.train selects no examples; there is nothing to train on");
-    if (batch > n) {
-      return Status::InvalidArgument(fmt::format(
-          "train.batch_size ({}) is larger than the training split ({} examples from {}); use at most {}", batch, n,
-          train.source, n));
-    }
-    // A diverging step stops the run, so SGD may fuse its update into the
-    // weight-gradient GEMMs (the damaged weights are never exported).
-    net.set_fuse_sgd(cfg.train.on_nan == "stop");
-    const int64_t full_batches = n / batch, tail = n % batch;
-    const int64_t batches = full_batches + (tail ? 1 : 0);
-    BatchSlot full(net, batch);
-    std::unique_ptr<BatchSlot> partial;
-    if (tail) partial = std::make_unique<BatchSlot>(net, tail);
-
-    std::vector<int64_t> order(n);
-    const ScheduleSpec schedule = ToScheduleSpec(cfg.optimizer.schedule);
-    // Fixed when the run started; --resume has checked that it still is (CheckResumeConfig).
-    const int64_t horizon = ScheduleHorizon(cfg.optimizer.schedule.epochs, cfg.train.epochs);
-    // --resume: the checkpoint's weights, optimizer state, metrics and position.
-    TrainPosition resume_at;
-    if (ctx.resume) {
-      Checkpoint ck;
-      PIPELINE_RETURN_IF_ERROR(ReadCheckpoint(ctx.run_dir, &ck));
-      PIPELINE_RETURN_IF_ERROR(RestoreCheckpoint(ck, ctx));
-      if (ck.position.batch > batches) {
-        return Status::Corruption(fmt::format("{}: batch {} of an epoch of {} batches", CheckpointPath(ctx.run_dir),
-                                              ck.position.batch, batches));
-      }
-      resume_at = ck.position;
-      PIPELINE_RETURN_IF_ERROR(TruncateMetricsFile(ctx.run_dir, resume_at.epoch));
-      ctx.log->Info(fmt::format("resuming {} at epoch {}, batch {}/{}", ctx.run_dir, resume_at.epoch + 1, resume_at.batch,
-                                batches));
-    }
-    ScopedStopSignals stop_signals;  // SIGINT/SIGTERM: finish the batch, checkpoint, return
-    auto hooks = MakeEpochHooks(ctx);
-    for (auto& hook : hooks) PIPELINE_RETURN_IF_ERROR(hook->OnTrainBegin(ctx));
-    double train_seconds = 0.0;
-    int64_t skipped = 0, trained_examples = 0;
-    // On a stop signal: checkpoint the position (batches applied so far) and say how to go on.
-    auto interrupted = [&](const TrainPosition& pos) -> Status {
-      Status saved = SaveCheckpoint(ctx, pos);
-      for (auto& hook : hooks) hook->OnTrainEnd(ctx, true);
-      const std::string where = fmt::format("in epoch {} after batch {}/{}", pos.epoch + 1, pos.batch, batches);
-      if (!saved.ok()) {
-        return Status::IOError(fmt::format("interrupted by {} {}; {}", StopSignalName(StopSignal()), where,
-                                           saved.message()));
-      }
-      return Status::Runtime(fmt::format(
-          "interrupted by {} {}; checkpoint written to {}. Resume with:\n  pipeline run {}/config.yaml "
-          "--resume {}",
-          StopSignalName(StopSignal()), where, CheckpointPath(ctx.run_dir), ctx.run_dir, ctx.run_dir));
-    };
-
-    for (int64_t epoch = resume_at.epoch; epoch < cfg.train.epochs; ++epoch) {
-      const double lr = LearningRateAt(schedule, cfg.optimizer.learning_rate, epoch, horizon);
-      const auto start = Clock::now();  // an epoch's time includes its shuffle
-      std::iota(order.begin(), order.end(), 0);
-      if (cfg.train.shuffle) {
-        Rng rng(EpochSeed(cfg.seed, epoch));
-        Shuffle(order.data(), n, rng);
-      }
-      const bool resumed_epoch = epoch == resume_at.epoch;
-      double loss_sum = resumed_epoch ? resume_at.loss_sum : 0.0;
-      int64_t loss_examples = resumed_epoch ? resume_at.loss_examples : 0;
-      int64_t skipped_in_epoch = 0;
-      for (int64_t b = resumed_epoch ? resume_at.batch : 0; b < batches; ++b) {
-        if (StopRequested()) return interrupted(TrainPosition{epoch, b, loss_sum, loss_examples});
-        BatchSlot& slot = b < full_batches ? full : *partial;
-        const int64_t* idx = order.data() + b * batch;
-        const int64_t size = slot.plan->n;
-        for (int64_t i = 0; i < size; ++i) slot.labels[i] = train.labels[idx[i]];
-        BatchInput input{train.images.data(), idx, 0, ctx.dataset->scale};
-        if (b + 1 < batches) {
-          input.next = idx + size;
-          input.next_count = std::min(batch, n - (b + 1) * batch);
-        }
-        // Applies the update only when the loss and every gradient are finite.
-        const TrainStepResult step =
-            net.TrainStep(*slot.plan, slot.labels.data(), input, *ctx.optimizer, static_cast<float>(lr));
-        const double loss = step.loss;
-        const bool loss_finite = step.loss_finite;
-        if (!step.applied()) {
-          // Parameters and optimizer state stay as they were.
-          if (cfg.train.on_nan == "skip_batch") {
-            ++skipped;
-            ++skipped_in_epoch;
-            continue;
-          }
-          return Status::Runtime(fmt::format(
-              "training diverged: the {} is {} at epoch {}, batch {} (learning rate {}); nothing was exported. "
-              "Lower optimizer.learning_rate, use an initializer with a smaller scale (e.g. glorot_uniform), "
-              "or set train.on_nan: skip_batch",
-              loss_finite ? "gradient" : "loss",
-              loss_finite ? "NaN or Inf" : std::isnan(loss) ? "NaN" : loss > 0 ? "Inf" : "-Inf", epoch + 1,
-              b + 1, lr));
-        }
-        loss_sum += loss * static_cast<double>(size);
-        loss_examples += size;
-        trained_examples += size;
-        if (ctx.log->ProgressDue()) {  // at most 10 times a second, on a terminal only
-          const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
-          ctx.log->Progress(ProgressLine(epoch + 1, cfg.train.epochs, b + 1, batches,
-                                         loss_sum / std::max<int64_t>(loss_examples, 1), elapsed, batch));
-        }
-      }
-      const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
-      train_seconds += seconds;
-      if (skipped_in_epoch == batches) {
-        return Status::Runtime(fmt::format(
-            "training diverged: every batch of epoch {} had a non-finite loss or gradient and was skipped "
-            "(train.on_nan: skip_batch); nothing was exported. Lower optimizer.learning_rate or use an initializer "
-            "with a smaller scale (e.g. glorot_uniform)",
-            epoch + 1));
-      }
-
-      EpochMetrics m;
-      m.epoch = epoch + 1;
-      m.loss = loss_examples ? loss_sum / static_cast<double>(loss_examples) : NAN;
-      m.seconds = seconds;
-      m.learning_rate = lr;
-      std::string line = fmt::format("epoch: {:04d}   loss = {:.6f}", m.epoch, m.loss);
-      if (ctx.dataset->validation.count > 0) {
-        const SplitScore v = EvaluateSplit(net, ctx.dataset->validation, ctx.dataset->scale, cfg.evaluate.batch_size);
-        m.validation_accuracy = v.accuracy;
-        m.validation_loss = v.loss;
-        line += fmt::format("   validation_accuracy = {:.4f}", m.validation_accuracy);
-      }
-      ctx.log->Info(line);
-      ctx.metrics.epochs.push_back(m);
-      for (auto& hook : hooks) PIPELINE_RETURN_IF_ERROR(hook->OnEpochEnd(ctx, m));
-    }
-    if (StopRequested()) return interrupted(TrainPosition{cfg.train.epochs, 0, 0.0, 0});
-    for (auto& hook : hooks) PIPELINE_RETURN_IF_ERROR(hook->OnTrainEnd(ctx, false));
-    if (skipped) ctx.log->Warn(fmt::format("{} batches had a non-finite loss and were skipped", skipped));
-    ctx.metrics.train_examples_per_second =
-        train_seconds > 0 ? static_cast<double>(trained_examples) / train_seconds : NAN;
-    ctx.trained = true;
-    return Status::Ok();
+    PIPELINE_RETURN_IF_ERROR(CheckBatchSize(ctx.dataset->train, ctx.config.train.batch_size));
+    return TrainLoop(ctx).Run();
   }
 };
 

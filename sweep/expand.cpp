@@ -207,17 +207,69 @@ std::vector<int64_t> RungEpochs(const Scheduler& s) {
   return r;
 }
 
+namespace {
+
+// One error line of a trial's config, placed at the sweep-file position of the
+// override it is about when it names one (line 0: no position).
+struct Found {
+  int line = 0, col = 0;  // sort key; 0 for lines without a sweep-file position
+  std::string text;
+};
+
+// The errors of the base config (its text) under a trial's overrides, one per
+// line, "" when it validates; then *epochs is the trial's train.epochs.
+std::string TrialConfigErrors(const std::string& base_text, const std::string& base,
+                              const std::vector<const Param*>& all, int64_t* epochs) {
+  YAML::Node root;
+  Status st = ParseYamlText(base_text, base, input::kConfigFile.noun, &root);
+  if (!st.ok()) return st.message();
+  std::string errors;
+  for (const Param* p : all) {
+    Status o = ApplyOverride(root, p->Text());
+    if (!o.ok()) {
+      if (!errors.empty()) errors += "\n";
+      errors += o.message();
+    }
+  }
+  // Validate even after a bad override: every problem at once.
+  PipelineConfig cfg;
+  st = ValidateConfig(root, base, &cfg);
+  if (st.ok() && errors.empty()) *epochs = cfg.train.epochs;
+  if (!st.ok()) {
+    if (!errors.empty()) errors += "\n";
+    errors += st.message();
+  }
+  return errors;
+}
+
+// "<override 'k=v'>: error: msg" becomes "sweep.yaml:L:C: error: msg" when the
+// override came from the sweep file: at its key for a key problem, else its value.
+Found Locate(const std::string& line, const SweepSpec& spec, const std::map<std::string, const Param*>& by_text) {
+  Found f;
+  f.text = line;
+  const std::string open = "<override '", close = "'>: error: ";
+  const size_t end = line.find(close);
+  if (line.rfind(open, 0) != 0 || end == std::string::npos) return f;
+  auto it = by_text.find(line.substr(open.size(), end - open.size()));
+  if (it == by_text.end()) return f;
+  const std::string msg = line.substr(end + close.size());
+  const bool about_key = msg.find("unknown key") != std::string::npos ||
+                         msg.find("list index") != std::string::npos ||
+                         msg.find("out of range") != std::string::npos ||
+                         msg.find("it has no key") != std::string::npos;
+  const Where w = about_key ? it->second->key_at : it->second->value_at;
+  if (w.line <= 0) return f;
+  f.text = fmt::format("{}:{}:{}", spec.label, w.line, w.col) + ": error: " + msg;
+  f.line = w.line;
+  f.col = w.col;
+  return f;
+}
+
+}  // namespace
+
 Status ValidateTrials(const SweepSpec& spec, std::vector<Trial>* trials) {
-  struct Found {
-    int line = 0, col = 0;  // sort key; 0 for lines without a sweep-file position
-    std::string text;
-  };
   std::vector<Found> found;
   std::set<std::string> seen;
-  auto where = [&](const Param& p, bool key) {
-    const Where w = key ? p.key_at : p.value_at;
-    return w.line > 0 ? fmt::format("{}:{}:{}", spec.label, w.line, w.col) : std::string();
-  };
   // The base config is read once; each trial parses that same text (a tree
   // per trial, because overrides change it).
   std::string base_text, reason;
@@ -237,28 +289,7 @@ Status ValidateTrials(const SweepSpec& spec, std::vector<Trial>* trials) {
     std::map<std::string, const Param*> by_text;
     for (const Param* p : all) by_text.emplace(p->Text(), p);
 
-    YAML::Node root;
-    Status st = ParseYamlText(base_text, spec.base, input::kConfigFile.noun, &root);
-    std::string errors;
-    if (!st.ok()) {
-      errors = st.message();
-    } else {
-      for (const Param* p : all) {
-        Status o = ApplyOverride(root, p->Text());
-        if (!o.ok()) {
-          if (!errors.empty()) errors += "\n";
-          errors += o.message();
-        }
-      }
-      // Validate even after a bad override: every problem at once.
-      PipelineConfig cfg;
-      st = ValidateConfig(root, spec.base, &cfg);
-      if (st.ok() && errors.empty()) trial.epochs = cfg.train.epochs;
-      if (!st.ok()) {
-        if (!errors.empty()) errors += "\n";
-        errors += st.message();
-      }
-    }
+    const std::string errors = TrialConfigErrors(base_text, spec.base, all, &trial.epochs);
     if (errors.empty()) continue;
     size_t start = 0;
     while (start <= errors.size()) {
@@ -266,27 +297,7 @@ Status ValidateTrials(const SweepSpec& spec, std::vector<Trial>* trials) {
       std::string line = errors.substr(start, nl == std::string::npos ? std::string::npos : nl - start);
       start = nl == std::string::npos ? errors.size() + 1 : nl + 1;
       if (line.empty()) continue;
-      Found f;
-      f.text = line;
-      const std::string open = "<override '", close = "'>: error: ";
-      const size_t end = line.find(close);
-      if (line.rfind(open, 0) == 0 && end != std::string::npos) {
-        const std::string text = line.substr(open.size(), end - open.size());
-        auto it = by_text.find(text);
-        if (it != by_text.end()) {
-          const std::string msg = line.substr(end + close.size());
-          const bool about_key = msg.find("unknown key") != std::string::npos ||
-                                 msg.find("list index") != std::string::npos ||
-                                 msg.find("out of range") != std::string::npos ||
-                                 msg.find("it has no key") != std::string::npos;
-          const std::string w = where(*it->second, about_key);
-          if (!w.empty()) {
-            f.text = w + ": error: " + msg;
-            f.line = (about_key ? it->second->key_at : it->second->value_at).line;
-            f.col = (about_key ? it->second->key_at : it->second->value_at).col;
-          }
-        }
-      }
+      Found f = Locate(line, spec, by_text);
       if (seen.insert(f.text).second) found.push_back(f);
     }
   }

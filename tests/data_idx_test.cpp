@@ -364,17 +364,49 @@ TEST_CASE("data: idx never crashes on damaged input (every truncation / random b
     Write(plain_path, Bytes(img.begin(), img.begin() + n));
     CHECK(!Read(plain_path, IdxKind::kImages).ok());
   }
+  // A read of damaged bytes either fails as Corruption naming the file, or
+  // succeeds only with what an intact file holds: the gzip CRC covers every
+  // byte of the content, and a plain file's header must still be the images
+  // header (every header field is checked against the size), its items the
+  // bytes after it.
+  const Bytes header(img.begin(), img.begin() + 16);
+  int ok_reads = 0, failed_reads = 0;
   std::mt19937 rng(42);
   for (int round = 0; round < 300; ++round) {
+    CAPTURE(round);
     Bytes b = round % 2 ? gz : img;
     int flips = 1 + int(rng() % 4);
     for (int i = 0; i < flips; ++i) b[rng() % b.size()] ^= uint8_t(1 + rng() % 255);
-    Write(round % 3 ? gz_path : plain_path, b);
+    const std::string path = round % 3 ? gz_path : plain_path;
+    const IdxKind kind = round % 5 ? IdxKind::kImages : IdxKind::kLabels;
+    Write(path, b);
     Bytes items;
-    (void)Read(round % 3 ? gz_path : plain_path, round % 5 ? IdxKind::kImages : IdxKind::kLabels, &items, 10);
+    // With a label limit of 10 no images file passes: item 0's pixels run 0..15.
+    Status st = Read(path, kind, &items, 10);
+    CHECK_FALSE(st.ok());
+    CHECK_MESSAGE(st.IsCorruption(), st.ToString());
+    CHECK_MESSAGE(Has(st, path), st.ToString());
+    st = Read(path, kind, &items);
+    if (st.ok()) {
+      ++ok_reads;
+      CHECK(kind == IdxKind::kImages);  // an images file never reads as labels
+      const Bytes content = round % 2 ? img : b;  // what the reader saw once decompressed
+      CHECK(Bytes(content.begin(), content.begin() + 16) == header);
+      CHECK(items == Bytes(content.begin() + 16, content.end()));
+    } else {
+      ++failed_reads;
+      CHECK_MESSAGE(st.IsCorruption(), st.ToString());
+      CHECK_MESSAGE(Has(st, path), st.ToString());
+    }
     Bytes noise(rng() % 64);
     for (auto& x : noise) x = uint8_t(rng());
     Write(plain_path, noise);
-    (void)Read(plain_path, IdxKind::kImages, &items);
+    st = Read(plain_path, IdxKind::kImages, &items);
+    CHECK_FALSE(st.ok());  // random bytes: a truncated header or a wrong magic number
+    CHECK_MESSAGE(st.IsCorruption(), st.ToString());
+    CHECK_MESSAGE(Has(st, plain_path), st.ToString());
   }
+  // Both outcomes occurred, so both branches above were checked.
+  CHECK(ok_reads > 0);
+  CHECK(failed_reads > 0);
 }

@@ -66,10 +66,16 @@ void CheckSameSteps(Trainer& plain, Trainer& stepped, const std::string& what) {
 
 }  // namespace
 
-TEST_CASE("engine: a fused train step on two workers equals forward/backward then update on one") {
+// TrainStep's own path: forward, backward, check and update in one parallel
+// region with the optimizer's update split across the workers (not the fused
+// SGD step, set_fuse_sgd, which has its own case below).
+TEST_CASE("engine: a train step in one parallel region on two workers equals forward/backward then update on one") {
   for (const std::string optimizer : {"sgd", "momentum", "adam", "rmsprop"}) {
     Trainer one(1, optimizer), two(2, optimizer);
     REQUIRE(two.net->Plan(64, true).workers.size() == 2);
+    // As many update slices as workers: TrainStep runs the parallel path, not
+    // its fallback for a batch split differently from the optimizer.
+    REQUIRE(two.opt->workers() == 2);
     CheckSameSteps(one, two, optimizer);
   }
 }

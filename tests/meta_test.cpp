@@ -1,6 +1,9 @@
 // Guards on the test suite itself.
 #include <doctest/doctest.h>
 
+#include <sys/wait.h>
+
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -8,6 +11,7 @@
 #include <string>
 
 #include "tests/support/fixtures.h"
+#include "tests/support/run_pipeline.h"
 #include "tests/support/scratch_dir.h"
 
 // ctest registers each doctest case by name and runs it with --test-case=NAME,
@@ -103,4 +107,36 @@ TEST_CASE("tests: nothing in the repository reads the shared folder beside it") 
     }
   }
   CHECK(scanned > 100);
+}
+
+// Not registered with ctest (doctest::skip: it runs only with --no-skip): the
+// next case runs it in a child process. It makes a TempDir with a file in it,
+// writes the directory's path to the file PIPELINE_TEMPDIR_PROBE names, then
+// fails a REQUIRE, which throws out of the test case.
+TEST_CASE("tests: probe for the next case: a TempDir then a failing REQUIRE" * doctest::skip()) {
+  const char* report = std::getenv("PIPELINE_TEMPDIR_PROBE");
+  REQUIRE(report != nullptr);
+  const std::string dir = pipeline::test::TempDir("probe");
+  REQUIRE(!dir.empty());
+  std::ofstream(dir + "/file") << "x";
+  std::ofstream(report) << dir;
+  REQUIRE(dir.empty());  // fails on purpose
+}
+
+TEST_CASE("tests: a TempDir is removed when its test case fails a REQUIRE") {
+  pipeline::test::ScopedTempDir scratch("probe-report");
+  REQUIRE(!scratch.path.empty());
+  const std::string report = scratch / "path";
+  const std::string self = std::filesystem::read_symlink("/proc/self/exe").string();
+  const std::string cmd = "PIPELINE_TEMPDIR_PROBE=" + pipeline::test::ShellQuote(report) + " " +
+                          pipeline::test::ShellQuote(self) +
+                          " --no-skip '--test-case=tests: probe for the next case: a TempDir then a failing REQUIRE'"
+                          " >/dev/null 2>&1";
+  const int status = std::system(cmd.c_str());
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) != 0);  // the probe's REQUIRE failed
+  const std::string dir = pipeline::test::Slurp(report);
+  INFO("probe directory: " << dir);
+  REQUIRE(dir.find("pipeline-probe-") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(dir));
 }
