@@ -135,6 +135,7 @@ bool Validator::CheckScalar(const YAML::Node& node, const KeySpec& spec, const s
     return false;
   }
   double value = 0;
+  auto& parsed = entries_[path].value;
   switch (spec.type) {
     case KeyType::kString:
       if (text.empty()) {
@@ -154,6 +155,7 @@ bool Validator::CheckScalar(const YAML::Node& node, const KeySpec& spec, const s
         ErrorAt(loc, path, expected);
         return false;
       }
+      parsed = b;
       return true;
     }
     case KeyType::kInt:
@@ -172,6 +174,8 @@ bool Validator::CheckScalar(const YAML::Node& node, const KeySpec& spec, const s
         return false;
       }
       value = (text[0] == '-') ? static_cast<double>(i) : static_cast<double>(u);
+      if (spec.type == KeyType::kInt) parsed = i;
+      else parsed = u;
       break;
     }
     case KeyType::kFloat: {
@@ -184,6 +188,7 @@ bool Validator::CheckScalar(const YAML::Node& node, const KeySpec& spec, const s
         ErrorAt(loc, path, fmt::format("must be a finite number, got '{}'", text));
         return false;
       }
+      parsed = value;
       break;
     }
     default:
@@ -243,25 +248,22 @@ bool Validator::Get(const std::string& path, std::string* out) const {
   return true;
 }
 
-bool Validator::Get(const std::string& path, int64_t* out) const {
-  const Entry* e = Find(path);
-  return e && e->ok && ParseInt(e->node.Scalar(), out) == ParseResult::kOk;
+namespace {
+
+template <class V>
+bool GetParsed(const Validator::Entry* e, V* out) {
+  if (!e || !e->ok) return false;
+  const V* v = std::get_if<V>(&e->value);
+  if (v) *out = *v;
+  return v != nullptr;
 }
 
-bool Validator::Get(const std::string& path, uint64_t* out) const {
-  const Entry* e = Find(path);
-  return e && e->ok && ParseUint(e->node.Scalar(), out) == ParseResult::kOk;
-}
+}  // namespace
 
-bool Validator::Get(const std::string& path, double* out) const {
-  const Entry* e = Find(path);
-  return e && e->ok && ParseFloat(e->node.Scalar(), out) == ParseResult::kOk;
-}
-
-bool Validator::Get(const std::string& path, bool* out) const {
-  const Entry* e = Find(path);
-  return e && e->ok && ParseBool(e->node.Scalar(), out);
-}
+bool Validator::Get(const std::string& path, int64_t* out) const { return GetParsed(Find(path), out); }
+bool Validator::Get(const std::string& path, uint64_t* out) const { return GetParsed(Find(path), out); }
+bool Validator::Get(const std::string& path, double* out) const { return GetParsed(Find(path), out); }
+bool Validator::Get(const std::string& path, bool* out) const { return GetParsed(Find(path), out); }
 
 bool Validator::Get(const std::string& path, std::vector<std::string>* out) const {
   const Entry* e = Find(path);
