@@ -10,8 +10,14 @@ namespace {
 
 std::string JoinPath(const std::string& a, const std::string& b) { return a.empty() ? b : a + "." + b; }
 
+// The `type` of an object whose rows depend on it (a layer), else "".
+std::string TypeOf(const std::string& schema_path, const void* obj) {
+  const KeySpec* t = FindKeySpec(JoinPath(schema_path, "type"));
+  return t && t->type == KeyType::kEnum && t->member ? t->text(t->member(const_cast<void*>(obj))) : "";
+}
+
 void EmitObject(YAML::Emitter& out, const std::string& schema_path, const void* obj) {
-  for (const auto& name : ChildKeys(schema_path)) {
+  for (const auto& name : ChildKeysFor(schema_path, TypeOf(schema_path, obj))) {
     const KeySpec& spec = *FindKeySpec(JoinPath(schema_path, name));
     void* member = spec.member(const_cast<void*>(obj));
     out << YAML::Key << name << YAML::Value;

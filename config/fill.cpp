@@ -38,6 +38,10 @@ void FillObject(const Validator& v, const std::string& schema_path, const std::s
                 const PipelineConfig& root, size_t index) {
   for (const auto& name : ChildKeys(schema_path)) {
     const KeySpec& spec = *FindKeySpec(JoinPath(schema_path, name));
+    if (!spec.only_for.empty()) {  // another layer type's key keeps its default (the walk reported it)
+      const KeySpec* t = FindKeySpec(JoinPath(schema_path, "type"));
+      if (t && !AppliesTo(spec, t->text(t->member(obj)))) continue;
+    }
     const std::string p = JoinPath(path, name);
     void* member = spec.member(obj);
     bool given = false;

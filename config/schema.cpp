@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <map>
 #include <type_traits>
 
@@ -221,9 +222,9 @@ std::vector<KeySpec> BuildSchema() {
                      const auto* layer = static_cast<const LayerConfig*>(ctx.parent);
                      if (!given) *static_cast<std::string*>(m) = layer->type + "_" + std::to_string(ctx.index);
                    }));
-    l.Add(Required(Ranged(l.Int("units", &LayerConfig::units, "Output features."), 1, false)));
+    l.Add(Required(Ranged(l.Int("units", &LayerConfig::units, "Output features (dense)."), 1, false)));
     l.Add(l.Enum("activation", &LayerConfig::activation, NameRegistry::Names("activation"), "activation",
-                 "Activation function."));
+                 "Activation function (dense)."));
     AddInitializer(l, "kernel_initializer", &LayerConfig::kernel_initializer, "weights");
     AddInitializer(l, "bias_initializer", &LayerConfig::bias_initializer, "biases");
   }
@@ -339,6 +340,10 @@ std::vector<KeySpec> BuildSchema() {
   for (const auto* split : {"dataset.train", "dataset.validation", "dataset.test"}) SetFlow(v, split);
   for (const auto* init : {"model.layers.*.kernel_initializer", "model.layers.*.bias_initializer"})
     SetFlow(v, init);
+  // A dense layer's own keys; a layer type without units or weights has none of them.
+  for (auto& row : v)
+    for (const auto* key : {"units", "activation", "kernel_initializer", "bias_initializer"})
+      if (row.path == std::string("model.layers.*.") + key) row.only_for = {"dense"};
   return v;
 }
 
@@ -400,6 +405,18 @@ std::vector<std::string> ChildKeys(const std::string& schema_path) {
     std::string rest = s.path.substr(prefix.size());
     if (rest.find('.') == std::string::npos && rest != "*") out.push_back(rest);
   }
+  return out;
+}
+
+bool AppliesTo(const KeySpec& spec, const std::string& type) {
+  return spec.only_for.empty() || type.empty() ||
+         std::find(spec.only_for.begin(), spec.only_for.end(), type) != spec.only_for.end();
+}
+
+std::vector<std::string> ChildKeysFor(const std::string& schema_path, const std::string& type) {
+  std::vector<std::string> out;
+  for (const auto& name : ChildKeys(schema_path))
+    if (AppliesTo(*FindKeySpec(schema_path.empty() ? name : schema_path + "." + name), type)) out.push_back(name);
   return out;
 }
 

@@ -60,6 +60,9 @@ struct KeySpec {
   bool required = false;
   bool flow = false;                  // maps and lists: emitted in flow style ({a: 1}, [a, b])
   bool documented_default = false;    // default_text is prose, not the member's default
+  // Rows of a map with a `type` key (a layer) that only that type has: units
+  // belongs to dense. Empty: every type has the key.
+  std::vector<std::string> only_for;
 
   // The binding. `member` maps the parent object (PipelineConfig, a section
   // struct or a list element) to the member this row fills: int64_t (kInt),
@@ -90,6 +93,11 @@ const KeySpec* FindKeySpec(const std::string& schema_path);
 
 // Names of the direct children of a map row, in table order.
 std::vector<std::string> ChildKeys(const std::string& schema_path);
+
+// Whether `spec` applies to a map whose `type` is `type` ("" or unknown: it does).
+bool AppliesTo(const KeySpec& spec, const std::string& type);
+// ChildKeys of the rows that apply to `type`.
+std::vector<std::string> ChildKeysFor(const std::string& schema_path, const std::string& type);
 
 // "an integer", "a number", ...
 std::string KeyTypeName(KeyType type);

@@ -12,6 +12,27 @@ namespace config_internal {
 
 std::string JoinPath(const std::string& a, const std::string& b) { return a.empty() ? b : a + "." + b; }
 
+namespace {
+
+// The `type` of a map whose rows depend on it (a layer): its valid value, the
+// row's default when absent, "" when there is no such row or the value is bad
+// (then every row applies, so a bad type is one error, not a cascade).
+std::string TypeOfMap(const YAML::Node& node, const KeySpec& spec) {
+  const KeySpec* t = FindKeySpec(JoinPath(spec.path, "type"));
+  if (!t || t->type != KeyType::kEnum) return "";
+  const YAML::Node& cnode = node;
+  if (cnode.IsMap()) {
+    const YAML::Node value = cnode["type"];
+    if (value.IsDefined()) {
+      if (!value.IsScalar()) return "";
+      return std::find(t->allowed.begin(), t->allowed.end(), value.Scalar()) == t->allowed.end() ? "" : value.Scalar();
+    }
+  }
+  return t->default_text;
+}
+
+}  // namespace
+
 void Validator::Walk(const YAML::Node& root) {
   root_loc_ = LocOf(root, Loc{false, "", 1, 1});
   const KeySpec* spec = FindKeySpec("");
@@ -37,7 +58,8 @@ void Validator::WalkNode(const YAML::Node& node, const KeySpec& spec, const std:
   if (spec.type == KeyType::kMap) {
     if (node.IsNull()) {  // "evaluate:" with everything below commented out
       ok = true;
-      for (const auto& child : ChildKeys(spec.path)) CheckAbsent(*FindKeySpec(JoinPath(spec.path, child)), JoinPath(path, child), loc);
+      for (const auto& child : ChildKeysFor(spec.path, TypeOfMap(node, spec)))
+        CheckAbsent(*FindKeySpec(JoinPath(spec.path, child)), JoinPath(path, child), loc);
     } else if (!node.IsMap()) {
       type_error();
     } else {
@@ -68,6 +90,7 @@ void Validator::WalkNode(const YAML::Node& node, const KeySpec& spec, const std:
 
 void Validator::WalkMap(const YAML::Node& node, const KeySpec& spec, const std::string& path, const Loc& loc) {
   std::map<std::string, Loc> seen;
+  const std::string type = TypeOfMap(node, spec);
   for (auto it = node.begin(); it != node.end(); ++it) {
     const YAML::Node key = it->first, value = it->second;
     const Loc value_loc = LocOf(value, loc);
@@ -104,13 +127,14 @@ void Validator::WalkMap(const YAML::Node& node, const KeySpec& spec, const std::
     }
     seen[name] = key_loc;
     const KeySpec* child = name == "*" ? nullptr : FindKeySpec(JoinPath(spec.path, name));
+    if (child && !AppliesTo(*child, type)) child = nullptr;  // another layer type's key
     if (!child) {
-      ErrorAt(key_loc, child_path, UnknownKeyMessage(name, ChildKeys(spec.path)));
+      ErrorAt(key_loc, child_path, UnknownKeyMessage(name, ChildKeysFor(spec.path, type)));
       continue;
     }
     WalkNode(value, *child, child_path, key_loc);
   }
-  for (const auto& name : ChildKeys(spec.path))
+  for (const auto& name : ChildKeysFor(spec.path, type))
     if (!seen.count(name)) CheckAbsent(*FindKeySpec(JoinPath(spec.path, name)), JoinPath(path, name), loc);
 }
 

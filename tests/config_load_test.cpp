@@ -410,3 +410,13 @@ TEST_CASE("config: schema defaults agree with config.h") {
   // The scalar keys with a plain default, of today's schema: 52 (more as keys are added).
   CHECK(compared >= 52);
 }
+
+TEST_CASE("config: a layer's keys are its type's: units belongs to dense") {
+  const std::vector<std::string> dense = ChildKeysFor("model.layers.*", "dense");
+  const std::vector<std::string> other = ChildKeysFor("model.layers.*", "not_dense");
+  CHECK(dense == std::vector<std::string>{"type", "name", "units", "activation", "kernel_initializer",
+                                          "bias_initializer"});
+  CHECK(other == std::vector<std::string>{"type", "name"});
+  // An unknown type is its own error: every key applies, so nothing cascades.
+  CHECK(ChildKeysFor("model.layers.*", "") == dense);
+}
