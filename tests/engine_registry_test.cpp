@@ -9,7 +9,7 @@
 
 using namespace pipeline;
 
-TEST_CASE("engine: an unknown schedule is an error, never a silent constant") {
+TEST_CASE("engine: an unknown schedule is an error and never a silent constant") {
   ScheduleSpec s;
   s.type = "cos";
   const Status st = CheckSchedule(s);
