@@ -1,5 +1,10 @@
 // The typed, validated pipeline configuration. The YAML loader (config/loader.h)
 // produces it; stages read it. Every field here has a key in docs/config.md.
+//
+// The default member initializers below are the only place a default is
+// written: each schema row (config/schema.cpp) is bound to its member and
+// reads its documented default from a default-constructed struct. Allowed
+// values come from the registries (common/registry.h) or config/schema.h.
 #pragma once
 
 #include <cstdint>
@@ -11,7 +16,7 @@
 namespace pipeline {
 
 struct InitializerConfig {
-  std::string type = "random_normal";  // random_normal truncated_normal glorot_uniform glorot_normal he_normal zeros
+  std::string type = "random_normal";
   double mean = 0.0;                   // random_normal, truncated_normal
   double stddev = 1.0;                 // random_normal, truncated_normal
 };
@@ -20,7 +25,7 @@ struct LayerConfig {
   std::string type = "dense";          // layer registry key
   std::string name;                    // default: dense_<index>
   int64_t units = 0;
-  std::string activation = "linear";   // relu sigmoid tanh linear
+  std::string activation = "linear";
   InitializerConfig kernel_initializer;
   InitializerConfig bias_initializer;
 };
@@ -55,7 +60,7 @@ struct LossConfig {
 };
 
 struct ScheduleConfig {
-  std::string type = "constant";       // constant step exponential cosine
+  std::string type = "constant";
   double decay_rate = 0.1;             // step, exponential
   int64_t decay_epochs = 10;           // step: every N epochs; exponential: rate^(epoch/N)
   double min_learning_rate = 0.0;      // cosine floor
@@ -63,7 +68,7 @@ struct ScheduleConfig {
 };
 
 struct OptimizerConfig {
-  std::string type = "sgd";            // sgd momentum adam rmsprop
+  std::string type = "sgd";
   double learning_rate = 0.01;
   double momentum = 0.9;               // momentum
   bool nesterov = false;               // momentum

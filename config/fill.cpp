@@ -1,24 +1,9 @@
-// Copies validated values into PipelineConfig; absent keys keep config.h's
-// defaults or get the context-dependent defaults below.
-#include "common/version_number.h"
+// Copies validated values into PipelineConfig through the schema's bindings
+// (config/schema.h); absent keys keep config.h's defaults or get the
+// context-dependent defaults below (the rows' `finish` hooks).
 #include "config/validator.h"
 
 namespace pipeline::config_internal {
-namespace {
-
-void FillSplit(const Validator& v, const std::string& p, SplitConfig* s) {
-  v.Get(p + ".file", &s->file);
-  v.Get(p + ".start", &s->start);
-  v.Get(p + ".count", &s->count);
-}
-
-void FillInitializer(const Validator& v, const std::string& p, InitializerConfig* init) {
-  v.Get(p + ".type", &init->type);
-  v.Get(p + ".mean", &init->mean);
-  v.Get(p + ".stddev", &init->stddev);
-}
-
-}  // namespace
 
 std::vector<std::string> DefaultMirrors(const std::string& dataset_name) {
   if (dataset_name == "mnist")
@@ -45,89 +30,52 @@ std::vector<SignatureConfig> DefaultSignatures() {
   return {predict, classify};
 }
 
-void FillConfig(const Validator& v, PipelineConfig* c) {
-  v.Get("name", &c->name);
-  v.Get("seed", &c->seed);
-  v.Get("output_dir", &c->output_dir);
+namespace {
 
-  DatasetConfig& d = c->dataset;
-  v.Get("dataset.name", &d.name);
-  if (!v.Get("dataset.path", &d.path)) d.path = "data/" + d.name;
-  v.Get("dataset.download", &d.download);
-  if (!v.Get("dataset.mirrors", &d.mirrors)) d.mirrors = DefaultMirrors(d.name);
-  v.Get("dataset.scale", &d.scale);
-  v.Get("dataset.num_classes", &d.num_classes);
-  FillSplit(v, "dataset.train", &d.train);
-  FillSplit(v, "dataset.validation", &d.validation);
-  FillSplit(v, "dataset.test", &d.test);
-
-  v.Get("model.input", &c->model.input);
-  for (size_t i = 0; i < v.ListSize("model.layers"); ++i) {
-    const std::string p = "model.layers." + std::to_string(i);
-    LayerConfig layer;
-    v.Get(p + ".type", &layer.type);
-    if (!v.Get(p + ".name", &layer.name)) layer.name = layer.type + "_" + std::to_string(i);
-    v.Get(p + ".units", &layer.units);
-    v.Get(p + ".activation", &layer.activation);
-    FillInitializer(v, p + ".kernel_initializer", &layer.kernel_initializer);
-    FillInitializer(v, p + ".bias_initializer", &layer.bias_initializer);
-    c->model.layers.push_back(layer);
-  }
-
-  v.Get("loss.type", &c->loss.type);
-
-  OptimizerConfig& o = c->optimizer;
-  v.Get("optimizer.type", &o.type);
-  v.Get("optimizer.learning_rate", &o.learning_rate);
-  v.Get("optimizer.momentum", &o.momentum);
-  v.Get("optimizer.nesterov", &o.nesterov);
-  v.Get("optimizer.beta1", &o.beta1);
-  v.Get("optimizer.beta2", &o.beta2);
-  v.Get("optimizer.rho", &o.rho);
-  v.Get("optimizer.epsilon", &o.epsilon);
-  v.Get("optimizer.schedule.type", &o.schedule.type);
-  v.Get("optimizer.schedule.decay_rate", &o.schedule.decay_rate);
-  v.Get("optimizer.schedule.decay_epochs", &o.schedule.decay_epochs);
-  v.Get("optimizer.schedule.min_learning_rate", &o.schedule.min_learning_rate);
-  v.Get("optimizer.schedule.epochs", &o.schedule.epochs);
-
-  TrainConfig& t = c->train;
-  v.Get("train.epochs", &t.epochs);
-  v.Get("train.batch_size", &t.batch_size);
-  v.Get("train.shuffle", &t.shuffle);
-  v.Get("train.threads", &t.threads);
-  v.Get("train.on_nan", &t.on_nan);
-  v.Get("train.checkpoint_every", &t.checkpoint_every);
-
-  v.Get("evaluate.metrics", &c->evaluate.metrics);
-  v.Get("evaluate.batch_size", &c->evaluate.batch_size);
-
-  ExportConfig& e = c->export_;
-  if (!v.Get("export.path", &e.path)) e.path = "exports/" + c->name;
-  v.Get("export.version", &e.version);
-  int64_t version;
-  if (ParseExportVersion(e.version, &version) && version > 0) e.version = std::to_string(version);  // "007" -> "7"
-  v.Get("export.overwrite", &e.overwrite);
-  v.Get("export.variables", &e.variables);
-  if (!v.Get("export.class_names", &e.class_names)) e.class_names = DefaultClassNames(d.num_classes);
-  if (v.Find("export.signatures") && v.Find("export.signatures")->node.IsSequence()) {
-    for (size_t i = 0; i < v.ListSize("export.signatures"); ++i) {
-      const std::string p = "export.signatures." + std::to_string(i);
-      SignatureConfig s;
-      v.Get(p + ".name", &s.name);
-      v.Get(p + ".method", &s.method);
-      v.Get(p + ".input_key", &s.input_key);
-      v.Get(p + ".output_key", &s.output_key);
-      v.Get(p + ".feature", &s.feature);
-      v.Get(p + ".top_k", &s.top_k);
-      e.signatures.push_back(s);
+// Fills the members of `obj`, the object of the map row `schema_path` found at
+// `path`, row by row: the one loop for every key of every struct.
+void FillObject(const Validator& v, const std::string& schema_path, const std::string& path, void* obj,
+                const PipelineConfig& root, size_t index) {
+  for (const auto& name : ChildKeys(schema_path)) {
+    const KeySpec& spec = *FindKeySpec(JoinPath(schema_path, name));
+    if (!spec.only_for.empty()) {  // another layer type's key keeps its default (the walk reported it)
+      const KeySpec* t = FindKeySpec(JoinPath(schema_path, "type"));
+      if (t && !AppliesTo(spec, t->text(t->member(obj)))) continue;
     }
-  } else {
-    e.signatures = DefaultSignatures();
+    const std::string p = JoinPath(path, name);
+    void* member = spec.member(obj);
+    bool given = false;
+    switch (spec.type) {
+      case KeyType::kMap:
+        FillObject(v, spec.path, p, member, root, index);
+        break;
+      case KeyType::kList:
+        if (spec.list_assign) {  // a list of maps
+          const Validator::Entry* e = v.Find(p);
+          given = e && e->node.IsSequence();
+          if (given) {
+            const size_t n = v.ListSize(p);
+            spec.list_assign(member, n);
+            for (size_t i = 0; i < n; ++i)
+              FillObject(v, spec.path + ".*", p + "." + std::to_string(i), spec.list_element(member, i), root, i);
+          }
+        } else {
+          given = v.Get(p, static_cast<std::vector<std::string>*>(member));
+        }
+        break;
+      case KeyType::kInt: given = v.Get(p, static_cast<int64_t*>(member)); break;
+      case KeyType::kUint: given = v.Get(p, static_cast<uint64_t*>(member)); break;
+      case KeyType::kFloat: given = v.Get(p, static_cast<double*>(member)); break;
+      case KeyType::kBool: given = v.Get(p, static_cast<bool*>(member)); break;
+      case KeyType::kString:
+      case KeyType::kEnum: given = v.Get(p, static_cast<std::string*>(member)); break;
+    }
+    if (spec.finish) spec.finish(FillContext{&root, obj, index}, member, given);
   }
-  v.Get("export.warmup", &e.warmup);
-
-  v.Get("stages", &c->stages);
 }
+
+}  // namespace
+
+void FillConfig(const Validator& v, PipelineConfig* c) { FillObject(v, "", "", c, *c, 0); }
 
 }  // namespace pipeline::config_internal

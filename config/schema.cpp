@@ -2,39 +2,21 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <map>
+#include <type_traits>
+
+#include "common/registry.h"
+#include "common/strings.h"
+#include "common/version_number.h"
+#include "config/validator.h"
+
 namespace pipeline {
 namespace {
 
 using T = KeyType;
 
-KeySpec Make(std::string path, KeyType type, std::string def, std::string doc) {
-  KeySpec s;
-  s.path = std::move(path);
-  s.type = type;
-  s.default_text = std::move(def);
-  s.doc = std::move(doc);
-  return s;
-}
-
-KeySpec Map(std::string path, std::string doc) { return Make(std::move(path), T::kMap, "", std::move(doc)); }
-
-KeySpec List(std::string path, std::string def, std::string doc, std::optional<double> min_items = {}) {
-  KeySpec s = Make(std::move(path), T::kList, std::move(def), std::move(doc));
-  s.min = min_items;
-  return s;
-}
-
-KeySpec Scalar(std::string path, KeyType type, std::string def, std::string doc) {
-  return Make(std::move(path), type, std::move(def), std::move(doc));
-}
-
-KeySpec Enum(std::string path, std::string def, const std::vector<std::string>& allowed, std::string noun,
-             std::string doc) {
-  KeySpec s = Make(std::move(path), T::kEnum, std::move(def), std::move(doc));
-  s.allowed = allowed;
-  s.noun = std::move(noun);
-  return s;
-}
+std::string Num(double d) { return fmt::format("{}", d); }
 
 KeySpec Ranged(KeySpec s, std::optional<double> min, bool min_open, std::optional<double> max = {},
                bool max_open = false) {
@@ -50,144 +32,362 @@ KeySpec Required(KeySpec s) {
   return s;
 }
 
-void AddSplit(std::vector<KeySpec>& v, const std::string& split, const std::string& file, const std::string& start,
-              const std::string& count, const std::string& what) {
-  const std::string p = "dataset." + split;
-  v.push_back(Map(p, "The " + what + " split: `count` examples from `start` in one IDX file pair."));
-  v.push_back(Scalar(p + ".file", T::kString, file,
-                     "IDX file prefix: `<file>-images-idx3-ubyte(.gz)` / `<file>-labels-idx1-ubyte(.gz)`; "
-                     "`train` or `t10k` for mnist and fashion_mnist."));
-  v.push_back(Ranged(Scalar(p + ".start", T::kInt, start, "Index of the first example."), 0, false));
-  v.push_back(Ranged(Scalar(p + ".count", T::kInt, count, "Number of examples; -1: to the end of the file; 0: none."),
-                     -1, false));
+KeySpec Flow(KeySpec s) {
+  s.flow = true;
+  return s;
 }
 
-void AddInitializer(std::vector<KeySpec>& v, const std::string& p, const std::string& what) {
-  v.push_back(Map(p, "How the layer's " + what + " are initialized."));
-  v.push_back(Enum(p + ".type", "random_normal", kInitializers, "initializer", "Initializer."));
-  v.push_back(Scalar(p + ".mean", T::kFloat, "0", "Mean (random_normal, truncated_normal)."));
-  v.push_back(Ranged(Scalar(p + ".stddev", T::kFloat, "1", "Standard deviation (random_normal, truncated_normal)."),
-                     0, false));
+// A default that depends on other keys: documented in words, computed by `finish`.
+KeySpec Computed(KeySpec s, std::string documented,
+                 std::function<void(const FillContext&, void*, bool)> finish = nullptr) {
+  s.default_text = std::move(documented);
+  s.documented_default = true;
+  if (finish) s.finish = std::move(finish);
+  return s;
+}
+
+template <class M>
+std::string TextOf(const M& m) {
+  if constexpr (std::is_same_v<M, std::string>) return m;
+  else if constexpr (std::is_same_v<M, bool>) return m ? "true" : "false";
+  else if constexpr (std::is_same_v<M, double>) return Num(m);
+  else return std::to_string(m);
+}
+
+// The rows of one struct S: every row it makes is bound to a member of S, so
+// a row cannot fill a member of the wrong struct or of the wrong type.
+template <class S>
+class Section {
+ public:
+  Section(std::vector<KeySpec>* rows, std::string prefix) : rows_(rows), prefix_(std::move(prefix)) {}
+
+  void Add(KeySpec s) { rows_->push_back(std::move(s)); }
+
+  KeySpec Int(const std::string& name, int64_t S::*m, std::string doc) { return Scalar(name, m, T::kInt, doc); }
+  KeySpec Uint(const std::string& name, uint64_t S::*m, std::string doc) { return Scalar(name, m, T::kUint, doc); }
+  KeySpec Float(const std::string& name, double S::*m, std::string doc) { return Scalar(name, m, T::kFloat, doc); }
+  KeySpec Bool(const std::string& name, bool S::*m, std::string doc) { return Scalar(name, m, T::kBool, doc); }
+  KeySpec String(const std::string& name, std::string S::*m, std::string doc) {
+    return Scalar(name, m, T::kString, doc);
+  }
+  KeySpec Enum(const std::string& name, std::string S::*m, std::vector<std::string> allowed, std::string noun,
+               std::string doc) {
+    KeySpec s = Scalar(name, m, T::kEnum, doc);
+    s.allowed = std::move(allowed);
+    s.noun = std::move(noun);
+    return s;
+  }
+
+  // A nested struct; returns the section for its rows.
+  template <class M>
+  Section<M> Map(const std::string& name, M S::*m, std::string doc) {
+    KeySpec s = Row(name, T::kMap, doc);
+    s.member = [m](void* p) -> void* { return &(static_cast<S*>(p)->*m); };
+    Add(std::move(s));
+    return Section<M>(rows_, Path(name));
+  }
+
+  // A list of scalars (strings), with its element row.
+  void StringList(KeySpec list, KeySpec element) {
+    Add(std::move(list));
+    Add(std::move(element));
+  }
+  KeySpec StrList(const std::string& name, std::vector<std::string> S::*m, std::string doc,
+                  std::optional<double> min_items = {}) {
+    KeySpec s = Row(name, T::kList, doc);
+    s.min = min_items;
+    s.member = [m](void* p) -> void* { return &(static_cast<S*>(p)->*m); };
+    return s;
+  }
+  KeySpec Element(const std::string& list, KeyType type, std::string doc) {
+    return Row(list + ".*", type, doc);
+  }
+
+  // A list of structs E: the list row, then the element row; returns the
+  // section for the element's rows.
+  template <class E>
+  Section<E> MapList(KeySpec list, std::vector<E> S::*m, std::string element_doc) {
+    list.member = [m](void* p) -> void* { return &(static_cast<S*>(p)->*m); };
+    list.list_size = [](const void* v) { return static_cast<const std::vector<E>*>(v)->size(); };
+    list.list_assign = [](void* v, size_t n) { static_cast<std::vector<E>*>(v)->assign(n, E{}); };
+    list.list_element = [](void* v, size_t i) -> void* { return &(*static_cast<std::vector<E>*>(v))[i]; };
+    list.new_element = [] { return std::static_pointer_cast<void>(std::make_shared<E>()); };
+    const std::string name = list.path.substr(prefix_.empty() ? 0 : prefix_.size() + 1);
+    Add(std::move(list));
+    Add(Row(name + ".*", T::kMap, std::move(element_doc)));
+    return Section<E>(rows_, Path(name) + ".*");
+  }
+  KeySpec List(const std::string& name, std::string doc, std::optional<double> min_items = {}) {
+    KeySpec s = Row(name, T::kList, doc);
+    s.min = min_items;
+    return s;
+  }
+
+  std::string Path(const std::string& name) const { return prefix_.empty() ? name : prefix_ + "." + name; }
+
+ private:
+  KeySpec Row(const std::string& name, KeyType type, std::string doc) const {
+    KeySpec s;
+    s.path = Path(name);
+    s.type = type;
+    s.doc = std::move(doc);
+    return s;
+  }
+  template <class M>
+  KeySpec Scalar(const std::string& name, M S::*m, KeyType type, std::string doc) const {
+    KeySpec s = Row(name, type, std::move(doc));
+    s.member = [m](void* p) -> void* { return &(static_cast<S*>(p)->*m); };
+    s.text = [](const void* v) { return TextOf(*static_cast<const M*>(v)); };
+    return s;
+  }
+
+  std::vector<KeySpec>* rows_;
+  std::string prefix_;
+};
+
+void AddSplit(Section<DatasetConfig>& d, const std::string& split, SplitConfig DatasetConfig::*m,
+              const std::string& what) {
+  Section<SplitConfig> s = d.Map(split, m, "The " + what + " split: `count` examples from `start` in one IDX file pair.");
+  s.Add(s.String("file", &SplitConfig::file,
+                 "IDX file prefix: `<file>-images-idx3-ubyte(.gz)` / `<file>-labels-idx1-ubyte(.gz)`; "
+                 "`train` or `t10k` for mnist and fashion_mnist."));
+  s.Add(Ranged(s.Int("start", &SplitConfig::start, "Index of the first example."), 0, false));
+  s.Add(Ranged(s.Int("count", &SplitConfig::count, "Number of examples; -1: to the end of the file; 0: none."), -1,
+               false));
+}
+
+void AddInitializer(Section<LayerConfig>& l, const std::string& name, InitializerConfig LayerConfig::*m,
+                    const std::string& what) {
+  Section<InitializerConfig> s = l.Map(name, m, "How the layer's " + what + " are initialized.");
+  s.Add(s.Enum("type", &InitializerConfig::type, NameRegistry::Names("initializer"), "initializer", "Initializer."));
+  s.Add(s.Float("mean", &InitializerConfig::mean, "Mean (random_normal, truncated_normal)."));
+  s.Add(Ranged(s.Float("stddev", &InitializerConfig::stddev, "Standard deviation (random_normal, truncated_normal)."),
+               0, false));
+}
+
+// The flow style of the resolved YAML: splits and initializers as {a: 1}.
+void SetFlow(std::vector<KeySpec>& v, const std::string& path) {
+  for (auto& s : v)
+    if (s.path == path) s.flow = true;
 }
 
 std::vector<KeySpec> BuildSchema() {
   std::vector<KeySpec> v;
-  v.push_back(Map("", "The whole configuration."));
-  v.push_back(Scalar("name", T::kString, "pipeline", "Run name; run files go to `<output_dir>/<name>`."));
-  v.push_back(Ranged(Scalar("seed", T::kUint, "0", "Seed for initialization and shuffling (0 .. 2^64-1)."), 0, false));
-  v.push_back(Scalar("output_dir", T::kString, "runs", "Root directory of run directories."));
+  KeySpec root;
+  root.type = T::kMap;
+  root.doc = "The whole configuration.";
+  v.push_back(root);
+  Section<PipelineConfig> c(&v, "");
+  c.Add(c.String("name", &PipelineConfig::name, "Run name; run files go to `<output_dir>/<name>`."));
+  c.Add(Ranged(c.Uint("seed", &PipelineConfig::seed, "Seed for initialization and shuffling (0 .. 2^64-1)."), 0,
+               false));
+  c.Add(c.String("output_dir", &PipelineConfig::output_dir, "Root directory of run directories."));
 
-  v.push_back(Map("dataset", "Where the examples come from."));
-  v.push_back(Enum("dataset.name", "mnist", kDatasets, "dataset",
-                   "Dataset; `idx` is any IDX file pair without a download source."));
-  v.push_back(Scalar("dataset.path", T::kString, "data/<dataset.name>", "Directory holding the IDX files."));
-  v.push_back(Scalar("dataset.download", T::kBool, "true", "Download missing files from `dataset.mirrors`."));
-  v.push_back(List("dataset.mirrors", "the dataset's public mirrors",
-                   "Base URLs tried in order; a file URL is `<mirror><file name>`."));
-  v.push_back(Scalar("dataset.mirrors.*", T::kString, "", "A base URL."));
-  v.push_back(Ranged(Scalar("dataset.scale", T::kFloat, "0.00392156862745098", "Pixel to float multiplier (1/255)."),
-                     0, true));
-  v.push_back(Ranged(Scalar("dataset.num_classes", T::kInt, "10", "Number of classes; labels are 0 .. num_classes-1."),
-                     2, false));
-  AddSplit(v, "train", "train", "0", "55000", "training");
-  AddSplit(v, "validation", "train", "55000", "5000", "validation");
-  AddSplit(v, "test", "t10k", "0", "-1", "test");
+  {
+    Section<DatasetConfig> d = c.Map("dataset", &PipelineConfig::dataset, "Where the examples come from.");
+    d.Add(d.Enum("name", &DatasetConfig::name, kDatasets, "dataset",
+                 "Dataset; `idx` is any IDX file pair without a download source."));
+    d.Add(Computed(d.String("path", &DatasetConfig::path, "Directory holding the IDX files."), "data/<dataset.name>",
+                   [](const FillContext& ctx, void* m, bool given) {
+                     if (!given) *static_cast<std::string*>(m) = "data/" + ctx.root->dataset.name;
+                   }));
+    d.Add(d.Bool("download", &DatasetConfig::download, "Download missing files from `dataset.mirrors`."));
+    d.StringList(Computed(d.StrList("mirrors", &DatasetConfig::mirrors,
+                                    "Base URLs tried in order; a file URL is `<mirror><file name>`."),
+                          "the dataset's public mirrors",
+                          [](const FillContext& ctx, void* m, bool given) {
+                            if (!given)
+                              *static_cast<std::vector<std::string>*>(m) =
+                                  config_internal::DefaultMirrors(ctx.root->dataset.name);
+                          }),
+                 d.Element("mirrors", T::kString, "A base URL."));
+    d.Add(Ranged(d.Float("scale", &DatasetConfig::scale, "Pixel to float multiplier (1/255)."), 0, true));
+    d.Add(Ranged(d.Int("num_classes", &DatasetConfig::num_classes, "Number of classes; labels are 0 .. num_classes-1."),
+                 2, false));
+    AddSplit(d, "train", &DatasetConfig::train, "training");
+    AddSplit(d, "validation", &DatasetConfig::validation, "validation");
+    AddSplit(d, "test", &DatasetConfig::test, "test");
+  }
 
-  v.push_back(Map("model", "The network: a stack of layers."));
-  v.push_back(Ranged(Scalar("model.input", T::kInt, "784", "Features per example (28*28 for MNIST)."), 1, false));
-  v.push_back(Required(List("model.layers", "", "Layers, input to output; the last one produces the logits.", 1)));
-  v.push_back(Map("model.layers.*", "One layer."));
-  v.push_back(Enum("model.layers.*.type", "dense", kLayerTypes, "layer type", "Layer type."));
-  v.push_back(Scalar("model.layers.*.name", T::kString, "<type>_<index>",
-                     "Unique layer name (index is 0-based), used for variable names in the export."));
-  v.push_back(Required(Ranged(Scalar("model.layers.*.units", T::kInt, "", "Output features."), 1, false)));
-  v.push_back(Enum("model.layers.*.activation", "linear", kActivations, "activation", "Activation function."));
-  AddInitializer(v, "model.layers.*.kernel_initializer", "weights");
-  AddInitializer(v, "model.layers.*.bias_initializer", "biases");
+  {
+    Section<ModelConfig> m = c.Map("model", &PipelineConfig::model, "The network: a stack of layers.");
+    m.Add(Ranged(m.Int("input", &ModelConfig::input, "Features per example (28*28 for MNIST)."), 1, false));
+    Section<LayerConfig> l = m.MapList(
+        Required(m.List("layers", "Layers, input to output; the last one produces the logits.", 1)),
+        &ModelConfig::layers, "One layer.");
+    l.Add(l.Enum("type", &LayerConfig::type, NameRegistry::Names("layer"), "layer type", "Layer type."));
+    l.Add(Computed(l.String("name", &LayerConfig::name,
+                            "Unique layer name (index is 0-based), used for variable names in the export."),
+                   "<type>_<index>", [](const FillContext& ctx, void* m, bool given) {
+                     const auto* layer = static_cast<const LayerConfig*>(ctx.parent);
+                     if (!given) *static_cast<std::string*>(m) = layer->type + "_" + std::to_string(ctx.index);
+                   }));
+    l.Add(Required(Ranged(l.Int("units", &LayerConfig::units, "Output features (dense)."), 1, false)));
+    l.Add(l.Enum("activation", &LayerConfig::activation, NameRegistry::Names("activation"), "activation",
+                 "Activation function (dense)."));
+    AddInitializer(l, "kernel_initializer", &LayerConfig::kernel_initializer, "weights");
+    AddInitializer(l, "bias_initializer", &LayerConfig::bias_initializer, "biases");
+  }
 
-  v.push_back(Map("loss", "The training objective."));
-  v.push_back(Enum("loss.type", "softmax_cross_entropy", kLosses, "loss",
-                   "Loss; softmax_cross_entropy applies softmax to the last layer's logits."));
+  {
+    Section<LossConfig> l = c.Map("loss", &PipelineConfig::loss, "The training objective.");
+    l.Add(l.Enum("type", &LossConfig::type, kLosses, "loss",
+                 "Loss; softmax_cross_entropy applies softmax to the last layer's logits."));
+  }
 
-  v.push_back(Map("optimizer", "How weights are updated."));
-  v.push_back(Enum("optimizer.type", "sgd", kOptimizers, "optimizer", "Optimizer."));
-  v.push_back(Ranged(Scalar("optimizer.learning_rate", T::kFloat, "0.01", "Initial learning rate."), 0, true));
-  v.push_back(Ranged(Scalar("optimizer.momentum", T::kFloat, "0.9", "Momentum (momentum)."), 0, false, 1, true));
-  v.push_back(Scalar("optimizer.nesterov", T::kBool, "false", "Nesterov momentum (momentum)."));
-  v.push_back(Ranged(Scalar("optimizer.beta1", T::kFloat, "0.9", "First-moment decay (adam)."), 0, false, 1, true));
-  v.push_back(Ranged(Scalar("optimizer.beta2", T::kFloat, "0.999", "Second-moment decay (adam)."), 0, false, 1, true));
-  v.push_back(Ranged(Scalar("optimizer.rho", T::kFloat, "0.9", "Squared-gradient decay (rmsprop)."), 0, false, 1, true));
-  v.push_back(Ranged(Scalar("optimizer.epsilon", T::kFloat, "1e-07", "Denominator fuzz (adam, rmsprop)."), 0, true));
-  v.push_back(Map("optimizer.schedule", "Learning rate per epoch."));
-  v.push_back(Enum("optimizer.schedule.type", "constant", kSchedules, "schedule", "Schedule."));
-  v.push_back(Ranged(Scalar("optimizer.schedule.decay_rate", T::kFloat, "0.1", "Decay factor (step, exponential)."),
-                     0, true, 1, false));
-  v.push_back(Ranged(Scalar("optimizer.schedule.decay_epochs", T::kInt, "10",
-                            "step: multiply by decay_rate every N epochs; exponential: rate^(epoch/N)."),
-                     1, false));
-  v.push_back(Ranged(Scalar("optimizer.schedule.min_learning_rate", T::kFloat, "0",
-                            "cosine: floor reached at the last epoch; at most optimizer.learning_rate."),
-                     0, false));
-  v.push_back(Ranged(Scalar("optimizer.schedule.epochs", T::kInt, "0",
-                            "cosine: the horizon in epochs, fixed when the run starts; 0: train.epochs. At least "
-                            "train.epochs; set it to extend a run later with --resume."),
-                     0, false));
+  {
+    using O = OptimizerConfig;
+    Section<O> o = c.Map("optimizer", &PipelineConfig::optimizer, "How weights are updated.");
+    o.Add(o.Enum("type", &O::type, NameRegistry::Names("optimizer"), "optimizer", "Optimizer."));
+    o.Add(Ranged(o.Float("learning_rate", &O::learning_rate, "Initial learning rate."), 0, true));
+    o.Add(Ranged(o.Float("momentum", &O::momentum, "Momentum (momentum)."), 0, false, 1, true));
+    o.Add(o.Bool("nesterov", &O::nesterov, "Nesterov momentum (momentum)."));
+    o.Add(Ranged(o.Float("beta1", &O::beta1, "First-moment decay (adam)."), 0, false, 1, true));
+    o.Add(Ranged(o.Float("beta2", &O::beta2, "Second-moment decay (adam)."), 0, false, 1, true));
+    o.Add(Ranged(o.Float("rho", &O::rho, "Squared-gradient decay (rmsprop)."), 0, false, 1, true));
+    o.Add(Ranged(o.Float("epsilon", &O::epsilon, "Denominator fuzz (adam, rmsprop)."), 0, true));
+    using C = ScheduleConfig;
+    Section<C> s = o.Map("schedule", &O::schedule, "Learning rate per epoch.");
+    s.Add(s.Enum("type", &C::type, NameRegistry::Names("schedule"), "schedule", "Schedule."));
+    s.Add(Ranged(s.Float("decay_rate", &C::decay_rate, "Decay factor (step, exponential)."), 0, true, 1, false));
+    s.Add(Ranged(s.Int("decay_epochs", &C::decay_epochs,
+                       "step: multiply by decay_rate every N epochs; exponential: rate^(epoch/N)."),
+                 1, false));
+    s.Add(Ranged(s.Float("min_learning_rate", &C::min_learning_rate,
+                         "cosine: floor reached at the last epoch; at most optimizer.learning_rate."),
+                 0, false));
+    s.Add(Ranged(s.Int("epochs", &C::epochs,
+                       "cosine: the horizon in epochs, fixed when the run starts; 0: train.epochs. At least "
+                       "train.epochs; set it to extend a run later with --resume."),
+                 0, false));
+  }
 
-  v.push_back(Map("train", "The training loop."));
-  v.push_back(Ranged(Scalar("train.epochs", T::kInt, "50", "Passes over the training split."), 1, false));
-  v.push_back(Ranged(Scalar("train.batch_size", T::kInt, "100", "Examples per step."), 1, false));
-  v.push_back(Scalar("train.shuffle", T::kBool, "true", "Shuffle the training split every epoch."));
-  v.push_back(Ranged(Scalar("train.threads", T::kInt, "0", "CPU threads; 0: OMP_NUM_THREADS, else all cores."), 0,
-                     false));
-  v.push_back(Enum("train.on_nan", "stop", kOnNan, "on_nan policy",
-                   "On a NaN/inf loss: stop the run, or skip the batch."));
-  v.push_back(Ranged(Scalar("train.checkpoint_every", T::kInt, "0", "Checkpoint every N epochs; 0: never."), 0,
-                     false));
+  {
+    using R = TrainConfig;
+    Section<R> t = c.Map("train", &PipelineConfig::train, "The training loop.");
+    t.Add(Ranged(t.Int("epochs", &R::epochs, "Passes over the training split."), 1, false));
+    t.Add(Ranged(t.Int("batch_size", &R::batch_size, "Examples per step."), 1, false));
+    t.Add(t.Bool("shuffle", &R::shuffle, "Shuffle the training split every epoch."));
+    t.Add(Ranged(t.Int("threads", &R::threads, "CPU threads; 0: OMP_NUM_THREADS, else all cores."), 0, false));
+    t.Add(t.Enum("on_nan", &R::on_nan, kOnNan, "on_nan policy", "On a NaN/inf loss: stop the run, or skip the batch."));
+    t.Add(Ranged(t.Int("checkpoint_every", &R::checkpoint_every, "Checkpoint every N epochs; 0: never."), 0, false));
+  }
 
-  v.push_back(Map("evaluate", "Evaluation on the test split."));
-  v.push_back(List("evaluate.metrics", "[accuracy, loss]", "Metrics to report, no duplicates.", 1));
-  v.push_back(Enum("evaluate.metrics.*", "", kMetrics, "metric", "A metric."));
-  v.push_back(Ranged(Scalar("evaluate.batch_size", T::kInt, "1000", "Examples per evaluation batch."), 1, false));
+  {
+    Section<EvaluateConfig> e = c.Map("evaluate", &PipelineConfig::evaluate, "Evaluation on the test split.");
+    KeySpec metric = e.Element("metrics", T::kEnum, "A metric.");
+    metric.allowed = kMetrics;
+    metric.noun = "metric";
+    e.StringList(Flow(e.StrList("metrics", &EvaluateConfig::metrics, "Metrics to report, no duplicates.", 1)), metric);
+    e.Add(Ranged(e.Int("batch_size", &EvaluateConfig::batch_size, "Examples per evaluation batch."), 1, false));
+  }
 
-  v.push_back(Map("export", "The TensorFlow SavedModel export."));
-  v.push_back(Scalar("export.path", T::kString, "exports/<name>",
-                     "Model base path; each version is an integer subdirectory (TF Serving layout)."));
-  v.push_back(Scalar("export.version", T::kString, "auto",
-                     "`auto` (one more than the largest existing version, or 1) or a positive integer."));
-  v.push_back(Scalar("export.overwrite", T::kBool, "false", "Replace an existing version directory."));
-  v.push_back(Enum("export.variables", "checkpoint", kExportVariables, "variables mode",
-                   "`checkpoint`: variables/ bundle; `frozen`: weights as graph constants."));
-  v.push_back(List("export.class_names", "\"0\" .. \"<num_classes-1>\"",
-                   "Labels returned by classify signatures; exactly dataset.num_classes unique names."));
-  v.push_back(Scalar("export.class_names.*", T::kString, "", "A class label."));
-  v.push_back(List("export.signatures", "predict_images + serving_default",
-                   "SignatureDefs; see \"Signatures\" below.", 1));
-  v.push_back(Map("export.signatures.*", "One SignatureDef."));
-  v.push_back(Required(Scalar("export.signatures.*.name", T::kString, "", "signature_def map key; unique.")));
-  v.push_back(Required(Enum("export.signatures.*.method", "", kSignatureMethods, "signature method",
-                            "TF Serving method: predict, classify or regress.")));
-  v.push_back(Scalar("export.signatures.*.input_key", T::kString, "inputs",
-                     "Input TensorInfo key; must be `inputs` for classify and regress."));
-  v.push_back(Scalar("export.signatures.*.output_key", T::kString, "outputs",
-                     "Output key (predict, regress; must be `outputs` for regress)."));
-  v.push_back(Scalar("export.signatures.*.feature", T::kString, "x",
-                     "classify/regress: the tf.Example float feature holding the pixels."));
-  v.push_back(Ranged(Scalar("export.signatures.*.top_k", T::kInt, "0",
-                            "classify: classes returned per example, 0 .. num_classes; 0: all."),
-                     0, false));
-  v.push_back(Scalar("export.warmup", T::kBool, "false",
-                     "Write assets.extra/tf_serving_warmup_requests for TF Serving."));
+  {
+    using E = ExportConfig;
+    Section<E> e = c.Map("export", &PipelineConfig::export_, "The TensorFlow SavedModel export.");
+    e.Add(Computed(e.String("path", &E::path,
+                            "Model base path; each version is an integer subdirectory (TF Serving layout)."),
+                   "exports/<name>", [](const FillContext& ctx, void* m, bool given) {
+                     if (!given) *static_cast<std::string*>(m) = "exports/" + ctx.root->name;
+                   }));
+    KeySpec version = e.String("version", &E::version,
+                               "`auto` (one more than the largest existing version, or 1) or a positive integer.");
+    version.finish = [](const FillContext&, void* m, bool) {
+      auto* text = static_cast<std::string*>(m);
+      int64_t number;
+      if (ParseExportVersion(*text, &number) && number > 0) *text = std::to_string(number);  // "007" -> "7"
+    };
+    e.Add(version);
+    e.Add(e.Bool("overwrite", &E::overwrite, "Replace an existing version directory."));
+    e.Add(e.Enum("variables", &E::variables, kExportVariables, "variables mode",
+                 "`checkpoint`: variables/ bundle; `frozen`: weights as graph constants."));
+    e.StringList(Flow(Computed(e.StrList("class_names", &E::class_names,
+                                         "Labels returned by classify signatures; exactly dataset.num_classes unique "
+                                         "names."),
+                               "\"0\" .. \"<num_classes-1>\"",
+                               [](const FillContext& ctx, void* m, bool given) {
+                                 if (!given)
+                                   *static_cast<std::vector<std::string>*>(m) =
+                                       config_internal::DefaultClassNames(ctx.root->dataset.num_classes);
+                               })),
+                 e.Element("class_names", T::kString, "A class label."));
+    Section<SignatureConfig> s = e.MapList(
+        Computed(e.List("signatures", "SignatureDefs; see \"Signatures\" below.", 1), "predict_images + serving_default",
+                 [](const FillContext&, void* m, bool given) {
+                   if (!given) *static_cast<std::vector<SignatureConfig>*>(m) = config_internal::DefaultSignatures();
+                 }),
+        &E::signatures, "One SignatureDef.");
+    s.Add(Required(s.String("name", &SignatureConfig::name, "signature_def map key; unique.")));
+    s.Add(Required(s.Enum("method", &SignatureConfig::method, kSignatureMethods, "signature method",
+                          "TF Serving method: predict, classify or regress.")));
+    s.Add(s.String("input_key", &SignatureConfig::input_key,
+                   "Input TensorInfo key; must be `inputs` for classify and regress."));
+    s.Add(s.String("output_key", &SignatureConfig::output_key,
+                   "Output key (predict, regress; must be `outputs` for regress)."));
+    s.Add(s.String("feature", &SignatureConfig::feature,
+                   "classify/regress: the tf.Example float feature holding the pixels."));
+    s.Add(Ranged(s.Int("top_k", &SignatureConfig::top_k,
+                       "classify: classes returned per example, 0 .. num_classes; 0: all."),
+                 0, false));
+    e.Add(e.Bool("warmup", &E::warmup, "Write assets.extra/tf_serving_warmup_requests for TF Serving."));
+  }
 
-  v.push_back(List("stages", "[load, build, train, evaluate, export]",
-                   "Stages to run, in pipeline order, no duplicates.", 1));
-  v.push_back(Enum("stages.*", "", kStages, "stage", "A stage."));
+  KeySpec stage = c.Element("stages", T::kEnum, "A stage.");
+  stage.allowed = kStages;
+  stage.noun = "stage";
+  c.StringList(Flow(c.StrList("stages", &PipelineConfig::stages, "Stages to run, in pipeline order, no duplicates.", 1)),
+               stage);
+  for (const auto* split : {"dataset.train", "dataset.validation", "dataset.test"}) SetFlow(v, split);
+  for (const auto* init : {"model.layers.*.kernel_initializer", "model.layers.*.bias_initializer"})
+    SetFlow(v, init);
+  // A dense layer's own keys; a layer type without units or weights has none of them.
+  for (auto& row : v)
+    for (const auto* key : {"units", "activation", "kernel_initializer", "bias_initializer"})
+      if (row.path == std::string("model.layers.*.") + key) row.only_for = {"dense"};
   return v;
+}
+
+// The documented default of every row that has one, read from a
+// default-constructed PipelineConfig (and default list elements) through the
+// rows' bindings: config.h is the one place a default is written.
+void DeriveDefaults(std::vector<KeySpec>& rows) {
+  static const PipelineConfig defaults;
+  static std::vector<std::shared_ptr<void>> elements;  // default list elements, kept alive
+  std::map<std::string, void*> objects{{"", const_cast<PipelineConfig*>(&defaults)}};
+  for (KeySpec& s : rows) {
+    if (s.path.empty()) continue;
+    const size_t dot = s.path.rfind('.');
+    const std::string parent = dot == std::string::npos ? "" : s.path.substr(0, dot);
+    if (s.IsElement()) {
+      auto it = rows.begin();
+      for (; it != rows.end() && it->path != parent; ++it) {}
+      if (it != rows.end() && it->new_element) {
+        elements.push_back(it->new_element());
+        objects[s.path] = elements.back().get();
+      }
+      continue;
+    }
+    auto obj = objects.find(parent);
+    if (obj == objects.end() || !s.member) continue;
+    void* member = s.member(obj->second);
+    if (s.type == T::kMap) objects[s.path] = member;
+    if (s.documented_default || s.required) continue;
+    if (s.IsScalar()) {
+      s.default_text = s.text(member);
+    } else if (s.type == T::kList && !s.list_size) {
+      s.default_text = "[" + Join(*static_cast<const std::vector<std::string>*>(member), ", ") + "]";
+    }
+  }
 }
 
 }  // namespace
 
 const std::vector<KeySpec>& ConfigSchema() {
-  static const std::vector<KeySpec> schema = BuildSchema();
+  static const std::vector<KeySpec> schema = [] {
+    std::vector<KeySpec> rows = BuildSchema();
+    DeriveDefaults(rows);
+    return rows;
+  }();
   return schema;
 }
 
@@ -205,6 +405,18 @@ std::vector<std::string> ChildKeys(const std::string& schema_path) {
     std::string rest = s.path.substr(prefix.size());
     if (rest.find('.') == std::string::npos && rest != "*") out.push_back(rest);
   }
+  return out;
+}
+
+bool AppliesTo(const KeySpec& spec, const std::string& type) {
+  return spec.only_for.empty() || type.empty() ||
+         std::find(spec.only_for.begin(), spec.only_for.end(), type) != spec.only_for.end();
+}
+
+std::vector<std::string> ChildKeysFor(const std::string& schema_path, const std::string& type) {
+  std::vector<std::string> out;
+  for (const auto& name : ChildKeys(schema_path))
+    if (AppliesTo(*FindKeySpec(schema_path.empty() ? name : schema_path + "." + name), type)) out.push_back(name);
   return out;
 }
 

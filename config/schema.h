@@ -1,23 +1,35 @@
-// The configuration schema as data: one row per YAML key. The validator, the
-// override parser, the "did you mean" suggestions and docs/config.md all follow
-// this table. A list's elements are described by the row `<list>.*`.
+// The configuration schema as data: one row per YAML key, bound to the member
+// of the config structs (config/config.h) it fills. The validator, the
+// override parser, the "did you mean" suggestions, the one loop that fills
+// PipelineConfig (fill.cpp), the one that emits it (emit.cpp) and
+// docs/config.md (checked by tests/config_load_test.cpp) all follow this
+// table. A list's elements are described by the row `<list>.*`.
+//
+// Defaults: a row's default is its member's default in config.h, read back
+// through the binding (so the schema never restates it); a row whose default
+// depends on other keys ("data/<dataset.name>") documents it in words and
+// computes it in its `finish` hook.
+//
+// Enum rows naming a registry (optimizers, layers, initializers, activations,
+// schedules) take their allowed values from it (common/registry.h), in the
+// registry's rank order.
 #pragma once
 
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "config/config.h"
+
 namespace pipeline {
 
-// The allowed values of each enum-like key, in one place so they can grow.
-inline const std::vector<std::string> kLayerTypes = {"dense"};
-inline const std::vector<std::string> kActivations = {"relu", "sigmoid", "tanh", "linear"};
-inline const std::vector<std::string> kInitializers = {"random_normal", "truncated_normal", "glorot_uniform",
-                                                       "glorot_normal", "he_normal",     "zeros"};
+// The allowed values of each enum-like key that no registry owns.
 inline const std::vector<std::string> kDatasets = {"mnist", "fashion_mnist", "idx"};
-inline const std::vector<std::string> kOptimizers = {"sgd", "momentum", "adam", "rmsprop"};
-inline const std::vector<std::string> kSchedules = {"constant", "step", "exponential", "cosine"};
 inline const std::vector<std::string> kLosses = {"softmax_cross_entropy"};
+// The stage registry (stages/stage.h, StageNames) lives above the config
+// library; tests/config_load_test.cpp proves the two lists equal.
 inline const std::vector<std::string> kStages = {"load", "build", "train", "evaluate", "export"};
 inline const std::vector<std::string> kOnNan = {"stop", "skip_batch"};
 inline const std::vector<std::string> kExportVariables = {"checkpoint", "frozen"};
@@ -26,6 +38,15 @@ inline const std::vector<std::string> kSignatureMethods = {"predict", "classify"
 inline const std::vector<std::string> kSplitFiles = {"train", "t10k"};  // mnist, fashion_mnist
 
 enum class KeyType { kMap, kList, kInt, kUint, kFloat, kBool, kString, kEnum };
+
+// What a row's `finish` hook may read: the config being filled (earlier rows
+// are filled already), the row's parent object and, inside a list element,
+// the element's index.
+struct FillContext {
+  const PipelineConfig* root = nullptr;
+  const void* parent = nullptr;
+  size_t index = 0;
+};
 
 struct KeySpec {
   std::string path;                   // "train.epochs", "model.layers.*.units"
@@ -37,6 +58,29 @@ struct KeySpec {
   std::optional<double> min, max;     // numeric range (or minimum list size for kList)
   bool min_open = false, max_open = false;  // exclusive bounds
   bool required = false;
+  bool flow = false;                  // maps and lists: emitted in flow style ({a: 1}, [a, b])
+  bool documented_default = false;    // default_text is prose, not the member's default
+  // Rows of a map with a `type` key (a layer) that only that type has: units
+  // belongs to dense. Empty: every type has the key.
+  std::vector<std::string> only_for;
+
+  // The binding. `member` maps the parent object (PipelineConfig, a section
+  // struct or a list element) to the member this row fills: int64_t (kInt),
+  // uint64_t (kUint), double (kFloat), bool (kBool), std::string (kString,
+  // kEnum), std::vector<std::string> (a list of scalars), a struct (kMap) or a
+  // std::vector of structs (a list of maps). The typed constructors in
+  // schema.cpp guarantee the member's type matches the row's.
+  std::function<void*(void* parent)> member;
+  // Scalars: the value as emitted and documented ("0.01", "true").
+  std::function<std::string(const void* member)> text;
+  // Lists of maps: element access, and a default element (for default texts).
+  std::function<size_t(const void* list)> list_size;
+  std::function<void(void* list, size_t n)> list_assign;  // n default elements
+  std::function<void*(void* list, size_t i)> list_element;
+  std::function<std::shared_ptr<void>()> new_element;
+  // Runs after the row is filled; `given`: the key was present and valid.
+  // Computes context-dependent defaults and normalizes values.
+  std::function<void(const FillContext& ctx, void* member, bool given)> finish;
 
   bool IsElement() const { return path.size() >= 2 && path.compare(path.size() - 2, 2, ".*") == 0; }
   bool IsScalar() const { return type != KeyType::kMap && type != KeyType::kList; }
@@ -49,6 +93,11 @@ const KeySpec* FindKeySpec(const std::string& schema_path);
 
 // Names of the direct children of a map row, in table order.
 std::vector<std::string> ChildKeys(const std::string& schema_path);
+
+// Whether `spec` applies to a map whose `type` is `type` ("" or unknown: it does).
+bool AppliesTo(const KeySpec& spec, const std::string& type);
+// ChildKeys of the rows that apply to `type`.
+std::vector<std::string> ChildKeysFor(const std::string& schema_path, const std::string& type);
 
 // "an integer", "a number", ...
 std::string KeyTypeName(KeyType type);

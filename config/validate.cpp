@@ -12,6 +12,27 @@ namespace config_internal {
 
 std::string JoinPath(const std::string& a, const std::string& b) { return a.empty() ? b : a + "." + b; }
 
+namespace {
+
+// The `type` of a map whose rows depend on it (a layer): its valid value, the
+// row's default when absent, "" when there is no such row or the value is bad
+// (then every row applies, so a bad type is one error, not a cascade).
+std::string TypeOfMap(const YAML::Node& node, const KeySpec& spec) {
+  const KeySpec* t = FindKeySpec(JoinPath(spec.path, "type"));
+  if (!t || t->type != KeyType::kEnum) return "";
+  const YAML::Node& cnode = node;
+  if (cnode.IsMap()) {
+    const YAML::Node value = cnode["type"];
+    if (value.IsDefined()) {
+      if (!value.IsScalar()) return "";
+      return std::find(t->allowed.begin(), t->allowed.end(), value.Scalar()) == t->allowed.end() ? "" : value.Scalar();
+    }
+  }
+  return t->default_text;
+}
+
+}  // namespace
+
 void Validator::Walk(const YAML::Node& root) {
   root_loc_ = LocOf(root, Loc{false, "", 1, 1});
   const KeySpec* spec = FindKeySpec("");
@@ -37,7 +58,8 @@ void Validator::WalkNode(const YAML::Node& node, const KeySpec& spec, const std:
   if (spec.type == KeyType::kMap) {
     if (node.IsNull()) {  // "evaluate:" with everything below commented out
       ok = true;
-      for (const auto& child : ChildKeys(spec.path)) CheckAbsent(*FindKeySpec(JoinPath(spec.path, child)), JoinPath(path, child), loc);
+      for (const auto& child : ChildKeysFor(spec.path, TypeOfMap(node, spec)))
+        CheckAbsent(*FindKeySpec(JoinPath(spec.path, child)), JoinPath(path, child), loc);
     } else if (!node.IsMap()) {
       type_error();
     } else {
@@ -68,6 +90,7 @@ void Validator::WalkNode(const YAML::Node& node, const KeySpec& spec, const std:
 
 void Validator::WalkMap(const YAML::Node& node, const KeySpec& spec, const std::string& path, const Loc& loc) {
   std::map<std::string, Loc> seen;
+  const std::string type = TypeOfMap(node, spec);
   for (auto it = node.begin(); it != node.end(); ++it) {
     const YAML::Node key = it->first, value = it->second;
     const Loc value_loc = LocOf(value, loc);
@@ -104,13 +127,14 @@ void Validator::WalkMap(const YAML::Node& node, const KeySpec& spec, const std::
     }
     seen[name] = key_loc;
     const KeySpec* child = name == "*" ? nullptr : FindKeySpec(JoinPath(spec.path, name));
+    if (child && !AppliesTo(*child, type)) child = nullptr;  // another layer type's key
     if (!child) {
-      ErrorAt(key_loc, child_path, UnknownKeyMessage(name, ChildKeys(spec.path)));
+      ErrorAt(key_loc, child_path, UnknownKeyMessage(name, ChildKeysFor(spec.path, type)));
       continue;
     }
     WalkNode(value, *child, child_path, key_loc);
   }
-  for (const auto& name : ChildKeys(spec.path))
+  for (const auto& name : ChildKeysFor(spec.path, type))
     if (!seen.count(name)) CheckAbsent(*FindKeySpec(JoinPath(spec.path, name)), JoinPath(path, name), loc);
 }
 
@@ -135,6 +159,7 @@ bool Validator::CheckScalar(const YAML::Node& node, const KeySpec& spec, const s
     return false;
   }
   double value = 0;
+  auto& parsed = entries_[path].value;
   switch (spec.type) {
     case KeyType::kString:
       if (text.empty()) {
@@ -154,6 +179,7 @@ bool Validator::CheckScalar(const YAML::Node& node, const KeySpec& spec, const s
         ErrorAt(loc, path, expected);
         return false;
       }
+      parsed = b;
       return true;
     }
     case KeyType::kInt:
@@ -172,6 +198,8 @@ bool Validator::CheckScalar(const YAML::Node& node, const KeySpec& spec, const s
         return false;
       }
       value = (text[0] == '-') ? static_cast<double>(i) : static_cast<double>(u);
+      if (spec.type == KeyType::kInt) parsed = i;
+      else parsed = u;
       break;
     }
     case KeyType::kFloat: {
@@ -184,6 +212,7 @@ bool Validator::CheckScalar(const YAML::Node& node, const KeySpec& spec, const s
         ErrorAt(loc, path, fmt::format("must be a finite number, got '{}'", text));
         return false;
       }
+      parsed = value;
       break;
     }
     default:
@@ -243,25 +272,22 @@ bool Validator::Get(const std::string& path, std::string* out) const {
   return true;
 }
 
-bool Validator::Get(const std::string& path, int64_t* out) const {
-  const Entry* e = Find(path);
-  return e && e->ok && ParseInt(e->node.Scalar(), out) == ParseResult::kOk;
+namespace {
+
+template <class V>
+bool GetParsed(const Validator::Entry* e, V* out) {
+  if (!e || !e->ok) return false;
+  const V* v = std::get_if<V>(&e->value);
+  if (v) *out = *v;
+  return v != nullptr;
 }
 
-bool Validator::Get(const std::string& path, uint64_t* out) const {
-  const Entry* e = Find(path);
-  return e && e->ok && ParseUint(e->node.Scalar(), out) == ParseResult::kOk;
-}
+}  // namespace
 
-bool Validator::Get(const std::string& path, double* out) const {
-  const Entry* e = Find(path);
-  return e && e->ok && ParseFloat(e->node.Scalar(), out) == ParseResult::kOk;
-}
-
-bool Validator::Get(const std::string& path, bool* out) const {
-  const Entry* e = Find(path);
-  return e && e->ok && ParseBool(e->node.Scalar(), out);
-}
+bool Validator::Get(const std::string& path, int64_t* out) const { return GetParsed(Find(path), out); }
+bool Validator::Get(const std::string& path, uint64_t* out) const { return GetParsed(Find(path), out); }
+bool Validator::Get(const std::string& path, double* out) const { return GetParsed(Find(path), out); }
+bool Validator::Get(const std::string& path, bool* out) const { return GetParsed(Find(path), out); }
 
 bool Validator::Get(const std::string& path, std::vector<std::string>* out) const {
   const Entry* e = Find(path);

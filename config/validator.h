@@ -4,6 +4,7 @@
 
 #include <map>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "config/config.h"
@@ -23,6 +24,9 @@ class Validator {
     YAML::Node node;
     Loc loc;
     bool ok = false;  // right type and range (lists: and every scalar element)
+    // A scalar's value, parsed once by the check that accepted it and read
+    // by Get (optimizer.learning_rate's text is parsed here and nowhere else).
+    std::variant<std::monostate, int64_t, uint64_t, double, bool> value;
   };
   const Entry* Find(const std::string& path) const;
   // Records the value at `path`. Never assigns one YAML::Node to another:

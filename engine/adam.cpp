@@ -46,8 +46,10 @@ class Adam : public Optimizer {
   StateTensors state_, scratch_;
 };
 
+std::unique_ptr<Optimizer> NewAdam(const OptimizerSpec& s) { return std::make_unique<Adam>(s); }
+
 }  // namespace
 
-std::unique_ptr<Optimizer> NewAdam(const OptimizerSpec& s) { return std::make_unique<Adam>(s); }
+PIPELINE_REGISTER(OptimizerRegistry, adam, 2, NewAdam);
 
 }  // namespace pipeline

@@ -7,6 +7,8 @@ namespace pipeline {
 using dnnl::memory;
 using tag = memory::format_tag;
 
+PIPELINE_REGISTER(LayerRegistry, dense, 0, &DenseLayer::Create);
+
 Status DenseLayer::Create(const LayerSpec& spec, int64_t in_features, std::unique_ptr<Layer>* out) {
   if (spec.units < 1) {
     return Status::InvalidArgument("layer " + spec.name + ": units must be >= 1, got " +

@@ -1,9 +1,9 @@
 #include "engine/initializer.h"
 
 #include <cmath>
-#include <functional>
-#include <map>
+#include <algorithm>
 
+#include "common/registry.h"
 #include "common/strings.h"
 
 namespace pipeline {
@@ -12,7 +12,7 @@ namespace {
 struct Fans {
   double in, out;
 };
-using InitFn = std::function<void(const InitSpec&, Fans, Rng&, float*, int64_t)>;
+using InitFn = void (*)(const InitSpec&, Fans, Rng&, float*, int64_t);
 
 // Truncated normal as TensorFlow defines it: redraw values beyond 2 stddev.
 double TruncatedNormal(Rng& rng) {
@@ -22,56 +22,56 @@ double TruncatedNormal(Rng& rng) {
   }
 }
 
-const std::map<std::string, InitFn>& Registry() {
-  static const std::map<std::string, InitFn> registry = {
-      {"random_normal",
-       [](const InitSpec& s, Fans, Rng& r, float* d, int64_t n) {
-         for (int64_t i = 0; i < n; ++i) d[i] = static_cast<float>(s.mean + s.stddev * r.Normal());
-       }},
-      {"truncated_normal",
-       [](const InitSpec& s, Fans, Rng& r, float* d, int64_t n) {
-         for (int64_t i = 0; i < n; ++i) d[i] = static_cast<float>(s.mean + s.stddev * TruncatedNormal(r));
-       }},
-      {"glorot_uniform",
-       [](const InitSpec&, Fans f, Rng& r, float* d, int64_t n) {
-         const double limit = std::sqrt(6.0 / (f.in + f.out));
-         for (int64_t i = 0; i < n; ++i) d[i] = static_cast<float>((2.0 * r.Uniform() - 1.0) * limit);
-       }},
-      {"glorot_normal",
-       [](const InitSpec&, Fans f, Rng& r, float* d, int64_t n) {
-         // Keras scales by 1/0.87962566 so the truncated draw keeps variance 2/(in+out).
-         const double stddev = std::sqrt(2.0 / (f.in + f.out)) / 0.87962566103423978;
-         for (int64_t i = 0; i < n; ++i) d[i] = static_cast<float>(stddev * TruncatedNormal(r));
-       }},
-      {"he_normal",
-       [](const InitSpec&, Fans f, Rng& r, float* d, int64_t n) {
-         const double stddev = std::sqrt(2.0 / f.in) / 0.87962566103423978;
-         for (int64_t i = 0; i < n; ++i) d[i] = static_cast<float>(stddev * TruncatedNormal(r));
-       }},
-      {"zeros", [](const InitSpec&, Fans, Rng&, float* d, int64_t n) { std::fill(d, d + n, 0.0f); }},
-  };
-  return registry;
+// One function and one registration line per initializer; the rank is its
+// place in the config's documented list.
+void RandomNormal(const InitSpec& s, Fans, Rng& r, float* d, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) d[i] = static_cast<float>(s.mean + s.stddev * r.Normal());
 }
+void TruncatedNormalInit(const InitSpec& s, Fans, Rng& r, float* d, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) d[i] = static_cast<float>(s.mean + s.stddev * TruncatedNormal(r));
+}
+void GlorotUniform(const InitSpec&, Fans f, Rng& r, float* d, int64_t n) {
+  const double limit = std::sqrt(6.0 / (f.in + f.out));
+  for (int64_t i = 0; i < n; ++i) d[i] = static_cast<float>((2.0 * r.Uniform() - 1.0) * limit);
+}
+void GlorotNormal(const InitSpec&, Fans f, Rng& r, float* d, int64_t n) {
+  // Keras scales by 1/0.87962566 so the truncated draw keeps variance 2/(in+out).
+  const double stddev = std::sqrt(2.0 / (f.in + f.out)) / 0.87962566103423978;
+  for (int64_t i = 0; i < n; ++i) d[i] = static_cast<float>(stddev * TruncatedNormal(r));
+}
+void HeNormal(const InitSpec&, Fans f, Rng& r, float* d, int64_t n) {
+  const double stddev = std::sqrt(2.0 / f.in) / 0.87962566103423978;
+  for (int64_t i = 0; i < n; ++i) d[i] = static_cast<float>(stddev * TruncatedNormal(r));
+}
+void Zeros(const InitSpec&, Fans, Rng&, float* d, int64_t n) { std::fill(d, d + n, 0.0f); }
+
+struct InitializerTag {
+  static constexpr const char* kKind = "initializer";
+};
+using InitializerRegistry = Registry<InitializerTag, InitFn>;
+
+PIPELINE_REGISTER(InitializerRegistry, random_normal, 0, &RandomNormal);
+PIPELINE_REGISTER(InitializerRegistry, truncated_normal, 1, &TruncatedNormalInit);
+PIPELINE_REGISTER(InitializerRegistry, glorot_uniform, 2, &GlorotUniform);
+PIPELINE_REGISTER(InitializerRegistry, glorot_normal, 3, &GlorotNormal);
+PIPELINE_REGISTER(InitializerRegistry, he_normal, 4, &HeNormal);
+PIPELINE_REGISTER(InitializerRegistry, zeros, 5, &Zeros);
 
 }  // namespace
 
 const std::vector<std::string>& InitializerNames() {
-  static const std::vector<std::string> names = [] {
-    std::vector<std::string> v;
-    for (const auto& [name, fn] : Registry()) v.push_back(name);
-    return v;
-  }();
+  static const std::vector<std::string> names = InitializerRegistry::Names();
   return names;
 }
 
 Status Initialize(const InitSpec& spec, int64_t fan_in, int64_t fan_out, Rng& rng, float* data,
                   int64_t count) {
-  auto it = Registry().find(spec.type);
-  if (it == Registry().end()) {
+  const InitFn* fn = InitializerRegistry::Find(spec.type);
+  if (!fn) {
     return Status::InvalidArgument("Unknown initializer type: " + spec.type +
                                    " (known types: " + Join(InitializerNames(), ", ") + ")");
   }
-  it->second(spec, Fans{static_cast<double>(fan_in), static_cast<double>(fan_out)}, rng, data, count);
+  (*fn)(spec, Fans{static_cast<double>(fan_in), static_cast<double>(fan_out)}, rng, data, count);
   return Status::Ok();
 }
 

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "common/registry.h"
 #include "common/status.h"
 #include "engine/initializer.h"
 #include "engine/plan.h"
@@ -75,6 +76,15 @@ class Layer {
   virtual int64_t InputGradFlops() const = 0;
 };
 
+// A layer type registers its factory in its own file:
+//   PIPELINE_REGISTER(LayerRegistry, dense, 0, &DenseLayer::Create);
+struct LayerTag {
+  static constexpr const char* kKind = "layer";
+};
+using LayerFactory = Status (*)(const LayerSpec& spec, int64_t in_features, std::unique_ptr<Layer>* out);
+using LayerRegistry = Registry<LayerTag, LayerFactory>;
+
+// Alphabetical.
 const std::vector<std::string>& LayerTypes();
 
 // "Unknown layer type: X (known types: ...)" for an unknown spec.type;

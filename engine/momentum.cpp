@@ -31,8 +31,10 @@ class Momentum : public Optimizer {
   StateTensors accum_;
 };
 
+std::unique_ptr<Optimizer> NewMomentum(const OptimizerSpec& s) { return std::make_unique<Momentum>(s); }
+
 }  // namespace
 
-std::unique_ptr<Optimizer> NewMomentum(const OptimizerSpec& s) { return std::make_unique<Momentum>(s); }
+PIPELINE_REGISTER(OptimizerRegistry, momentum, 1, NewMomentum);
 
 }  // namespace pipeline

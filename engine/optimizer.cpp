@@ -1,26 +1,8 @@
 #include "engine/optimizer.h"
 
-#include <functional>
-#include <map>
-
 #include "common/strings.h"
 
 namespace pipeline {
-
-std::unique_ptr<Optimizer> NewSgd(const OptimizerSpec&);
-std::unique_ptr<Optimizer> NewMomentum(const OptimizerSpec&);
-std::unique_ptr<Optimizer> NewAdam(const OptimizerSpec&);
-std::unique_ptr<Optimizer> NewRmsprop(const OptimizerSpec&);
-
-namespace {
-
-const std::map<std::string, std::function<std::unique_ptr<Optimizer>(const OptimizerSpec&)>>& Registry() {
-  static const std::map<std::string, std::function<std::unique_ptr<Optimizer>(const OptimizerSpec&)>> r = {
-      {"sgd", NewSgd}, {"momentum", NewMomentum}, {"adam", NewAdam}, {"rmsprop", NewRmsprop}};
-  return r;
-}
-
-}  // namespace
 
 void Optimizer::Build(const std::vector<Param*>& params, const dnnl::engine& e, const ParamPartition& partition) {
   AllocateState(params);
@@ -41,21 +23,17 @@ void Optimizer::Apply(dnnl::stream& s, float lr) {
 }
 
 const std::vector<std::string>& OptimizerTypes() {
-  static const std::vector<std::string> names = [] {
-    std::vector<std::string> v;
-    for (const auto& [name, f] : Registry()) v.push_back(name);
-    return v;
-  }();
+  static const std::vector<std::string> names = OptimizerRegistry::Names();
   return names;
 }
 
 Status CreateOptimizer(const OptimizerSpec& spec, std::unique_ptr<Optimizer>* out) {
-  auto it = Registry().find(spec.type);
-  if (it == Registry().end()) {
+  const OptimizerFactory* factory = OptimizerRegistry::Find(spec.type);
+  if (!factory) {
     return Status::InvalidArgument("Unknown optimizer type: " + spec.type + " (known types: " +
                                    Join(OptimizerTypes(), ", ") + ")");
   }
-  *out = it->second(spec);
+  *out = (*factory)(spec);
   return Status::Ok();
 }
 

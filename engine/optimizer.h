@@ -12,21 +12,19 @@
 #include <string>
 #include <vector>
 
+#include "common/registry.h"
 #include "common/status.h"
+#include "config/config.h"
 #include "engine/layer.h"
 #include "engine/param_partition.h"
 #include "engine/plan.h"
 
 namespace pipeline {
 
-struct OptimizerSpec {
-  std::string type = "sgd";
-  double momentum = 0.9;
-  bool nesterov = false;
-  double beta1 = 0.9, beta2 = 0.999;
-  double rho = 0.9;
-  double epsilon = 1e-7;
-};
+// A solver reads its hyperparameters straight from the config's struct (its
+// rows in config/schema.cpp name the members and their defaults), so a new
+// hyperparameter is a member and a row, not a third restatement.
+using OptimizerSpec = OptimizerConfig;
 
 // A named per-parameter state tensor, e.g. "dense_0/kernel/m" for Adam.
 struct Slot {
@@ -82,6 +80,15 @@ class Optimizer {
   int64_t steps_ = 0;
 };
 
+// A solver registers itself in its own file:
+//   PIPELINE_REGISTER(OptimizerRegistry, adam, 2, NewAdam);
+struct OptimizerTag {
+  static constexpr const char* kKind = "optimizer";
+};
+using OptimizerFactory = std::unique_ptr<Optimizer> (*)(const OptimizerSpec&);
+using OptimizerRegistry = Registry<OptimizerTag, OptimizerFactory>;
+
+// Alphabetical.
 const std::vector<std::string>& OptimizerTypes();
 Status CreateOptimizer(const OptimizerSpec& spec, std::unique_ptr<Optimizer>* out);
 

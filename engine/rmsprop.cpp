@@ -33,8 +33,10 @@ class Rmsprop : public Optimizer {
   StateTensors state_, scratch_;
 };
 
+std::unique_ptr<Optimizer> NewRmsprop(const OptimizerSpec& s) { return std::make_unique<Rmsprop>(s); }
+
 }  // namespace
 
-std::unique_ptr<Optimizer> NewRmsprop(const OptimizerSpec& s) { return std::make_unique<Rmsprop>(s); }
+PIPELINE_REGISTER(OptimizerRegistry, rmsprop, 3, NewRmsprop);
 
 }  // namespace pipeline

@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "common/status.h"
+
 namespace pipeline {
 
 struct ScheduleSpec {
@@ -20,9 +22,18 @@ struct ScheduleSpec {
   double min_learning_rate = 0.0;
 };
 
+// Each schedule registers itself in engine/schedule.cpp (one function, one
+// PIPELINE_REGISTER line); these are their names, alphabetical.
+const std::vector<std::string>& ScheduleTypes();
+
+// InvalidArgument "Unknown schedule type: X (known types: ...)" for a type no
+// schedule registered; the build stage checks it before training starts.
+Status CheckSchedule(const ScheduleSpec& spec);
+
 // constant: base; step: base * rate^floor(epoch/decay_epochs);
 // exponential: base * rate^(epoch/decay_epochs);
 // cosine: min + (base-min) * (1 + cos(pi * epoch/horizon)) / 2.
+// An unknown type (CheckSchedule) gives NaN, never a silent constant.
 double LearningRateAt(const ScheduleSpec& spec, double base, int64_t epoch, int64_t horizon);
 
 // Whether the schedule's values depend on the horizon (cosine), so that

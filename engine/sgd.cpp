@@ -17,8 +17,10 @@ class Sgd : public Optimizer {
   }
 };
 
+std::unique_ptr<Optimizer> NewSgd(const OptimizerSpec&) { return std::make_unique<Sgd>(); }
+
 }  // namespace
 
-std::unique_ptr<Optimizer> NewSgd(const OptimizerSpec&) { return std::make_unique<Sgd>(); }
+PIPELINE_REGISTER(OptimizerRegistry, sgd, 0, NewSgd);
 
 }  // namespace pipeline

@@ -3,6 +3,7 @@
 // the export against the model, so both fail before any training.
 #include <algorithm>
 
+#include "config/schema.h"
 #include "stages/model_spec.h"
 #include "stages/preflight.h"
 #include "stages/stage.h"
@@ -24,8 +25,10 @@ class BuildStage : public Stage {
     PIPELINE_RETURN_IF_ERROR(CheckModelFitsMemory(cfg));
     ctx.runtime = std::make_unique<Runtime>(static_cast<int>(cfg.train.threads));
     PIPELINE_RETURN_IF_ERROR(Network::Create(ToNetworkSpec(cfg.model), ctx.runtime.get(), &ctx.model));
+    if (ctx.dataset) PIPELINE_RETURN_IF_ERROR(CheckClasses(cfg, ctx.model->classes(), *ctx.dataset));
     PIPELINE_RETURN_IF_ERROR(ctx.model->Initialize(cfg.seed));
     PIPELINE_RETURN_IF_ERROR(CreateOptimizer(ToOptimizerSpec(cfg.optimizer), &ctx.optimizer));
+    PIPELINE_RETURN_IF_ERROR(CheckSchedule(ToScheduleSpec(cfg.optimizer.schedule)));
     // One update slice per worker thread, as Network::TrainStep runs them.
     ctx.optimizer->Build(ctx.model->params(), ctx.runtime->engine(), ctx.model->Partition(ctx.runtime->threads()));
     if (std::find(cfg.stages.begin(), cfg.stages.end(), "export") != cfg.stages.end()) {
@@ -45,7 +48,15 @@ class BuildStage : public Stage {
                                      any.source + " have " + std::to_string(any.features) +
                                      " pixels each; set model.input: " + std::to_string(any.features));
     }
-    const int64_t units = cfg.model.layers.back().units;
+    // The config knows a dense layer's outputs (units); any other type's
+    // are checked against the network once it is built (CheckClasses).
+    const LayerConfig& last = cfg.model.layers.back();
+    const std::vector<std::string> keys = ChildKeysFor("model.layers.*", last.type);
+    if (std::find(keys.begin(), keys.end(), "units") == keys.end()) return Status::Ok();
+    return CheckClasses(cfg, last.units, data);
+  }
+
+  static Status CheckClasses(const PipelineConfig& cfg, int64_t units, const Dataset& data) {
     if (units != data.num_classes) {
       return Status::InvalidArgument("the last layer has " + std::to_string(units) + " units but the dataset has " +
                                      std::to_string(data.num_classes) + " classes; set model.layers[" +

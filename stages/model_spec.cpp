@@ -3,7 +3,22 @@
 namespace pipeline {
 namespace {
 
-InitSpec ToInitSpec(const InitializerConfig& c) { return InitSpec{c.type, c.mean, c.stddev}; }
+InitSpec ToInitSpec(const InitializerConfig& c) {
+  InitSpec spec;
+  spec.type = c.type;
+  spec.mean = c.mean;
+  spec.stddev = c.stddev;
+  return spec;
+}
+
+// The parameter of `layer` named "<layer>/<suffix>", by name rather than by
+// its position in params(), or null when the layer has none.
+const float* ParamNamed(Layer& layer, const std::string& suffix) {
+  const std::string name = layer.spec().name + "/" + suffix;
+  for (Param* p : layer.params())
+    if (p->name == name) return p->value.data();
+  return nullptr;
+}
 
 }  // namespace
 
@@ -12,18 +27,27 @@ NetworkSpec ToNetworkSpec(const ModelConfig& model) {
   spec.input = model.input;
   for (size_t i = 0; i < model.layers.size(); ++i) {
     const auto& l = model.layers[i];
-    spec.layers.push_back(LayerSpec{l.type, l.name.empty() ? "dense_" + std::to_string(i) : l.name, l.units,
-                                    l.activation, ToInitSpec(l.kernel_initializer), ToInitSpec(l.bias_initializer)});
+    LayerSpec layer;
+    layer.type = l.type;
+    layer.name = l.name.empty() ? l.type + "_" + std::to_string(i) : l.name;
+    layer.units = l.units;
+    layer.activation = l.activation;
+    layer.kernel_init = ToInitSpec(l.kernel_initializer);
+    layer.bias_init = ToInitSpec(l.bias_initializer);
+    spec.layers.push_back(std::move(layer));
   }
   return spec;
 }
 
-OptimizerSpec ToOptimizerSpec(const OptimizerConfig& o) {
-  return OptimizerSpec{o.type, o.momentum, o.nesterov, o.beta1, o.beta2, o.rho, o.epsilon};
-}
+OptimizerSpec ToOptimizerSpec(const OptimizerConfig& o) { return o; }
 
 ScheduleSpec ToScheduleSpec(const ScheduleConfig& s) {
-  return ScheduleSpec{s.type, s.decay_rate, s.decay_epochs, s.min_learning_rate};
+  ScheduleSpec spec;
+  spec.type = s.type;
+  spec.decay_rate = s.decay_rate;
+  spec.decay_epochs = s.decay_epochs;
+  spec.min_learning_rate = s.min_learning_rate;
+  return spec;
 }
 
 ExportRequest ToExportRequest(const PipelineConfig& config, Network& net) {
@@ -32,9 +56,14 @@ ExportRequest ToExportRequest(const PipelineConfig& config, Network& net) {
   request.input_features = net.input_features();
   request.num_classes = net.classes();
   for (const auto& layer : net.layers()) {
-    auto params = layer->params();
-    request.layers.push_back(ExportedLayer{layer->spec().name, layer->spec().activation, layer->in_features(),
-                                           layer->out_features(), params[0]->value.data(), params[1]->value.data()});
+    ExportedLayer exported;
+    exported.name = layer->spec().name;
+    exported.activation = layer->spec().activation;
+    exported.in = layer->in_features();
+    exported.out = layer->out_features();
+    exported.kernel = ParamNamed(*layer, "kernel");
+    exported.bias = ParamNamed(*layer, "bias");
+    request.layers.push_back(exported);
   }
   return request;
 }

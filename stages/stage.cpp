@@ -16,7 +16,7 @@ std::unique_ptr<Stage> NewExportStage();
 
 namespace {
 
-const std::vector<std::pair<std::string, std::function<std::unique_ptr<Stage>()>>>& Registry() {
+const std::vector<std::pair<std::string, std::function<std::unique_ptr<Stage>()>>>& StageTable() {
   static const std::vector<std::pair<std::string, std::function<std::unique_ptr<Stage>()>>> r = {
       {"load", NewLoadStage},
       {"build", NewBuildStage},
@@ -32,14 +32,14 @@ const std::vector<std::pair<std::string, std::function<std::unique_ptr<Stage>()>
 const std::vector<std::string>& StageNames() {
   static const std::vector<std::string> names = [] {
     std::vector<std::string> v;
-    for (const auto& [name, f] : Registry()) v.push_back(name);
+    for (const auto& [name, f] : StageTable()) v.push_back(name);
     return v;
   }();
   return names;
 }
 
 Status CreateStage(const std::string& name, std::unique_ptr<Stage>* out) {
-  for (const auto& [known, factory] : Registry()) {
+  for (const auto& [known, factory] : StageTable()) {
     if (known == name) {
       *out = factory();
       return Status::Ok();

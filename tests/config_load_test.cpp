@@ -2,12 +2,22 @@
 // schema/docs agreement.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <map>
+#include <tuple>
 #include <fstream>
 #include <sstream>
 
+#include "common/strings.h"
 #include "config/loader.h"
 #include "config/schema.h"
+#include "engine/activation.h"
+#include "engine/initializer.h"
+#include "engine/layer.h"
+#include "engine/optimizer.h"
+#include "engine/schedule.h"
+#include "stages/stage.h"
 #include "tests/support/scratch_dir.h"
 
 using namespace pipeline;
@@ -233,8 +243,10 @@ TEST_CASE("config: the resolved YAML names every schema key") {
   PipelineConfig c;
   REQUIRE(LoadConfig(Src("configs/fashion_mnist.yaml"), {}, &c).ok());
   YAML::Node root = YAML::Load(EmitResolvedYaml(c));
+  size_t rows = 0, looked_up = 0;
   for (const auto& spec : ConfigSchema()) {
     if (spec.path.empty() || spec.IsElement()) continue;
+    ++rows;
     // Resolve "model.layers.*.units" through element 0.
     YAML::Node node = root;
     std::string rest = spec.path;
@@ -245,20 +257,134 @@ TEST_CASE("config: the resolved YAML names every schema key") {
       node.reset(part == "*" ? node[0] : node[part]);
     }
     CHECK_MESSAGE(node.IsDefined(), spec.path);
+    looked_up += node.IsDefined();
   }
+  // Every key row was looked up and found; the schema has at least the keys of today.
+  CHECK(looked_up == rows);
+  CHECK(rows >= 70);
 }
+
+namespace {
+
+// The key tables of docs/config.md: key -> its cells (type, default, allowed),
+// backticks kept. A row naming several keys ("`dataset`, `model`") gives each.
+std::map<std::string, std::vector<std::string>> DocsKeyRows(const std::string& docs) {
+  std::map<std::string, std::vector<std::string>> rows;
+  std::istringstream in(docs);
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("| `", 0) != 0) continue;
+    std::vector<std::string> cells;
+    size_t start = 1;
+    for (size_t bar; (bar = line.find(" |", start)) != std::string::npos; start = bar + 2) {
+      std::string cell = line.substr(start, bar - start);
+      const size_t b = cell.find_first_not_of(' ');
+      cells.push_back(b == std::string::npos ? "" : cell.substr(b));
+    }
+    if (cells.size() < 4) continue;
+    for (size_t pos = 0; (pos = cells[0].find('`', pos)) != std::string::npos;) {
+      const size_t close = cells[0].find('`', pos + 1);
+      rows[cells[0].substr(pos + 1, close - pos - 1)] = {cells[1], cells[2], cells[3]};
+      pos = close + 1;
+    }
+  }
+  return rows;
+}
+
+std::string StripBackticks(std::string s) {
+  s.erase(std::remove(s.begin(), s.end(), '`'), s.end());
+  const std::string below = " (below)";
+  if (s.size() > below.size() && s.compare(s.size() - below.size(), below.size(), below) == 0)
+    s.resize(s.size() - below.size());
+  return s;
+}
+
+std::string DocsType(const KeySpec& spec) {
+  switch (spec.type) {
+    case KeyType::kMap: return "map";
+    case KeyType::kInt:
+    case KeyType::kUint: return "integer";
+    case KeyType::kFloat: return "number";
+    case KeyType::kBool: return "boolean";
+    case KeyType::kString: return "string";
+    case KeyType::kEnum: return "enum";
+    case KeyType::kList: {
+      const KeySpec* element = FindKeySpec(spec.path + ".*");
+      return "list of " + (element ? DocsType(*element) : std::string("?")) + "s";
+    }
+  }
+  return "?";
+}
+
+}  // namespace
 
 TEST_CASE("config: docs/config.md documents every schema key") {
   std::ifstream in(Src("docs/config.md"));
   REQUIRE(in.good());
   std::stringstream ss;
   ss << in.rdbuf();
-  const std::string docs = ss.str();
+  const auto docs = DocsKeyRows(ss.str());
+  size_t compared = 0, keys = 0;
   for (const auto& spec : ConfigSchema()) {
     if (spec.path.empty() || spec.IsElement()) continue;
-    CHECK_MESSAGE(docs.find("`" + spec.path + "`") != std::string::npos, spec.path << " is not in docs/config.md");
-    for (const auto& value : spec.allowed) CHECK_MESSAGE(docs.find(value) != std::string::npos, value);
+    ++keys;
+    CAPTURE(spec.path);
+    auto it = docs.find(spec.path);
+    CHECK_MESSAGE(it != docs.end(), spec.path << " has no row in docs/config.md");
+    if (it == docs.end()) continue;
+    const auto& [type, def, allowed] = std::tie(it->second[0], it->second[1], it->second[2]);
+    CHECK(type == DocsType(spec));
+    if (spec.type != KeyType::kMap || !def.empty()) {  // the combined top-level row has no default cell
+      if (spec.required)
+        CHECK(def == "**required**");
+      else
+        CHECK(StripBackticks(def) == spec.default_text);
+    }
+    // Enum values, in the schema's (the registry's) order, start the allowed cell.
+    const KeySpec* values = spec.type == KeyType::kList ? FindKeySpec(spec.path + ".*") : &spec;
+    if (values && values->type == KeyType::kEnum) {
+      const std::string list = Join(values->allowed, ", ");
+      CHECK(!values->allowed.empty());
+      CHECK(allowed.substr(0, list.size()) == list);
+      CHECK((allowed.size() == list.size() || allowed.compare(list.size(), 2, "; ") == 0));
+    }
+    if (spec.IsScalar() && !RangeText(spec).empty())
+      CHECK_MESSAGE(allowed.find(RangeText(spec)) != std::string::npos, allowed);
+    if (spec.type == KeyType::kString) CHECK((allowed == "non-empty" || spec.path == "export.version"));
+    ++compared;
   }
+  // Every documented dotted key is a schema key (the other direction).
+  for (const auto& [key, cells] : docs)
+    if (key.find('.') != std::string::npos) CHECK_MESSAGE(FindKeySpec(key) != nullptr, key << " is documented but not in the schema");
+  CHECK(compared == keys);
+  CHECK(compared >= 70);
+}
+
+TEST_CASE("config: the enum lists are the registries' names") {
+  auto sorted = [](std::vector<std::string> v) {
+    std::sort(v.begin(), v.end());
+    return v;
+  };
+  const std::vector<std::pair<std::string, std::vector<std::string>>> registries = {
+      {"optimizer.type", OptimizerTypes()},
+      {"model.layers.*.type", LayerTypes()},
+      {"model.layers.*.kernel_initializer.type", InitializerNames()},
+      {"model.layers.*.bias_initializer.type", InitializerNames()},
+      {"model.layers.*.activation", ActivationNames()},
+      {"optimizer.schedule.type", ScheduleTypes()},
+      {"stages.*", StageNames()},
+  };
+  size_t compared = 0;
+  for (const auto& [path, names] : registries) {
+    CAPTURE(path);
+    const KeySpec* spec = FindKeySpec(path);
+    REQUIRE(spec != nullptr);
+    CHECK(!names.empty());
+    CHECK(sorted(spec->allowed) == sorted(names));
+    ++compared;
+  }
+  CHECK(compared == 7);
+  // Stages run in the schema's order, which is the stage registry's own.
+  CHECK(kStages == StageNames());
 }
 
 TEST_CASE("config: schema defaults agree with config.h") {
@@ -266,9 +392,11 @@ TEST_CASE("config: schema defaults agree with config.h") {
   PipelineConfig c;
   REQUIRE(LoadConfig(WriteTemp("defaults.yaml", "model:\n  layers:\n    - units: 10\n"), {}, &c).ok());
   YAML::Node root = YAML::Load(EmitResolvedYaml(c));
+  size_t compared = 0;
   for (const auto& spec : ConfigSchema()) {
     if (!spec.IsScalar() || spec.IsElement() || spec.default_text.empty() || spec.default_text.find('<') != std::string::npos)
       continue;
+    ++compared;
     YAML::Node node = root;
     std::string rest = spec.path;
     while (!rest.empty()) {
@@ -279,4 +407,16 @@ TEST_CASE("config: schema defaults agree with config.h") {
     }
     CHECK_MESSAGE(node.Scalar() == spec.default_text, spec.path);
   }
+  // The scalar keys with a plain default, of today's schema: 52 (more as keys are added).
+  CHECK(compared >= 52);
+}
+
+TEST_CASE("config: a layer's keys are its type's: units belongs to dense") {
+  const std::vector<std::string> dense = ChildKeysFor("model.layers.*", "dense");
+  const std::vector<std::string> other = ChildKeysFor("model.layers.*", "not_dense");
+  CHECK(dense == std::vector<std::string>{"type", "name", "units", "activation", "kernel_initializer",
+                                          "bias_initializer"});
+  CHECK(other == std::vector<std::string>{"type", "name"});
+  // An unknown type is its own error: every key applies, so nothing cascades.
+  CHECK(ChildKeysFor("model.layers.*", "") == dense);
 }
