@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "engine/optimizer_config.h"
+
 namespace pipeline {
 
 struct InitializerConfig {
@@ -57,25 +59,6 @@ struct DatasetConfig {
 
 struct LossConfig {
   std::string type = "softmax_cross_entropy";
-};
-
-struct ScheduleConfig {
-  std::string type = "constant";
-  double decay_rate = 0.1;             // step, exponential
-  int64_t decay_epochs = 10;           // step: every N epochs; exponential: rate^(epoch/N)
-  double min_learning_rate = 0.0;      // cosine floor
-  int64_t epochs = 0;                  // cosine: the horizon it decays over; 0: train.epochs
-};
-
-struct OptimizerConfig {
-  std::string type = "sgd";
-  double learning_rate = 0.01;
-  double momentum = 0.9;               // momentum
-  bool nesterov = false;               // momentum
-  double beta1 = 0.9, beta2 = 0.999;   // adam
-  double rho = 0.9;                    // rmsprop
-  double epsilon = 1e-7;               // adam rmsprop
-  ScheduleConfig schedule;
 };
 
 struct TrainConfig {

@@ -9,7 +9,6 @@
 #include "common/registry.h"
 #include "common/strings.h"
 #include "common/version_number.h"
-#include "config/validator.h"
 
 namespace pipeline {
 namespace {

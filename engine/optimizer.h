@@ -14,16 +14,15 @@
 
 #include "common/registry.h"
 #include "common/status.h"
-#include "config/config.h"
 #include "engine/layer.h"
+#include "engine/optimizer_config.h"
 #include "engine/param_partition.h"
 #include "engine/plan.h"
 
 namespace pipeline {
 
-// A solver reads its hyperparameters straight from the config's struct (its
-// rows in config/schema.cpp name the members and their defaults), so a new
-// hyperparameter is a member and a row, not a third restatement.
+// A solver reads its hyperparameters straight from engine/optimizer_config.h's
+// struct, which config/schema.cpp's rows fill.
 using OptimizerSpec = OptimizerConfig;
 
 // A named per-parameter state tensor, e.g. "dense_0/kernel/m" for Adam.
