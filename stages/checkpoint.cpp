@@ -9,7 +9,7 @@
 
 #include "common/files.h"
 #include "config/loader.h"
-#include "savedmodel/crc32c.h"
+#include "tfformat/crc32c.h"
 #include "stages/model_spec.h"
 
 namespace pipeline {

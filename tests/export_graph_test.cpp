@@ -10,11 +10,11 @@
 #include "common/files.h"
 #include "proto/saved_model.pb.h"
 #include "proto/variable.pb.h"
-#include "savedmodel/export.h"
-#include "savedmodel/export_graph.h"
-#include "savedmodel/export_testing.h"
-#include "savedmodel/export_verify.h"
-#include "savedmodel/opdefs.h"
+#include "export/export.h"
+#include "export/export_graph.h"
+#include "tests/support/export_testing.h"
+#include "tests/support/export_verify.h"
+#include "tfformat/opdefs.h"
 #include "tests/support/fixtures.h"
 
 namespace fs = std::filesystem;

@@ -6,9 +6,9 @@
 
 #include <set>
 
-#include "savedmodel/export.h"
-#include "savedmodel/export_testing.h"
-#include "savedmodel/export_verify.h"
+#include "export/export.h"
+#include "tests/support/export_testing.h"
+#include "tests/support/export_verify.h"
 #include "tests/support/fixtures.h"
 
 using namespace pipeline;

@@ -5,9 +5,9 @@
 
 #include "common/files.h"
 #include "proto/serving_prediction_log.pb.h"
-#include "savedmodel/export.h"
-#include "savedmodel/export_testing.h"
-#include "savedmodel/tfrecord.h"
+#include "export/export.h"
+#include "tests/support/export_testing.h"
+#include "tfformat/tfrecord.h"
 
 using namespace pipeline;
 using namespace pipeline::export_testing;

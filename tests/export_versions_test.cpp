@@ -10,10 +10,10 @@
 #include <random>
 
 #include "common/files.h"
-#include "savedmodel/export.h"
-#include "savedmodel/export_testing.h"
-#include "savedmodel/export_verify.h"
-#include "savedmodel/versions.h"
+#include "export/export.h"
+#include "tests/support/export_testing.h"
+#include "tests/support/export_verify.h"
+#include "export/versions.h"
 
 namespace fs = std::filesystem;
 using namespace pipeline;

@@ -1,0 +1,421 @@
+#include "export/export_graph.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "proto/variable.pb.h"
+#include "export/graph_builder.h"
+#include "tfformat/opdefs.h"
+
+namespace pipeline::savedmodel {
+namespace {
+
+using tensorflow::DataType;
+using tensorflow::NodeDef;
+
+bool IsExampleMethod(const std::string& m) { return m == "classify" || m == "regress"; }
+
+// Layer names become node-name scopes: TensorFlow node names match
+// [A-Za-z0-9.][A-Za-z0-9_.\-/>]* (graph/node_builder / graph_constructor); we
+// also exclude '/' and '>' so a layer is exactly one scope.
+bool ValidScopeName(const std::string& s) {
+  if (s.empty()) return false;
+  auto ok_first = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '.'; };
+  auto ok_rest = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-'; };
+  if (!ok_first(s[0])) return false;
+  return std::all_of(s.begin() + 1, s.end(), ok_rest);
+}
+
+bool Reserved(const std::string& s) {
+  static const std::set<std::string> kExact = {
+      kExampleInputNode, kFeaturesNode, "ParseExample", kProbabilitiesNode, "init_all_tables", kLegacyInitOpNode,
+      "save",            kTableNode,    "index_to_string_Lookup", "TopKV2", "ToInt64"};
+  if (kExact.count(s)) return true;
+  for (const char* p : {"TopKV2_", "ToInt64_", "index_to_string_Lookup_"})
+    if (s.rfind(p, 0) == 0) return true;
+  return false;
+}
+
+std::string Bad(const std::string& where, const std::string& what) { return "export: " + where + ": " + what; }
+
+int64_t EffectiveTopK(const SignatureConfig& s, int64_t n) { return s.top_k == 0 ? n : s.top_k; }
+
+std::string Suffix(int64_t k, int64_t n) { return k == n ? "" : "_" + std::to_string(k); }
+
+tensorflow::TensorInfo Info(const std::string& tensor, DataType dtype, const std::vector<int64_t>& shape) {
+  tensorflow::TensorInfo t;
+  t.set_name(tensor);
+  t.set_dtype(dtype);
+  *t.mutable_tensor_shape() = MakeShape(shape);
+  return t;
+}
+
+std::string VarDefBytes(const std::string& var, const std::string& init_value) {
+  tensorflow::VariableDef d;
+  d.set_variable_name(var + ":0");
+  d.set_initial_value_name(init_value + ":0");
+  d.set_initializer_name(var + "/Assign");
+  d.set_snapshot_name(var + "/read:0");
+  d.set_trainable(true);
+  return d.SerializeAsString();
+}
+
+// Deterministic stand-in for the uuid TF's Saver puts in its temp shard name.
+std::string TempShardName(const ExportRequest& r) {
+  uint64_t h1 = 1469598103934665603ull, h2 = 1099511628211ull * 7;
+  auto mix = [&](const std::string& s) {
+    for (unsigned char c : s) {
+      h1 = (h1 ^ c) * 1099511628211ull;
+      h2 = (h2 ^ c) * 14029467366897019727ull;
+    }
+  };
+  for (const auto& l : r.layers) mix(l.name + "/" + std::to_string(l.in) + "x" + std::to_string(l.out));
+  return fmt::format("_temp_{:016x}{:016x}/part", h1, h2);
+}
+
+}  // namespace
+
+std::vector<std::string> ClassNames(const ExportRequest& request) {
+  if (!request.config.class_names.empty()) return request.config.class_names;
+  std::vector<std::string> names;
+  const int64_t n = request.layers.empty() ? request.num_classes : request.layers.back().out;
+  for (int64_t i = 0; i < n; ++i) names.push_back(std::to_string(i));
+  return names;
+}
+
+Status CheckModelAndSignatures(const ExportRequest& r) {
+  const ExportConfig& e = r.config;
+  if (e.variables != "checkpoint" && e.variables != "frozen")
+    return Status::InvalidArgument(Bad("export.variables", "must be 'checkpoint' or 'frozen', got '" + e.variables + "'"));
+  if (r.layers.empty()) return Status::InvalidArgument(Bad("model", "has no layers to export"));
+  if (r.input_features <= 0)
+    return Status::InvalidArgument(Bad("model.input", fmt::format("must be positive, got {}", r.input_features)));
+
+  std::set<std::string> layer_names;
+  int64_t prev = r.input_features;
+  for (size_t i = 0; i < r.layers.size(); ++i) {
+    const ExportedLayer& l = r.layers[i];
+    const std::string where = fmt::format("model.layers.{} ('{}')", i, l.name);
+    if (!ValidScopeName(l.name))
+      return Status::InvalidArgument(Bad(where, "layer name must match [A-Za-z0-9.][A-Za-z0-9_.-]* to name graph nodes"));
+    if (Reserved(l.name))
+      return Status::InvalidArgument(Bad(where, "layer name is reserved by the exported graph"));
+    if (!layer_names.insert(l.name).second) return Status::InvalidArgument(Bad(where, "duplicate layer name"));
+    if (l.activation != "relu" && l.activation != "sigmoid" && l.activation != "tanh" && l.activation != "linear")
+      return Status::InvalidArgument(Bad(where, "activation must be relu, sigmoid, tanh or linear, got '" + l.activation + "'"));
+    if (l.in <= 0 || l.out <= 0)
+      return Status::InvalidArgument(Bad(where, fmt::format("has shape [{}, {}]", l.in, l.out)));
+    if (l.in != prev)
+      return Status::InvalidArgument(Bad(where, fmt::format("takes {} inputs but receives {}", l.in, prev)));
+    prev = l.out;
+  }
+  const int64_t n = prev;  // outputs of the last layer
+  if (r.num_classes != 0 && r.num_classes != n)
+    return Status::InvalidArgument(
+        Bad("model", fmt::format("num_classes is {} but the last layer has {} units", r.num_classes, n)));
+
+  if (e.signatures.empty()) return Status::InvalidArgument(Bad("export.signatures", "is empty"));
+  std::set<std::string> sig_names;
+  std::string feature;
+  bool any_classify = false;
+  for (size_t i = 0; i < e.signatures.size(); ++i) {
+    const SignatureConfig& s = e.signatures[i];
+    const std::string where = fmt::format("export.signatures.{} ('{}')", i, s.name);
+    if (s.name.empty()) return Status::InvalidArgument(Bad(where, "name is empty"));
+    if (s.name.rfind("__", 0) == 0)
+      return Status::InvalidArgument(Bad(where, "names starting with '__' are reserved by TensorFlow"));
+    if (!sig_names.insert(s.name).second) return Status::InvalidArgument(Bad(where, "duplicate signature name"));
+    if (s.input_key.empty()) return Status::InvalidArgument(Bad(where, "input_key is empty"));
+    if (s.method == "predict") {
+      // predict_util.cc: any non-empty set of inputs and outputs.
+      if (s.output_key.empty()) return Status::InvalidArgument(Bad(where, "output_key is empty"));
+      continue;
+    }
+    if (!IsExampleMethod(s.method))
+      return Status::InvalidArgument(Bad(where, "method must be predict, classify or regress, got '" + s.method + "'"));
+    // classifier.cc / regressor.cc: exactly one input, named "inputs", fed the
+    // serialized tf.Examples (DT_STRING).
+    if (s.input_key != "inputs")
+      return Status::InvalidArgument(Bad(where, s.method + " signatures must use input_key 'inputs' (TF Serving's " +
+                                                    (s.method == "classify" ? "Classify" : "Regress") +
+                                                    " API feeds the serialized tf.Examples under that key), got '" +
+                                                    s.input_key + "'"));
+    if (s.feature.empty()) return Status::InvalidArgument(Bad(where, "feature is empty"));
+    if (!feature.empty() && s.feature != feature)
+      return Status::InvalidArgument(Bad(where, "all classify/regress signatures must parse the same tf.Example feature ('" +
+                                                    feature + "' vs '" + s.feature + "')"));
+    feature = s.feature;
+    if (s.method == "regress") {
+      // regressor.cc: one output "outputs", DT_FLOAT, [batch] or [batch, 1].
+      if (s.output_key != "outputs")
+        return Status::InvalidArgument(Bad(where, "regress signatures must use output_key 'outputs' (TF Serving's Regress "
+                                                  "API reads that key), got '" + s.output_key + "'"));
+      if (n != 1)
+        return Status::InvalidArgument(Bad(where, fmt::format("regress needs a model whose last layer has exactly 1 unit "
+                                                              "(TF Serving expects [batch] or [batch, 1]), but '{}' has {}",
+                                                              r.layers.back().name, n)));
+    } else {
+      // classifier.cc: outputs "classes" (DT_STRING [batch, k]) and "scores"
+      // (DT_FLOAT [batch, k]).
+      any_classify = true;
+      if (n < 2)
+        return Status::InvalidArgument(Bad(where, fmt::format("classify needs at least 2 classes, the model has {}", n)));
+      if (s.top_k < 0 || s.top_k > n)
+        return Status::InvalidArgument(Bad(where, fmt::format("top_k must be in [0, {}] (0: all classes), got {}", n, s.top_k)));
+    }
+  }
+  if (any_classify && !e.class_names.empty() && static_cast<int64_t>(e.class_names.size()) != n)
+    return Status::InvalidArgument(Bad("export.class_names",
+                                       fmt::format("has {} names but the model has {} classes", e.class_names.size(), n)));
+  return Status::Ok();
+}
+
+Status BuildExportGraph(const ExportRequest& r, ExportGraph* out) {
+  PIPELINE_RETURN_IF_ERROR(CheckModelAndSignatures(r));
+  for (const auto& l : r.layers)
+    if (l.kernel == nullptr || l.bias == nullptr)
+      return Status::InvalidArgument("export: layer '" + l.name + "' has no weights");
+  const ExportConfig& e = r.config;
+  const bool frozen = e.variables == "frozen";
+  const int64_t in = r.input_features;
+  const int64_t n = r.layers.back().out;
+  const auto F = tensorflow::DT_FLOAT;
+
+  std::string feature;
+  for (const auto& s : e.signatures)
+    if (IsExampleMethod(s.method)) feature = s.feature;
+
+  GraphBuilder g;
+  out->variables.clear();
+
+  // ---- input: serialized tf.Example -> ParseExample -> x, or a placeholder.
+  if (!feature.empty()) {
+    NodeDef* ph = g.Add(kExampleInputNode, "Placeholder");
+    GraphBuilder::SetType(ph, "dtype", tensorflow::DT_STRING);
+    GraphBuilder::SetShape(ph, "shape", MakeShape({-1}));
+    g.ConstFloats("ParseExample/Const", {0}, nullptr);  // no default: the feature is required
+    g.ConstStrings("ParseExample/ParseExample/names", {0}, {});
+    g.ConstStrings("ParseExample/ParseExample/dense_keys_0", {}, {feature});
+    NodeDef* pe = g.Add("ParseExample/ParseExample", "ParseExample",
+                        {kExampleInputNode, "ParseExample/ParseExample/names", "ParseExample/ParseExample/dense_keys_0",
+                         "ParseExample/Const"});
+    GraphBuilder::SetInt(pe, "Nsparse", 0);
+    GraphBuilder::SetInt(pe, "Ndense", 1);
+    GraphBuilder::SetTypeList(pe, "sparse_types", {});
+    GraphBuilder::SetTypeList(pe, "Tdense", {F});
+    GraphBuilder::SetShapeList(pe, "dense_shapes", {MakeShape({in})});
+    NodeDef* x = g.Add(kFeaturesNode, "Identity", {"ParseExample/ParseExample"});
+    GraphBuilder::SetType(x, "T", F);
+  } else {
+    NodeDef* x = g.Add(kFeaturesNode, "Placeholder");
+    GraphBuilder::SetType(x, "dtype", F);
+    GraphBuilder::SetShape(x, "shape", MakeShape({-1, in}));
+  }
+
+  // ---- the MLP.
+  std::vector<std::string> var_names;  // in creation order
+  tensorflow::CollectionDef variables_coll;
+  auto weight = [&](const std::string& name, const std::vector<int64_t>& shape, const float* values) -> std::string {
+    if (frozen) {
+      g.ConstFloats(name, shape, values);
+      return name;
+    }
+    const std::string init = name + "/Initializer/zeros";
+    g.ConstFloatFill(init, shape, 0.0f);
+    NodeDef* v = g.Add(name, "VariableV2");
+    GraphBuilder::SetShape(v, "shape", MakeShape(shape));
+    GraphBuilder::SetType(v, "dtype", F);
+    NodeDef* a = g.Add(name + "/Assign", "Assign", {name, init});
+    GraphBuilder::SetType(a, "T", F);
+    NodeDef* rd = g.Add(name + "/read", "Identity", {name});
+    GraphBuilder::SetType(rd, "T", F);
+    var_names.push_back(name);
+    variables_coll.mutable_bytes_list()->add_value(VarDefBytes(name, init));
+    int64_t count = 1;
+    for (int64_t d : shape) count *= d;
+    out->variables[name] = BundleTensor::Floats(shape, std::vector<float>(values, values + count));
+    return name + "/read";
+  };
+
+  std::string prev = kFeaturesNode;
+  for (const auto& l : r.layers) {
+    const std::string k = weight(l.name + "/kernel", {l.in, l.out}, l.kernel);
+    const std::string b = weight(l.name + "/bias", {l.out}, l.bias);
+    NodeDef* mm = g.Add(l.name + "/MatMul", "MatMul", {prev, k});
+    GraphBuilder::SetType(mm, "T", F);
+    NodeDef* ba = g.Add(l.name + "/BiasAdd", "BiasAdd", {l.name + "/MatMul", b});
+    GraphBuilder::SetType(ba, "T", F);
+    prev = l.name + "/BiasAdd";
+    std::string act;
+    if (l.activation == "relu") act = "Relu";
+    if (l.activation == "sigmoid") act = "Sigmoid";
+    if (l.activation == "tanh") act = "Tanh";
+    if (!act.empty()) {
+      NodeDef* a = g.Add(l.name + "/" + act, act, {prev});
+      GraphBuilder::SetType(a, "T", F);
+      prev = l.name + "/" + act;
+    }
+  }
+  const std::string logits = prev;
+
+  // ---- heads.
+  bool need_softmax = false, any_classify = false;
+  std::set<int64_t> ks;
+  for (const auto& s : e.signatures) {
+    if (s.method == "classify") {
+      any_classify = true;
+      need_softmax = true;
+      ks.insert(EffectiveTopK(s, n));
+    }
+    if (s.method == "predict" && n >= 2) need_softmax = true;
+  }
+  if (need_softmax) {
+    NodeDef* sm = g.Add(kProbabilitiesNode, "Softmax", {logits});
+    GraphBuilder::SetType(sm, "T", F);
+  }
+  std::vector<std::string> table_inits;
+  if (any_classify) {
+    std::vector<int64_t> keys;
+    for (int64_t i = 0; i < n; ++i) keys.push_back(i);
+    g.ConstInt64s(std::string(kTableNode) + "/keys", keys);
+    g.ConstStrings(std::string(kTableNode) + "/values", {n}, ClassNames(r));
+    NodeDef* t = g.Add(kTableNode, "HashTableV2");
+    GraphBuilder::SetType(t, "key_dtype", tensorflow::DT_INT64);
+    GraphBuilder::SetType(t, "value_dtype", tensorflow::DT_STRING);
+    g.ConstStrings(std::string(kTableNode) + "/Const", {}, {"UNK"});
+    NodeDef* init = g.Add(kTableInitNode, "InitializeTableV2",
+                          {kTableNode, std::string(kTableNode) + "/keys", std::string(kTableNode) + "/values"});
+    GraphBuilder::SetType(init, "Tkey", tensorflow::DT_INT64);
+    GraphBuilder::SetType(init, "Tval", tensorflow::DT_STRING);
+    table_inits.push_back(kTableInitNode);
+    for (int64_t k : ks) {
+      const std::string sfx = Suffix(k, n);
+      g.ConstInt32("TopKV2" + sfx + "/k", static_cast<int32_t>(k));
+      NodeDef* tk = g.Add("TopKV2" + sfx, "TopKV2", {kProbabilitiesNode, "TopKV2" + sfx + "/k"});
+      GraphBuilder::SetType(tk, "T", F);
+      NodeDef* c = g.Add("ToInt64" + sfx, "Cast", {"TopKV2" + sfx + ":1"});
+      GraphBuilder::SetType(c, "SrcT", tensorflow::DT_INT32);
+      GraphBuilder::SetType(c, "DstT", tensorflow::DT_INT64);
+      NodeDef* lk = g.Add("index_to_string_Lookup" + sfx, "LookupTableFindV2",
+                          {kTableNode, "ToInt64" + sfx, std::string(kTableNode) + "/Const"});
+      GraphBuilder::SetType(lk, "Tin", tensorflow::DT_INT64);
+      GraphBuilder::SetType(lk, "Tout", tensorflow::DT_STRING);
+    }
+  }
+  // Init op: initializes the lookup table only, never the variables (the
+  // loader runs it after restoring the checkpoint).
+  NodeDef* init_tables = g.Add("init_all_tables", "NoOp");
+  GraphBuilder::Control(init_tables, table_inits);
+  NodeDef* legacy = g.Add(kLegacyInitOpNode, "NoOp");
+  GraphBuilder::Control(legacy, {"init_all_tables"});
+
+  // ---- saver (TF's sharded V2 Saver layout, tensors sorted by name).
+  tensorflow::MetaGraphDef& mg = out->meta_graph;
+  mg.Clear();
+  if (!frozen) {
+    std::vector<std::string> sorted = var_names;
+    std::sort(sorted.begin(), sorted.end());
+    const int64_t v = static_cast<int64_t>(sorted.size());
+    const std::vector<std::string> empty_slices(sorted.size(), "");
+    const std::vector<DataType> dtypes(sorted.size(), F);
+    g.ConstStrings("save/Const", {}, {"model"});
+    g.ConstStrings("save/StringJoin/inputs_1", {}, {TempShardName(r)});
+    NodeDef* sj = g.Add("save/StringJoin", "StringJoin", {"save/Const", "save/StringJoin/inputs_1"});
+    GraphBuilder::SetInt(sj, "N", 2);
+    g.ConstInt32("save/num_shards", 1);
+    g.ConstInt32("save/ShardedFilename/shard", 0);
+    g.Add("save/ShardedFilename", "ShardedFilename", {"save/StringJoin", "save/ShardedFilename/shard", "save/num_shards"});
+    g.ConstStrings("save/SaveV2/tensor_names", {v}, sorted);
+    g.ConstStrings("save/SaveV2/shape_and_slices", {v}, empty_slices);
+    std::vector<std::string> save_inputs = {"save/ShardedFilename", "save/SaveV2/tensor_names",
+                                            "save/SaveV2/shape_and_slices"};
+    save_inputs.insert(save_inputs.end(), sorted.begin(), sorted.end());
+    NodeDef* sv = g.Add("save/SaveV2", "SaveV2", save_inputs);
+    GraphBuilder::SetTypeList(sv, "dtypes", dtypes);
+    NodeDef* cd = g.Add("save/control_dependency", "Identity", {"save/ShardedFilename"});
+    GraphBuilder::Control(cd, {"save/SaveV2"});
+    GraphBuilder::SetType(cd, "T", tensorflow::DT_STRING);
+    NodeDef* pk = g.Add("save/MergeV2Checkpoints/checkpoint_prefixes", "Pack", {"save/ShardedFilename"});
+    GraphBuilder::Control(pk, {"save/control_dependency"});
+    GraphBuilder::SetInt(pk, "N", 1);
+    GraphBuilder::SetType(pk, "T", tensorflow::DT_STRING);
+    g.Add("save/MergeV2Checkpoints", "MergeV2Checkpoints", {"save/MergeV2Checkpoints/checkpoint_prefixes", "save/Const"});
+    NodeDef* id = g.Add("save/Identity", "Identity", {"save/Const"});
+    GraphBuilder::Control(id, {"save/control_dependency", "save/MergeV2Checkpoints"});
+    GraphBuilder::SetType(id, "T", tensorflow::DT_STRING);
+
+    g.ConstStrings("save/RestoreV2/tensor_names", {v}, sorted);
+    g.ConstStrings("save/RestoreV2/shape_and_slices", {v}, empty_slices);
+    NodeDef* rs = g.Add("save/RestoreV2", "RestoreV2",
+                        {"save/Const", "save/RestoreV2/tensor_names", "save/RestoreV2/shape_and_slices"});
+    GraphBuilder::SetTypeList(rs, "dtypes", dtypes);
+    std::vector<std::string> assigns;
+    for (int64_t i = 0; i < v; ++i) {
+      const std::string name = i == 0 ? "save/Assign" : "save/Assign_" + std::to_string(i);
+      const std::string src = i == 0 ? "save/RestoreV2" : "save/RestoreV2:" + std::to_string(i);
+      NodeDef* as = g.Add(name, "Assign", {sorted[i], src});
+      GraphBuilder::SetType(as, "T", F);
+      assigns.push_back(name);
+    }
+    NodeDef* shard = g.Add("save/restore_shard", "NoOp");
+    GraphBuilder::Control(shard, assigns);
+    NodeDef* all = g.Add("save/restore_all", "NoOp");
+    GraphBuilder::Control(all, {"save/restore_shard"});
+
+    tensorflow::SaverDef* sd = mg.mutable_saver_def();
+    sd->set_filename_tensor_name("save/Const:0");
+    sd->set_save_tensor_name("save/Identity:0");
+    sd->set_restore_op_name("save/restore_all");
+    sd->set_max_to_keep(5);
+    sd->set_sharded(true);
+    sd->set_keep_checkpoint_every_n_hours(10000.0f);
+    sd->set_version(tensorflow::SaverDef::V2);
+  }
+
+  // ---- MetaGraphDef.
+  g.graph().mutable_versions()->set_producer(kGraphDefProducer);
+  auto* info = mg.mutable_meta_info_def();
+  *info->mutable_stripped_op_list() = StrippedOpList(g.UsedOps());
+  info->add_tags("serve");
+  info->set_stripped_default_attrs(true);
+  for (const auto& op : g.UsedOps())
+    if (FindExporterOpDef(op) == nullptr) return Status::Runtime("export: internal: no OpDef for op " + op);
+  *mg.mutable_graph_def() = std::move(g.graph());
+
+  auto& coll = *mg.mutable_collection_def();
+  coll["legacy_init_op"].mutable_node_list()->add_value(kLegacyInitOpNode);
+  if (!table_inits.empty())
+    for (const auto& t : table_inits) coll["table_initializer"].mutable_node_list()->add_value(t);
+  if (!frozen) {
+    coll["variables"] = variables_coll;
+    coll["trainable_variables"] = variables_coll;
+  }
+
+  for (const auto& s : e.signatures) {
+    tensorflow::SignatureDef sig;
+    if (s.method == "predict") {
+      sig.set_method_name(kPredictMethodName);
+      (*sig.mutable_inputs())[s.input_key] = Info(std::string(kFeaturesNode) + ":0", F, {-1, in});
+      const std::string out_tensor = n >= 2 ? std::string(kProbabilitiesNode) + ":0" : logits + ":0";
+      (*sig.mutable_outputs())[s.output_key] = Info(out_tensor, F, {-1, n});
+    } else if (s.method == "classify") {
+      const int64_t k = EffectiveTopK(s, n);
+      const std::string sfx = Suffix(k, n);
+      sig.set_method_name(kClassifyMethodName);
+      (*sig.mutable_inputs())["inputs"] = Info(std::string(kExampleInputNode) + ":0", tensorflow::DT_STRING, {-1});
+      (*sig.mutable_outputs())["classes"] = Info("index_to_string_Lookup" + sfx + ":0", tensorflow::DT_STRING, {-1, k});
+      (*sig.mutable_outputs())["scores"] = Info("TopKV2" + sfx + ":0", F, {-1, k});
+    } else {
+      sig.set_method_name(kRegressMethodName);
+      (*sig.mutable_inputs())["inputs"] = Info(std::string(kExampleInputNode) + ":0", tensorflow::DT_STRING, {-1});
+      (*sig.mutable_outputs())["outputs"] = Info(logits + ":0", F, {-1, 1});
+    }
+    (*mg.mutable_signature_def())[s.name] = std::move(sig);
+  }
+  return Status::Ok();
+}
+
+}  // namespace pipeline::savedmodel
