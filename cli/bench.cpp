@@ -127,8 +127,8 @@ int BenchCommand(const std::vector<std::string>& args) {
       engine_rates.push_back({b, bench::EngineInferenceRate(*ctx.model, test, ctx.dataset->scale, b, b == 1 ? 2000 : 10000)});
     const std::string dir = (std::filesystem::temp_directory_path() / ("pipeline-bench-" + std::to_string(::getpid()))).string();
     ExportRequest request = ToExportRequest(cfg, *ctx.model);
-    request.config.path = dir;
-    request.config.version = "1";
+    request.options.path = dir;
+    request.options.version = "1";
     ExportResult exported;
     Status es = ExportSavedModel(request, &exported);
     for (int64_t b : {1, 100, 10000}) {

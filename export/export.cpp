@@ -66,18 +66,18 @@ Status WriteVersionDir(const std::string& dir, const ExportRequest& request, con
   const fs::path d(dir);
   fs::create_directory(d / "variables", ec);
   if (ec) return Status::IOError("export: cannot create " + (d / "variables").string() + ": " + ec.message());
-  if (request.config.variables != "frozen") {
+  if (request.options.variables != "frozen") {
     std::string index, data;
     PIPELINE_RETURN_IF_ERROR(EncodeBundle(graph.variables, &index, &data));
     const std::string prefix = (d / "variables" / "variables").string();
-    PIPELINE_RETURN_IF_ERROR(savedmodel::WriteNewFile(BundleDataPath(prefix), data));
-    PIPELINE_RETURN_IF_ERROR(savedmodel::WriteNewFile(BundleIndexPath(prefix), index));
+    PIPELINE_RETURN_IF_ERROR(WriteNewFile(BundleDataPath(prefix), data));
+    PIPELINE_RETURN_IF_ERROR(WriteNewFile(BundleIndexPath(prefix), index));
   }
-  if (request.config.warmup) {
+  if (request.options.warmup) {
     fs::create_directory(d / savedmodel::kWarmupDir, ec);
     if (ec) return Status::IOError("export: cannot create assets.extra in " + dir + ": " + ec.message());
     PIPELINE_RETURN_IF_ERROR(
-        savedmodel::WriteNewFile((d / savedmodel::kWarmupDir / savedmodel::kWarmupFile).string(),
+        WriteNewFile((d / savedmodel::kWarmupDir / savedmodel::kWarmupFile).string(),
                                  tfrecord::Encode(savedmodel::BuildWarmupRecords(request))));
   }
   tensorflow::SavedModel sm;
@@ -85,15 +85,15 @@ Status WriteVersionDir(const std::string& dir, const ExportRequest& request, con
   *sm.add_meta_graphs() = graph.meta_graph;
   const std::string pb = savedmodel::SerializeDeterministic(sm);
   // saved_model.pb last: a directory with it is complete even before the rename.
-  PIPELINE_RETURN_IF_ERROR(savedmodel::WriteNewFile((d / "saved_model.pb").string(), pb));
-  return savedmodel::SyncTree(dir);
+  PIPELINE_RETURN_IF_ERROR(WriteNewFile((d / "saved_model.pb").string(), pb));
+  return SyncTree(dir);
 }
 
 }  // namespace
 
 Status CheckExport(const ExportRequest& request) {
   PIPELINE_RETURN_IF_ERROR(savedmodel::CheckModelAndSignatures(request));
-  const ExportConfig& e = request.config;
+  const ExportOptions& e = request.options;
   PIPELINE_RETURN_IF_ERROR(CheckBasePath(e.path));
   int64_t version;
   PIPELINE_RETURN_IF_ERROR(ParseVersion(e.version, &version));
@@ -115,7 +115,7 @@ Status CheckExport(const ExportRequest& request) {
 
 Status ExportSavedModel(const ExportRequest& request, ExportResult* result) {
   PIPELINE_RETURN_IF_ERROR(CheckExport(request));
-  const ExportConfig& e = request.config;
+  const ExportOptions& e = request.options;
   savedmodel::ExportGraph graph;
   PIPELINE_RETURN_IF_ERROR(savedmodel::BuildExportGraph(request, &graph));
 

@@ -41,7 +41,7 @@ bool Reserved(const std::string& s) {
 
 std::string Bad(const std::string& where, const std::string& what) { return "export: " + where + ": " + what; }
 
-int64_t EffectiveTopK(const SignatureConfig& s, int64_t n) { return s.top_k == 0 ? n : s.top_k; }
+int64_t EffectiveTopK(const ExportSignature& s, int64_t n) { return s.top_k == 0 ? n : s.top_k; }
 
 std::string Suffix(int64_t k, int64_t n) { return k == n ? "" : "_" + std::to_string(k); }
 
@@ -79,7 +79,7 @@ std::string TempShardName(const ExportRequest& r) {
 }  // namespace
 
 std::vector<std::string> ClassNames(const ExportRequest& request) {
-  if (!request.config.class_names.empty()) return request.config.class_names;
+  if (!request.options.class_names.empty()) return request.options.class_names;
   std::vector<std::string> names;
   const int64_t n = request.layers.empty() ? request.num_classes : request.layers.back().out;
   for (int64_t i = 0; i < n; ++i) names.push_back(std::to_string(i));
@@ -87,7 +87,7 @@ std::vector<std::string> ClassNames(const ExportRequest& request) {
 }
 
 Status CheckModelAndSignatures(const ExportRequest& r) {
-  const ExportConfig& e = r.config;
+  const ExportOptions& e = r.options;
   if (e.variables != "checkpoint" && e.variables != "frozen")
     return Status::InvalidArgument(Bad("export.variables", "must be 'checkpoint' or 'frozen', got '" + e.variables + "'"));
   if (r.layers.empty()) return Status::InvalidArgument(Bad("model", "has no layers to export"));
@@ -122,7 +122,7 @@ Status CheckModelAndSignatures(const ExportRequest& r) {
   std::string feature;
   bool any_classify = false;
   for (size_t i = 0; i < e.signatures.size(); ++i) {
-    const SignatureConfig& s = e.signatures[i];
+    const ExportSignature& s = e.signatures[i];
     const std::string where = fmt::format("export.signatures.{} ('{}')", i, s.name);
     if (s.name.empty()) return Status::InvalidArgument(Bad(where, "name is empty"));
     if (s.name.rfind("__", 0) == 0)
@@ -173,25 +173,21 @@ Status CheckModelAndSignatures(const ExportRequest& r) {
   return Status::Ok();
 }
 
-Status BuildExportGraph(const ExportRequest& r, ExportGraph* out) {
-  PIPELINE_RETURN_IF_ERROR(CheckModelAndSignatures(r));
-  for (const auto& l : r.layers)
-    if (l.kernel == nullptr || l.bias == nullptr)
-      return Status::InvalidArgument("export: layer '" + l.name + "' has no weights");
-  const ExportConfig& e = r.config;
-  const bool frozen = e.variables == "frozen";
-  const int64_t in = r.input_features;
-  const int64_t n = r.layers.back().out;
-  const auto F = tensorflow::DT_FLOAT;
+namespace {
 
+const auto F = tensorflow::DT_FLOAT;
+
+// The tf.Example feature the classify/regress signatures parse; "" when there
+// are none (CheckModelAndSignatures: they all parse the same one).
+std::string ExampleFeature(const ExportOptions& e) {
   std::string feature;
   for (const auto& s : e.signatures)
     if (IsExampleMethod(s.method)) feature = s.feature;
+  return feature;
+}
 
-  GraphBuilder g;
-  out->variables.clear();
-
-  // ---- input: serialized tf.Example -> ParseExample -> x, or a placeholder.
+// Input: serialized tf.Example -> ParseExample -> x, or a placeholder x.
+void AddInput(GraphBuilder& g, const std::string& feature, int64_t in) {
   if (!feature.empty()) {
     NodeDef* ph = g.Add(kExampleInputNode, "Placeholder");
     GraphBuilder::SetType(ph, "dtype", tensorflow::DT_STRING);
@@ -214,36 +210,53 @@ Status BuildExportGraph(const ExportRequest& r, ExportGraph* out) {
     GraphBuilder::SetType(x, "dtype", F);
     GraphBuilder::SetShape(x, "shape", MakeShape({-1, in}));
   }
+}
 
-  // ---- the MLP.
-  std::vector<std::string> var_names;  // in creation order
-  tensorflow::CollectionDef variables_coll;
-  auto weight = [&](const std::string& name, const std::vector<int64_t>& shape, const float* values) -> std::string {
-    if (frozen) {
-      g.ConstFloats(name, shape, values);
+// The trained tensors as graph nodes: Consts when frozen, else VariableV2s
+// with their checkpoint values and VariableDefs.
+class Weights {
+ public:
+  Weights(GraphBuilder& g, bool frozen, BundleTensors* checkpoint) : g_(g), frozen_(frozen), checkpoint_(checkpoint) {}
+
+  // Adds the weight `name` and returns the node that reads it.
+  std::string Add(const std::string& name, const std::vector<int64_t>& shape, const float* values) {
+    if (frozen_) {
+      g_.ConstFloats(name, shape, values);
       return name;
     }
     const std::string init = name + "/Initializer/zeros";
-    g.ConstFloatFill(init, shape, 0.0f);
-    NodeDef* v = g.Add(name, "VariableV2");
+    g_.ConstFloatFill(init, shape, 0.0f);
+    NodeDef* v = g_.Add(name, "VariableV2");
     GraphBuilder::SetShape(v, "shape", MakeShape(shape));
     GraphBuilder::SetType(v, "dtype", F);
-    NodeDef* a = g.Add(name + "/Assign", "Assign", {name, init});
+    NodeDef* a = g_.Add(name + "/Assign", "Assign", {name, init});
     GraphBuilder::SetType(a, "T", F);
-    NodeDef* rd = g.Add(name + "/read", "Identity", {name});
+    NodeDef* rd = g_.Add(name + "/read", "Identity", {name});
     GraphBuilder::SetType(rd, "T", F);
-    var_names.push_back(name);
-    variables_coll.mutable_bytes_list()->add_value(VarDefBytes(name, init));
+    names_.push_back(name);
+    collection_.mutable_bytes_list()->add_value(VarDefBytes(name, init));
     int64_t count = 1;
     for (int64_t d : shape) count *= d;
-    out->variables[name] = BundleTensor::Floats(shape, std::vector<float>(values, values + count));
+    (*checkpoint_)[name] = BundleTensor::Floats(shape, std::vector<float>(values, values + count));
     return name + "/read";
-  };
+  }
+  const std::vector<std::string>& names() const { return names_; }  // in creation order
+  const tensorflow::CollectionDef& collection() const { return collection_; }
 
+ private:
+  GraphBuilder& g_;
+  const bool frozen_;
+  BundleTensors* checkpoint_;
+  std::vector<std::string> names_;
+  tensorflow::CollectionDef collection_;
+};
+
+// The MLP from x; returns the logits node.
+std::string AddLayers(GraphBuilder& g, Weights& w, const std::vector<ExportedLayer>& layers) {
   std::string prev = kFeaturesNode;
-  for (const auto& l : r.layers) {
-    const std::string k = weight(l.name + "/kernel", {l.in, l.out}, l.kernel);
-    const std::string b = weight(l.name + "/bias", {l.out}, l.bias);
+  for (const auto& l : layers) {
+    const std::string k = w.Add(l.name + "/kernel", {l.in, l.out}, l.kernel);
+    const std::string b = w.Add(l.name + "/bias", {l.out}, l.bias);
     NodeDef* mm = g.Add(l.name + "/MatMul", "MatMul", {prev, k});
     GraphBuilder::SetType(mm, "T", F);
     NodeDef* ba = g.Add(l.name + "/BiasAdd", "BiasAdd", {l.name + "/MatMul", b});
@@ -259,12 +272,15 @@ Status BuildExportGraph(const ExportRequest& r, ExportGraph* out) {
       prev = l.name + "/" + act;
     }
   }
-  const std::string logits = prev;
+  return prev;
+}
 
-  // ---- heads.
+// Softmax, and for classify the class-name table and one TopKV2 head per k.
+// Returns the table initializers.
+std::vector<std::string> AddHeads(GraphBuilder& g, const ExportRequest& r, int64_t n, const std::string& logits) {
   bool need_softmax = false, any_classify = false;
   std::set<int64_t> ks;
-  for (const auto& s : e.signatures) {
+  for (const auto& s : r.options.signatures) {
     if (s.method == "classify") {
       any_classify = true;
       need_softmax = true;
@@ -277,105 +293,109 @@ Status BuildExportGraph(const ExportRequest& r, ExportGraph* out) {
     GraphBuilder::SetType(sm, "T", F);
   }
   std::vector<std::string> table_inits;
-  if (any_classify) {
-    std::vector<int64_t> keys;
-    for (int64_t i = 0; i < n; ++i) keys.push_back(i);
-    g.ConstInt64s(std::string(kTableNode) + "/keys", keys);
-    g.ConstStrings(std::string(kTableNode) + "/values", {n}, ClassNames(r));
-    NodeDef* t = g.Add(kTableNode, "HashTableV2");
-    GraphBuilder::SetType(t, "key_dtype", tensorflow::DT_INT64);
-    GraphBuilder::SetType(t, "value_dtype", tensorflow::DT_STRING);
-    g.ConstStrings(std::string(kTableNode) + "/Const", {}, {"UNK"});
-    NodeDef* init = g.Add(kTableInitNode, "InitializeTableV2",
-                          {kTableNode, std::string(kTableNode) + "/keys", std::string(kTableNode) + "/values"});
-    GraphBuilder::SetType(init, "Tkey", tensorflow::DT_INT64);
-    GraphBuilder::SetType(init, "Tval", tensorflow::DT_STRING);
-    table_inits.push_back(kTableInitNode);
-    for (int64_t k : ks) {
-      const std::string sfx = Suffix(k, n);
-      g.ConstInt32("TopKV2" + sfx + "/k", static_cast<int32_t>(k));
-      NodeDef* tk = g.Add("TopKV2" + sfx, "TopKV2", {kProbabilitiesNode, "TopKV2" + sfx + "/k"});
-      GraphBuilder::SetType(tk, "T", F);
-      NodeDef* c = g.Add("ToInt64" + sfx, "Cast", {"TopKV2" + sfx + ":1"});
-      GraphBuilder::SetType(c, "SrcT", tensorflow::DT_INT32);
-      GraphBuilder::SetType(c, "DstT", tensorflow::DT_INT64);
-      NodeDef* lk = g.Add("index_to_string_Lookup" + sfx, "LookupTableFindV2",
-                          {kTableNode, "ToInt64" + sfx, std::string(kTableNode) + "/Const"});
-      GraphBuilder::SetType(lk, "Tin", tensorflow::DT_INT64);
-      GraphBuilder::SetType(lk, "Tout", tensorflow::DT_STRING);
-    }
+  if (!any_classify) return table_inits;
+  std::vector<int64_t> keys;
+  for (int64_t i = 0; i < n; ++i) keys.push_back(i);
+  g.ConstInt64s(std::string(kTableNode) + "/keys", keys);
+  g.ConstStrings(std::string(kTableNode) + "/values", {n}, ClassNames(r));
+  NodeDef* t = g.Add(kTableNode, "HashTableV2");
+  GraphBuilder::SetType(t, "key_dtype", tensorflow::DT_INT64);
+  GraphBuilder::SetType(t, "value_dtype", tensorflow::DT_STRING);
+  g.ConstStrings(std::string(kTableNode) + "/Const", {}, {"UNK"});
+  NodeDef* init = g.Add(kTableInitNode, "InitializeTableV2",
+                        {kTableNode, std::string(kTableNode) + "/keys", std::string(kTableNode) + "/values"});
+  GraphBuilder::SetType(init, "Tkey", tensorflow::DT_INT64);
+  GraphBuilder::SetType(init, "Tval", tensorflow::DT_STRING);
+  table_inits.push_back(kTableInitNode);
+  for (int64_t k : ks) {
+    const std::string sfx = Suffix(k, n);
+    g.ConstInt32("TopKV2" + sfx + "/k", static_cast<int32_t>(k));
+    NodeDef* tk = g.Add("TopKV2" + sfx, "TopKV2", {kProbabilitiesNode, "TopKV2" + sfx + "/k"});
+    GraphBuilder::SetType(tk, "T", F);
+    NodeDef* c = g.Add("ToInt64" + sfx, "Cast", {"TopKV2" + sfx + ":1"});
+    GraphBuilder::SetType(c, "SrcT", tensorflow::DT_INT32);
+    GraphBuilder::SetType(c, "DstT", tensorflow::DT_INT64);
+    NodeDef* lk = g.Add("index_to_string_Lookup" + sfx, "LookupTableFindV2",
+                        {kTableNode, "ToInt64" + sfx, std::string(kTableNode) + "/Const"});
+    GraphBuilder::SetType(lk, "Tin", tensorflow::DT_INT64);
+    GraphBuilder::SetType(lk, "Tout", tensorflow::DT_STRING);
   }
-  // Init op: initializes the lookup table only, never the variables (the
-  // loader runs it after restoring the checkpoint).
+  return table_inits;
+}
+
+// Init op: initializes the lookup table only, never the variables (the
+// loader runs it after restoring the checkpoint).
+void AddInitOps(GraphBuilder& g, const std::vector<std::string>& table_inits) {
   NodeDef* init_tables = g.Add("init_all_tables", "NoOp");
   GraphBuilder::Control(init_tables, table_inits);
   NodeDef* legacy = g.Add(kLegacyInitOpNode, "NoOp");
   GraphBuilder::Control(legacy, {"init_all_tables"});
+}
 
-  // ---- saver (TF's sharded V2 Saver layout, tensors sorted by name).
-  tensorflow::MetaGraphDef& mg = out->meta_graph;
-  mg.Clear();
-  if (!frozen) {
-    std::vector<std::string> sorted = var_names;
-    std::sort(sorted.begin(), sorted.end());
-    const int64_t v = static_cast<int64_t>(sorted.size());
-    const std::vector<std::string> empty_slices(sorted.size(), "");
-    const std::vector<DataType> dtypes(sorted.size(), F);
-    g.ConstStrings("save/Const", {}, {"model"});
-    g.ConstStrings("save/StringJoin/inputs_1", {}, {TempShardName(r)});
-    NodeDef* sj = g.Add("save/StringJoin", "StringJoin", {"save/Const", "save/StringJoin/inputs_1"});
-    GraphBuilder::SetInt(sj, "N", 2);
-    g.ConstInt32("save/num_shards", 1);
-    g.ConstInt32("save/ShardedFilename/shard", 0);
-    g.Add("save/ShardedFilename", "ShardedFilename", {"save/StringJoin", "save/ShardedFilename/shard", "save/num_shards"});
-    g.ConstStrings("save/SaveV2/tensor_names", {v}, sorted);
-    g.ConstStrings("save/SaveV2/shape_and_slices", {v}, empty_slices);
-    std::vector<std::string> save_inputs = {"save/ShardedFilename", "save/SaveV2/tensor_names",
-                                            "save/SaveV2/shape_and_slices"};
-    save_inputs.insert(save_inputs.end(), sorted.begin(), sorted.end());
-    NodeDef* sv = g.Add("save/SaveV2", "SaveV2", save_inputs);
-    GraphBuilder::SetTypeList(sv, "dtypes", dtypes);
-    NodeDef* cd = g.Add("save/control_dependency", "Identity", {"save/ShardedFilename"});
-    GraphBuilder::Control(cd, {"save/SaveV2"});
-    GraphBuilder::SetType(cd, "T", tensorflow::DT_STRING);
-    NodeDef* pk = g.Add("save/MergeV2Checkpoints/checkpoint_prefixes", "Pack", {"save/ShardedFilename"});
-    GraphBuilder::Control(pk, {"save/control_dependency"});
-    GraphBuilder::SetInt(pk, "N", 1);
-    GraphBuilder::SetType(pk, "T", tensorflow::DT_STRING);
-    g.Add("save/MergeV2Checkpoints", "MergeV2Checkpoints", {"save/MergeV2Checkpoints/checkpoint_prefixes", "save/Const"});
-    NodeDef* id = g.Add("save/Identity", "Identity", {"save/Const"});
-    GraphBuilder::Control(id, {"save/control_dependency", "save/MergeV2Checkpoints"});
-    GraphBuilder::SetType(id, "T", tensorflow::DT_STRING);
+// TF's sharded V2 Saver layout, tensors sorted by name, and its SaverDef.
+void AddSaver(GraphBuilder& g, const std::vector<std::string>& var_names, const std::string& temp_shard,
+              tensorflow::SaverDef* sd) {
+  std::vector<std::string> sorted = var_names;
+  std::sort(sorted.begin(), sorted.end());
+  const int64_t v = static_cast<int64_t>(sorted.size());
+  const std::vector<std::string> empty_slices(sorted.size(), "");
+  const std::vector<DataType> dtypes(sorted.size(), F);
+  g.ConstStrings("save/Const", {}, {"model"});
+  g.ConstStrings("save/StringJoin/inputs_1", {}, {temp_shard});
+  NodeDef* sj = g.Add("save/StringJoin", "StringJoin", {"save/Const", "save/StringJoin/inputs_1"});
+  GraphBuilder::SetInt(sj, "N", 2);
+  g.ConstInt32("save/num_shards", 1);
+  g.ConstInt32("save/ShardedFilename/shard", 0);
+  g.Add("save/ShardedFilename", "ShardedFilename", {"save/StringJoin", "save/ShardedFilename/shard", "save/num_shards"});
+  g.ConstStrings("save/SaveV2/tensor_names", {v}, sorted);
+  g.ConstStrings("save/SaveV2/shape_and_slices", {v}, empty_slices);
+  std::vector<std::string> save_inputs = {"save/ShardedFilename", "save/SaveV2/tensor_names",
+                                          "save/SaveV2/shape_and_slices"};
+  save_inputs.insert(save_inputs.end(), sorted.begin(), sorted.end());
+  NodeDef* sv = g.Add("save/SaveV2", "SaveV2", save_inputs);
+  GraphBuilder::SetTypeList(sv, "dtypes", dtypes);
+  NodeDef* cd = g.Add("save/control_dependency", "Identity", {"save/ShardedFilename"});
+  GraphBuilder::Control(cd, {"save/SaveV2"});
+  GraphBuilder::SetType(cd, "T", tensorflow::DT_STRING);
+  NodeDef* pk = g.Add("save/MergeV2Checkpoints/checkpoint_prefixes", "Pack", {"save/ShardedFilename"});
+  GraphBuilder::Control(pk, {"save/control_dependency"});
+  GraphBuilder::SetInt(pk, "N", 1);
+  GraphBuilder::SetType(pk, "T", tensorflow::DT_STRING);
+  g.Add("save/MergeV2Checkpoints", "MergeV2Checkpoints", {"save/MergeV2Checkpoints/checkpoint_prefixes", "save/Const"});
+  NodeDef* id = g.Add("save/Identity", "Identity", {"save/Const"});
+  GraphBuilder::Control(id, {"save/control_dependency", "save/MergeV2Checkpoints"});
+  GraphBuilder::SetType(id, "T", tensorflow::DT_STRING);
 
-    g.ConstStrings("save/RestoreV2/tensor_names", {v}, sorted);
-    g.ConstStrings("save/RestoreV2/shape_and_slices", {v}, empty_slices);
-    NodeDef* rs = g.Add("save/RestoreV2", "RestoreV2",
-                        {"save/Const", "save/RestoreV2/tensor_names", "save/RestoreV2/shape_and_slices"});
-    GraphBuilder::SetTypeList(rs, "dtypes", dtypes);
-    std::vector<std::string> assigns;
-    for (int64_t i = 0; i < v; ++i) {
-      const std::string name = i == 0 ? "save/Assign" : "save/Assign_" + std::to_string(i);
-      const std::string src = i == 0 ? "save/RestoreV2" : "save/RestoreV2:" + std::to_string(i);
-      NodeDef* as = g.Add(name, "Assign", {sorted[i], src});
-      GraphBuilder::SetType(as, "T", F);
-      assigns.push_back(name);
-    }
-    NodeDef* shard = g.Add("save/restore_shard", "NoOp");
-    GraphBuilder::Control(shard, assigns);
-    NodeDef* all = g.Add("save/restore_all", "NoOp");
-    GraphBuilder::Control(all, {"save/restore_shard"});
-
-    tensorflow::SaverDef* sd = mg.mutable_saver_def();
-    sd->set_filename_tensor_name("save/Const:0");
-    sd->set_save_tensor_name("save/Identity:0");
-    sd->set_restore_op_name("save/restore_all");
-    sd->set_max_to_keep(5);
-    sd->set_sharded(true);
-    sd->set_keep_checkpoint_every_n_hours(10000.0f);
-    sd->set_version(tensorflow::SaverDef::V2);
+  g.ConstStrings("save/RestoreV2/tensor_names", {v}, sorted);
+  g.ConstStrings("save/RestoreV2/shape_and_slices", {v}, empty_slices);
+  NodeDef* rs = g.Add("save/RestoreV2", "RestoreV2",
+                      {"save/Const", "save/RestoreV2/tensor_names", "save/RestoreV2/shape_and_slices"});
+  GraphBuilder::SetTypeList(rs, "dtypes", dtypes);
+  std::vector<std::string> assigns;
+  for (int64_t i = 0; i < v; ++i) {
+    const std::string name = i == 0 ? "save/Assign" : "save/Assign_" + std::to_string(i);
+    const std::string src = i == 0 ? "save/RestoreV2" : "save/RestoreV2:" + std::to_string(i);
+    NodeDef* as = g.Add(name, "Assign", {sorted[i], src});
+    GraphBuilder::SetType(as, "T", F);
+    assigns.push_back(name);
   }
+  NodeDef* shard = g.Add("save/restore_shard", "NoOp");
+  GraphBuilder::Control(shard, assigns);
+  NodeDef* all = g.Add("save/restore_all", "NoOp");
+  GraphBuilder::Control(all, {"save/restore_shard"});
 
-  // ---- MetaGraphDef.
+  sd->set_filename_tensor_name("save/Const:0");
+  sd->set_save_tensor_name("save/Identity:0");
+  sd->set_restore_op_name("save/restore_all");
+  sd->set_max_to_keep(5);
+  sd->set_sharded(true);
+  sd->set_keep_checkpoint_every_n_hours(10000.0f);
+  sd->set_version(tensorflow::SaverDef::V2);
+}
+
+// Moves the finished graph into `mg` with its op list and collections.
+Status FinishMetaGraph(GraphBuilder& g, const std::vector<std::string>& table_inits, const Weights* variables,
+                       tensorflow::MetaGraphDef& mg) {
   g.graph().mutable_versions()->set_producer(kGraphDefProducer);
   auto* info = mg.mutable_meta_info_def();
   *info->mutable_stripped_op_list() = StrippedOpList(g.UsedOps());
@@ -387,13 +407,17 @@ Status BuildExportGraph(const ExportRequest& r, ExportGraph* out) {
 
   auto& coll = *mg.mutable_collection_def();
   coll["legacy_init_op"].mutable_node_list()->add_value(kLegacyInitOpNode);
-  if (!table_inits.empty())
-    for (const auto& t : table_inits) coll["table_initializer"].mutable_node_list()->add_value(t);
-  if (!frozen) {
-    coll["variables"] = variables_coll;
-    coll["trainable_variables"] = variables_coll;
+  for (const auto& t : table_inits) coll["table_initializer"].mutable_node_list()->add_value(t);
+  if (variables != nullptr) {
+    coll["variables"] = variables->collection();
+    coll["trainable_variables"] = variables->collection();
   }
+  return Status::Ok();
+}
 
+// One SignatureDef per configured signature, over the nodes built above.
+void AddSignatures(const ExportOptions& e, int64_t in, int64_t n, const std::string& logits,
+                   tensorflow::MetaGraphDef& mg) {
   for (const auto& s : e.signatures) {
     tensorflow::SignatureDef sig;
     if (s.method == "predict") {
@@ -415,6 +439,33 @@ Status BuildExportGraph(const ExportRequest& r, ExportGraph* out) {
     }
     (*mg.mutable_signature_def())[s.name] = std::move(sig);
   }
+}
+
+}  // namespace
+
+Status BuildExportGraph(const ExportRequest& r, ExportGraph* out) {
+  PIPELINE_RETURN_IF_ERROR(CheckModelAndSignatures(r));
+  for (const auto& l : r.layers)
+    if (l.kernel == nullptr || l.bias == nullptr)
+      return Status::InvalidArgument("export: layer '" + l.name + "' has no weights");
+  const ExportOptions& e = r.options;
+  const bool frozen = e.variables == "frozen";
+  const int64_t in = r.input_features;
+  const int64_t n = r.layers.back().out;
+
+  GraphBuilder g;
+  out->variables.clear();
+  Weights weights(g, frozen, &out->variables);
+  AddInput(g, ExampleFeature(e), in);
+  const std::string logits = AddLayers(g, weights, r.layers);
+  const std::vector<std::string> table_inits = AddHeads(g, r, n, logits);
+  AddInitOps(g, table_inits);
+
+  tensorflow::MetaGraphDef& mg = out->meta_graph;
+  mg.Clear();
+  if (!frozen) AddSaver(g, weights.names(), TempShardName(r), mg.mutable_saver_def());
+  PIPELINE_RETURN_IF_ERROR(FinishMetaGraph(g, table_inits, frozen ? nullptr : &weights, mg));
+  AddSignatures(e, in, n, logits, mg);
   return Status::Ok();
 }
 

@@ -24,17 +24,6 @@ Status Errno(const std::string& what, const std::string& path) {
   return Status::IOError(what + " " + path + ": " + std::strerror(errno));
 }
 
-bool ParseDigits(const std::string& s, int64_t* v) { return ParseVersionNumber(s, v); }
-
-Status FsyncPath(const std::string& path, bool dir) {
-  int fd = ::open(path.c_str(), (dir ? O_RDONLY | O_DIRECTORY : O_RDONLY) | O_CLOEXEC);
-  if (fd < 0) return Errno("cannot open", path);
-  int rc = ::fsync(fd);
-  ::close(fd);
-  if (rc != 0) return Errno("cannot fsync", path);
-  return Status::Ok();
-}
-
 int Rename2(const std::string& from, const std::string& to, unsigned flags) {
 #ifdef RENAME_NOREPLACE
   return ::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), flags);
@@ -45,8 +34,6 @@ int Rename2(const std::string& from, const std::string& to, unsigned flags) {
 }
 
 }  // namespace
-
-bool ParseVersionName(const std::string& name, int64_t* version) { return ParseDigits(name, version); }
 
 Status ListVersions(const std::string& base, std::map<int64_t, std::string>* versions) {
   versions->clear();
@@ -60,7 +47,7 @@ Status ListVersions(const std::string& base, std::map<int64_t, std::string>* ver
     if (!it->is_directory(dec)) continue;
     int64_t v;
     const std::string name = it->path().filename().string();
-    if (ParseVersionName(name, &v)) (*versions)[v] = name;
+    if (ParseVersionNumber(name, &v)) (*versions)[v] = name;
   }
   return Status::Ok();
 }
@@ -81,49 +68,14 @@ void CleanStaleTempDirs(const std::string& base) {
     else continue;
     const size_t dash = rest.find('-');
     int64_t version, pid;
-    if (dash == std::string::npos || !ParseDigits(rest.substr(0, dash), &version) ||
-        !ParseDigits(rest.substr(dash + 1), &pid) || pid <= 0 || pid > std::numeric_limits<pid_t>::max())
+    if (dash == std::string::npos || !ParseVersionNumber(rest.substr(0, dash), &version) ||
+        !ParseVersionNumber(rest.substr(dash + 1), &pid) || pid <= 0 || pid > std::numeric_limits<pid_t>::max())
       continue;
     if (pid == ::getpid()) continue;
     if (::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;  // alive (or not ours to judge)
     std::error_code rec;
     fs::remove_all(it->path(), rec);
   }
-}
-
-Status SyncTree(const std::string& dir) {
-  std::error_code ec;
-  for (fs::recursive_directory_iterator it(dir, ec), end; it != end; it.increment(ec)) {
-    if (ec) return Status::IOError("cannot walk " + dir + ": " + ec.message());
-    std::error_code tec;
-    const bool is_dir = it->is_directory(tec);
-    PIPELINE_RETURN_IF_ERROR(FsyncPath(it->path().string(), is_dir));
-  }
-  if (ec) return Status::IOError("cannot walk " + dir + ": " + ec.message());
-  return FsyncPath(dir, true);
-}
-
-Status WriteNewFile(const std::string& path, const std::string& contents) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  if (fd < 0) return Errno("cannot create", path);
-  size_t done = 0;
-  while (done < contents.size()) {
-    ssize_t n = ::write(fd, contents.data() + done, contents.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      Status st = Errno("cannot write", path);
-      ::close(fd);
-      return st;
-    }
-    done += static_cast<size_t>(n);
-  }
-  if (::fsync(fd) != 0) {
-    Status st = Errno("cannot fsync", path);
-    ::close(fd);
-    return st;
-  }
-  if (::close(fd) != 0) return Errno("cannot close", path);
-  return Status::Ok();
 }
 
 Status InstallVersionDir(const std::string& tmp, const std::string& final_dir, bool overwrite, InstallResult* result) {

@@ -12,11 +12,8 @@
 
 namespace pipeline::savedmodel {
 
-// True (and *version set) when `name` is a non-empty string of ASCII digits
-// that fits an int64 (TF Serving reads "007" as version 7).
-bool ParseVersionName(const std::string& name, int64_t* version);
-
-// version -> directory name for every numeric child directory of `base`.
+// version -> directory name for every numeric child directory of `base`
+// (ParseVersionNumber, common/version_number.h: "007" is version 7).
 // A missing `base` has no versions.
 Status ListVersions(const std::string& base, std::map<int64_t, std::string>* versions);
 
@@ -28,12 +25,6 @@ std::string TempDirName(int64_t version, long pid);
 // (including ours) are left alone. Failures are ignored: stale directories
 // are invisible to TF Serving anyway.
 void CleanStaleTempDirs(const std::string& base);
-
-// fsyncs every regular file and directory under `dir` (including `dir`).
-Status SyncTree(const std::string& dir);
-
-// Writes a new file (must not exist) and fsyncs it.
-Status WriteNewFile(const std::string& path, const std::string& contents);
 
 enum class InstallResult { kInstalled, kExists };
 

@@ -9,7 +9,7 @@ namespace pipeline::savedmodel {
 std::vector<std::string> BuildWarmupRecords(const ExportRequest& r) {
   const int64_t in = r.input_features;
   std::vector<std::string> out;
-  for (const auto& s : r.config.signatures) {
+  for (const auto& s : r.options.signatures) {
     tensorflow::serving::PredictionLog log;
     log.mutable_log_metadata()->add_saved_model_tags("serve");
     log.mutable_log_metadata()->mutable_model_spec()->set_signature_name(s.name);

@@ -30,14 +30,14 @@ inline std::unique_ptr<Model> MakeModel(const std::vector<int64_t>& sizes, const
   m->biases.resize(L);
   m->request.input_features = sizes[0];
   m->request.num_classes = sizes.back();
-  m->request.config.path = path;
-  SignatureConfig predict;
+  m->request.options.path = path;
+  ExportSignature predict;
   predict.name = "predict_images";
   predict.method = "predict";
-  SignatureConfig classify;
+  ExportSignature classify;
   classify.name = "serving_default";
   classify.method = "classify";
-  m->request.config.signatures = {predict, classify};
+  m->request.options.signatures = {predict, classify};
   for (size_t l = 0; l < L; ++l) {
     auto& k = m->kernels[l];
     auto& b = m->biases[l];
