@@ -8,6 +8,7 @@
 
 #include "proto/variable.pb.h"
 #include "export/graph_builder.h"
+#include "export/signature_rules.h"
 #include "tfformat/opdefs.h"
 
 namespace pipeline::savedmodel {
@@ -118,52 +119,41 @@ Status CheckModelAndSignatures(const ExportRequest& r) {
         Bad("model", fmt::format("num_classes is {} but the last layer has {} units", r.num_classes, n)));
 
   if (e.signatures.empty()) return Status::InvalidArgument(Bad("export.signatures", "is empty"));
-  std::set<std::string> sig_names;
+  std::map<std::string, size_t> sig_names;
   std::string feature;
   bool any_classify = false;
   for (size_t i = 0; i < e.signatures.size(); ++i) {
     const ExportSignature& s = e.signatures[i];
     const std::string where = fmt::format("export.signatures.{} ('{}')", i, s.name);
     if (s.name.empty()) return Status::InvalidArgument(Bad(where, "name is empty"));
-    if (s.name.rfind("__", 0) == 0)
-      return Status::InvalidArgument(Bad(where, "names starting with '__' are reserved by TensorFlow"));
-    if (!sig_names.insert(s.name).second) return Status::InvalidArgument(Bad(where, "duplicate signature name"));
+    if (const std::string why = SignatureNameError(s.name); !why.empty())
+      return Status::InvalidArgument(Bad(where, why));
+    if (auto [it, inserted] = sig_names.emplace(s.name, i); !inserted)
+      return Status::InvalidArgument(Bad(where, DuplicateSignatureNameError(s.name, it->second)));
     if (s.input_key.empty()) return Status::InvalidArgument(Bad(where, "input_key is empty"));
+    if (s.method != "predict" && !IsExampleMethod(s.method))
+      return Status::InvalidArgument(Bad(where, "method must be predict, classify or regress, got '" + s.method + "'"));
+    // TF Serving's rules (export/signature_rules.h), which config validation
+    // reports first; what follows are the graph's own preconditions.
+    const auto errors = SignatureMethodErrors(s.method, s.input_key, s.output_key, s.top_k, n, r.layers.back().name, n);
+    if (!errors.empty()) return Status::InvalidArgument(Bad(where + "." + errors[0].field, errors[0].message));
     if (s.method == "predict") {
       // predict_util.cc: any non-empty set of inputs and outputs.
       if (s.output_key.empty()) return Status::InvalidArgument(Bad(where, "output_key is empty"));
       continue;
     }
-    if (!IsExampleMethod(s.method))
-      return Status::InvalidArgument(Bad(where, "method must be predict, classify or regress, got '" + s.method + "'"));
-    // classifier.cc / regressor.cc: exactly one input, named "inputs", fed the
-    // serialized tf.Examples (DT_STRING).
-    if (s.input_key != "inputs")
-      return Status::InvalidArgument(Bad(where, s.method + " signatures must use input_key 'inputs' (TF Serving's " +
-                                                    (s.method == "classify" ? "Classify" : "Regress") +
-                                                    " API feeds the serialized tf.Examples under that key), got '" +
-                                                    s.input_key + "'"));
     if (s.feature.empty()) return Status::InvalidArgument(Bad(where, "feature is empty"));
     if (!feature.empty() && s.feature != feature)
       return Status::InvalidArgument(Bad(where, "all classify/regress signatures must parse the same tf.Example feature ('" +
                                                     feature + "' vs '" + s.feature + "')"));
     feature = s.feature;
-    if (s.method == "regress") {
-      // regressor.cc: one output "outputs", DT_FLOAT, [batch] or [batch, 1].
-      if (s.output_key != "outputs")
-        return Status::InvalidArgument(Bad(where, "regress signatures must use output_key 'outputs' (TF Serving's Regress "
-                                                  "API reads that key), got '" + s.output_key + "'"));
-      if (n != 1)
-        return Status::InvalidArgument(Bad(where, fmt::format("regress needs a model whose last layer has exactly 1 unit "
-                                                              "(TF Serving expects [batch] or [batch, 1]), but '{}' has {}",
-                                                              r.layers.back().name, n)));
-    } else {
+    if (s.method == "classify") {
       // classifier.cc: outputs "classes" (DT_STRING [batch, k]) and "scores"
       // (DT_FLOAT [batch, k]).
       any_classify = true;
       if (n < 2)
         return Status::InvalidArgument(Bad(where, fmt::format("classify needs at least 2 classes, the model has {}", n)));
-      if (s.top_k < 0 || s.top_k > n)
+      if (s.top_k < 0)
         return Status::InvalidArgument(Bad(where, fmt::format("top_k must be in [0, {}] (0: all classes), got {}", n, s.top_k)));
     }
   }
