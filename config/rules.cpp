@@ -176,8 +176,7 @@ void CheckExport(Validator& v, const PipelineConfig& c) {
   const ExportConfig& e = c.export_;
   int64_t version = 0;
   if (!v.Bad("export.version") && !ParseExportVersion(e.version, &version)) {
-    const bool digits = !e.version.empty() && e.version.find_first_not_of("0123456789") == std::string::npos;
-    v.Error("export.version", digits && e.version.find_first_not_of('0') != std::string::npos
+    v.Error("export.version", VersionNumberTooLarge(e.version)
                                   ? fmt::format("must be at most 9223372036854775807 (an int64, as TF Serving reads "
                                                 "version directories), got '{}'",
                                                 e.version)
