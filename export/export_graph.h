@@ -32,7 +32,9 @@ inline constexpr char kTableInitNode[] = "index_to_string/table_init";
 
 // Everything about the request that can be checked without the filesystem:
 // layers chain, names are valid TensorFlow node names, activations, class
-// names, and every signature obeys TF Serving's rules for its method.
+// names, every signature obeys TF Serving's rules for its method
+// (export/signature_rules.h) and the graph's own preconditions (a known
+// method, one tf.Example feature, >= 2 classes to classify).
 // InvalidArgument otherwise.
 Status CheckModelAndSignatures(const ExportRequest& request);
 
