@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <chrono>
 
-#include "savedmodel/reader.h"
+#include "serving/reader.h"
 
 namespace pipeline::bench {
 

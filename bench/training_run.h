@@ -13,7 +13,7 @@
 #include "config/config.h"
 #include "data/dataset.h"
 #include "engine/network.h"
-#include "savedmodel/export.h"
+#include "export/export.h"
 
 namespace pipeline {
 struct Context;

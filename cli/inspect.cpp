@@ -5,7 +5,7 @@
 #include "cli/command.h"
 #include "common/status.h"
 #include "common/strings.h"
-#include "savedmodel/reader.h"
+#include "serving/reader.h"
 
 namespace pipeline::cli {
 

@@ -15,8 +15,8 @@
 #include "common/status.h"
 #include "common/strings.h"
 #include "data/idx.h"
-#include "savedmodel/example_codec.h"
-#include "savedmodel/reader.h"
+#include "tfformat/example_codec.h"
+#include "serving/reader.h"
 
 namespace pipeline::cli {
 

@@ -6,7 +6,7 @@
 
 #include "common/files.h"
 #include "common/json_value.h"
-#include "savedmodel/example_codec.h"
+#include "tfformat/example_codec.h"
 
 namespace pipeline::cli {
 namespace {

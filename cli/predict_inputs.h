@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "common/status.h"
-#include "savedmodel/tensor_value.h"
+#include "tfformat/tensor_value.h"
 
 namespace pipeline::cli {
 

@@ -31,14 +31,53 @@ Status WriteAll(int fd, const std::string& data, const std::string& path) {
   return Status::Ok();
 }
 
+// The one write loop for durable files: all of `data`, then fsync.
+Status WriteAllAndSync(int fd, const std::string& data, const std::string& path) {
+  PIPELINE_RETURN_IF_ERROR(WriteAll(fd, data, path));
+  if (::fsync(fd) != 0) return Errno("cannot fsync", path);
+  return Status::Ok();
+}
+
+Status FsyncPath(const std::string& path, bool dir) {
+  int fd = ::open(path.c_str(), (dir ? O_RDONLY | O_DIRECTORY : O_RDONLY) | O_CLOEXEC);
+  if (fd < 0) return Errno("cannot open", path);
+  int rc = ::fsync(fd);
+  ::close(fd);
+  if (rc != 0) return Errno("cannot fsync", path);
+  return Status::Ok();
+}
+
 }  // namespace
+
+Status WriteNewFile(const std::string& path, const std::string& contents) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0) return Errno("cannot create", path);
+  Status st = WriteAllAndSync(fd, contents, path);
+  if (!st.ok()) {
+    ::close(fd);
+    return st;
+  }
+  if (::close(fd) != 0) return Errno("cannot close", path);
+  return Status::Ok();
+}
+
+Status SyncTree(const std::string& dir) {
+  std::error_code ec;
+  for (std::filesystem::recursive_directory_iterator it(dir, ec), end; it != end; it.increment(ec)) {
+    if (ec) return Status::IOError("cannot walk " + dir + ": " + ec.message());
+    std::error_code tec;
+    const bool is_dir = it->is_directory(tec);
+    PIPELINE_RETURN_IF_ERROR(FsyncPath(it->path().string(), is_dir));
+  }
+  if (ec) return Status::IOError("cannot walk " + dir + ": " + ec.message());
+  return FsyncPath(dir, true);
+}
 
 Status WriteFileAtomic(const std::string& path, const std::string& contents) {
   const std::string tmp = path + ".tmp." + std::to_string(::getpid());
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return Errno("cannot create", tmp);
-  Status st = WriteAll(fd, contents, tmp);
-  if (st.ok() && ::fsync(fd) != 0) st = Errno("cannot fsync", tmp);
+  Status st = WriteAllAndSync(fd, contents, tmp);
   ::close(fd);
   if (st.ok() && ::rename(tmp.c_str(), path.c_str()) != 0) st = Errno("cannot rename to", path);
   if (!st.ok()) {

@@ -13,6 +13,11 @@
 namespace pipeline {
 
 Status WriteFileAtomic(const std::string& path, const std::string& contents);
+// Writes a new file (it must not exist: O_EXCL) and fsyncs it; for files built
+// inside a directory that is renamed into place as a whole (export versions).
+Status WriteNewFile(const std::string& path, const std::string& contents);
+// fsyncs every regular file and directory under `dir` (including `dir`).
+Status SyncTree(const std::string& dir);
 Status AppendLine(const std::string& path, const std::string& line);
 
 // Reads the whole input file `path` into *contents. The file is opened once

@@ -15,6 +15,11 @@ bool ParseVersionNumber(const std::string& digits, int64_t* version) {
   return true;
 }
 
+bool VersionNumberTooLarge(const std::string& text) {
+  int64_t v;
+  return !text.empty() && text.find_first_not_of("0123456789") == std::string::npos && !ParseVersionNumber(text, &v);
+}
+
 bool ParseExportVersion(const std::string& text, int64_t* version) {
   if (text == "auto" || text.empty()) {
     *version = 0;

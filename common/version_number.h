@@ -14,6 +14,10 @@ namespace pipeline {
 // whose value fits an int64.
 bool ParseVersionNumber(const std::string& digits, int64_t* version);
 
+// True when `text` is ASCII digits whose value is past the largest int64
+// (why ParseVersionNumber refused it, for the error message).
+bool VersionNumberTooLarge(const std::string& text);
+
 // export.version: "auto" (or empty) gives 0, a positive version number gives
 // that number; false for anything else.
 bool ParseExportVersion(const std::string& text, int64_t* version);

@@ -66,4 +66,9 @@ std::string Describe(const YAML::Node& node);
 // Applies one override, appending errors to `diags`.
 void ApplyOverrideDiags(YAML::Node& root, const std::string& text, std::vector<Diag>* diags);
 
+// Defaults that depend on other keys.
+std::vector<std::string> DefaultMirrors(const std::string& dataset_name);
+std::vector<std::string> DefaultClassNames(int64_t num_classes);
+std::vector<SignatureConfig> DefaultSignatures();
+
 }  // namespace pipeline::config_internal

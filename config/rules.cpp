@@ -3,12 +3,14 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <optional>
 #include <set>
 
 #include "common/checked_math.h"
 #include "common/strings.h"
 #include "common/version_number.h"
 #include "config/validator.h"
+#include "export/signature_rules.h"
 
 namespace pipeline::config_internal {
 namespace {
@@ -174,8 +176,7 @@ void CheckExport(Validator& v, const PipelineConfig& c) {
   const ExportConfig& e = c.export_;
   int64_t version = 0;
   if (!v.Bad("export.version") && !ParseExportVersion(e.version, &version)) {
-    const bool digits = !e.version.empty() && e.version.find_first_not_of("0123456789") == std::string::npos;
-    v.Error("export.version", digits && e.version.find_first_not_of('0') != std::string::npos
+    v.Error("export.version", VersionNumberTooLarge(e.version)
                                   ? fmt::format("must be at most 9223372036854775807 (an int64, as TF Serving reads "
                                                 "version directories), got '{}'",
                                                 e.version)
@@ -198,37 +199,17 @@ void CheckExport(Validator& v, const PipelineConfig& c) {
     const SignatureConfig& s = e.signatures[i];
     const std::string p = "export.signatures." + std::to_string(i);
     if (!v.Bad(p + ".name") && v.Present(p + ".name")) {
-      if (s.name.rfind("__", 0) == 0)
-        v.Error(p + ".name", fmt::format("names starting with '__' are reserved by TensorFlow, got '{}'", s.name));
+      if (const std::string why = SignatureNameError(s.name); !why.empty()) v.Error(p + ".name", why);
       auto [it, inserted] = names.emplace(s.name, i);
-      if (!inserted)
-        v.Error(p + ".name", fmt::format("duplicate signature name '{}' (export.signatures.{} has it)", s.name, it->second));
+      if (!inserted) v.Error(p + ".name", DuplicateSignatureNameError(s.name, it->second));
     }
     if (v.Bad(p + ".method") || s.method.empty()) continue;
-    if (s.method == "classify" || s.method == "regress") {
-      const std::string api = s.method == "classify" ? "Classify" : "Regress";
-      if (!v.Bad(p + ".input_key") && s.input_key != "inputs")
-        v.Error(p + ".input_key",
-                fmt::format("{} signatures must use input_key 'inputs': TF Serving's {} API feeds the serialized "
-                            "tf.Example protos under that key, got '{}'",
-                            s.method, api, s.input_key));
-    }
-    if (s.method == "regress") {
-      if (!v.Bad(p + ".output_key") && s.output_key != "outputs")
-        v.Error(p + ".output_key",
-                fmt::format("regress signatures must use output_key 'outputs': TF Serving's Regress API reads "
-                            "that key, got '{}'",
-                            s.output_key));
-      if (last_units >= 0 && last_units != 1 && !v.Bad("model.layers"))
-        v.Error(p + ".method",
-                fmt::format("regress needs a model whose last layer has exactly 1 unit (TF Serving expects a "
-                            "regression output of shape [batch] or [batch, 1]), but '{}' has {} units; use method "
-                            "predict for the raw outputs or classify for class scores",
-                            last_name, last_units));
-    }
-    if (s.method == "classify" && !v.Bad(p + ".top_k") && !v.Bad("dataset.num_classes") && s.top_k > n)
-      v.Error(p + ".top_k", fmt::format("must be in [0, dataset.num_classes] = [0, {}] (0: all classes), got {}", n,
-                                        s.top_k));
+    const std::optional<int64_t> units =
+        last_units >= 0 && !v.Bad("model.layers") ? std::optional<int64_t>(last_units) : std::nullopt;
+    const std::optional<int64_t> classes = !v.Bad("dataset.num_classes") ? std::optional<int64_t>(n) : std::nullopt;
+    for (const auto& err :
+         SignatureMethodErrors(s.method, s.input_key, s.output_key, s.top_k, units, last_name, classes))
+      if (!v.Bad(p + "." + err.field)) v.Error(p + "." + err.field, err.message);
   }
 }
 

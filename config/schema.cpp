@@ -9,6 +9,7 @@
 #include "common/registry.h"
 #include "common/strings.h"
 #include "common/version_number.h"
+#include "config/internal.h"
 
 namespace pipeline {
 namespace {

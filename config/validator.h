@@ -72,9 +72,4 @@ std::string JoinPath(const std::string& a, const std::string& b);
 void FillConfig(const Validator& v, PipelineConfig* config);
 void CheckRules(Validator& v, const PipelineConfig& config);
 
-// Defaults that depend on other keys.
-std::vector<std::string> DefaultMirrors(const std::string& dataset_name);
-std::vector<std::string> DefaultClassNames(int64_t num_classes);
-std::vector<SignatureConfig> DefaultSignatures();
-
 }  // namespace pipeline::config_internal

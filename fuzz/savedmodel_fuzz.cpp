@@ -10,8 +10,8 @@
 #include <string>
 
 #include "fuzz/fuzz_util.h"
-#include "savedmodel/bundle_reader.h"
-#include "savedmodel/reader.h"
+#include "tfformat/bundle_reader.h"
+#include "serving/reader.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 1 || size > 1 << 20) return -1;

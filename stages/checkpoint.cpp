@@ -6,7 +6,7 @@
 #include <fmt/format.h>
 
 #include "common/files.h"
-#include "savedmodel/crc32c.h"
+#include "tfformat/crc32c.h"
 #include "stages/model_spec.h"
 
 namespace pipeline {

@@ -1,5 +1,5 @@
 // TensorBoard event files: `events.out.tfevents.<secs>.<host>.<pid>.<n>` in a
-// run directory, TFRecord-framed (savedmodel/tfrecord.h, masked CRC32C) Event
+// run directory, TFRecord-framed (tfformat/tfrecord.h, masked CRC32C) Event
 // protos, the first one carrying file_version "brain.Event:2".
 //
 // Scalars are written as Summary.Value.simple_value (TF1 style, what
@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "common/status.h"
-#include "savedmodel/tfrecord.h"
+#include "tfformat/tfrecord.h"
 
 namespace tensorflow {
 class Event;

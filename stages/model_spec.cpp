@@ -20,6 +20,19 @@ const float* ParamNamed(Layer& layer, const std::string& suffix) {
   return nullptr;
 }
 
+ExportOptions ToExportOptions(const ExportConfig& e) {
+  ExportOptions o;
+  o.path = e.path;
+  o.version = e.version;
+  o.overwrite = e.overwrite;
+  o.variables = e.variables;
+  o.class_names = e.class_names;
+  for (const auto& s : e.signatures)
+    o.signatures.push_back(ExportSignature{s.name, s.method, s.input_key, s.output_key, s.feature, s.top_k});
+  o.warmup = e.warmup;
+  return o;
+}
+
 }  // namespace
 
 NetworkSpec ToNetworkSpec(const ModelConfig& model) {
@@ -52,7 +65,7 @@ ScheduleSpec ToScheduleSpec(const ScheduleConfig& s) {
 
 ExportRequest ToExportRequest(const PipelineConfig& config, Network& net) {
   ExportRequest request;
-  request.config = config.export_;
+  request.options = ToExportOptions(config.export_);
   request.input_features = net.input_features();
   request.num_classes = net.classes();
   for (const auto& layer : net.layers()) {

@@ -5,7 +5,7 @@
 #include "engine/network.h"
 #include "engine/optimizer.h"
 #include "engine/schedule.h"
-#include "savedmodel/export.h"
+#include "export/export.h"
 
 namespace pipeline {
 

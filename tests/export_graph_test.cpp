@@ -10,11 +10,11 @@
 #include "common/files.h"
 #include "proto/saved_model.pb.h"
 #include "proto/variable.pb.h"
-#include "savedmodel/export.h"
-#include "savedmodel/export_graph.h"
-#include "savedmodel/export_testing.h"
-#include "savedmodel/export_verify.h"
-#include "savedmodel/opdefs.h"
+#include "export/export.h"
+#include "export/export_graph.h"
+#include "tests/support/export_testing.h"
+#include "tests/support/export_verify.h"
+#include "tfformat/opdefs.h"
 #include "tests/support/fixtures.h"
 
 namespace fs = std::filesystem;
@@ -194,9 +194,9 @@ TEST_CASE("export: every node conforms to TensorFlow's op registry / stripped_op
     const char* what;
     std::vector<int64_t> sizes;
     std::string variables;
-    std::vector<SignatureConfig> sigs;
+    std::vector<ExportSignature> sigs;
   };
-  SignatureConfig predict{"predict_images", "predict"}, classify{"serving_default", "classify"},
+  ExportSignature predict{"predict_images", "predict"}, classify{"serving_default", "classify"},
       classify3{"top3", "classify"}, regress{"regress", "regress"};
   classify3.top_k = 3;
   std::vector<Variant> variants = {
@@ -210,8 +210,8 @@ TEST_CASE("export: every node conforms to TensorFlow's op registry / stripped_op
     CAPTURE(v.what);
     ScratchDir dir;
     auto m = MakeModel(v.sizes, dir / "m");
-    m->request.config.variables = v.variables;
-    m->request.config.signatures = v.sigs;
+    m->request.options.variables = v.variables;
+    m->request.options.signatures = v.sigs;
     m->request.layers[0].activation = "tanh";
     if (m->request.layers.size() > 2) m->request.layers[1].activation = "sigmoid";
     const auto mg = ExportAndRead(m->request);
@@ -273,7 +273,7 @@ TEST_CASE("export: the conformance checker catches what it should") {
 TEST_CASE("export: frozen variables are Const tensors / no checkpoint / no SaverDef") {
   ScratchDir dir;
   auto m = MakeModel({784, 16, 10}, dir / "m");
-  m->request.config.variables = "frozen";
+  m->request.options.variables = "frozen";
   ExportResult res;
   const auto mg = ExportAndRead(m->request, &res);
   CHECK_FALSE(mg.has_saver_def());
@@ -302,12 +302,12 @@ TEST_CASE("export: frozen variables are Const tensors / no checkpoint / no Saver
 TEST_CASE("export: signature keys / top_k / class names and regress come from the config") {
   ScratchDir dir;
   auto m = MakeModel({20, 5}, dir / "m");
-  SignatureConfig p{"pred", "predict", "images", "scores"};
-  SignatureConfig c{"cls", "classify"};
+  ExportSignature p{"pred", "predict", "images", "scores"};
+  ExportSignature c{"cls", "classify"};
   c.top_k = 2;
   c.feature = "pixels";
-  m->request.config.signatures = {p, c};
-  m->request.config.class_names = {"a", "b", "c", "d", "e"};
+  m->request.options.signatures = {p, c};
+  m->request.options.class_names = {"a", "b", "c", "d", "e"};
   const auto mg = ExportAndRead(m->request);
   CHECK(mg.signature_def().at("pred").inputs().count("images") == 1);
   CHECK(mg.signature_def().at("pred").outputs().count("scores") == 1);
@@ -321,8 +321,8 @@ TEST_CASE("export: signature keys / top_k / class names and regress come from th
 
   ScratchDir dir2;
   auto r = MakeModel({20, 6, 1}, dir2 / "r");
-  SignatureConfig reg{"regress_y", "regress"};
-  r->request.config.signatures = {reg};
+  ExportSignature reg{"regress_y", "regress"};
+  r->request.options.signatures = {reg};
   const auto rg = ExportAndRead(r->request);
   const auto& rs = rg.signature_def().at("regress_y");
   CHECK(rs.method_name() == "tensorflow/serving/regress");
@@ -346,32 +346,32 @@ TEST_CASE("export: CheckExport enforces TF Serving's signature rules with Invali
     ExportResult res;
     CHECK(ExportSavedModel(copy, &res).IsInvalidArgument());
   };
-  expect_bad("classify input key", [](ExportRequest& r) { r.config.signatures[1].input_key = "examples"; });
-  expect_bad("regress on 4 units", [](ExportRequest& r) { r.config.signatures[1].method = "regress"; });
+  expect_bad("classify input key", [](ExportRequest& r) { r.options.signatures[1].input_key = "examples"; });
+  expect_bad("regress on 4 units", [](ExportRequest& r) { r.options.signatures[1].method = "regress"; });
   expect_bad("regress output key", [](ExportRequest& r) {
     r.layers.back().out = 1;
     r.num_classes = 1;
-    r.config.signatures = {SignatureConfig{"r", "regress", "inputs", "y"}};
+    r.options.signatures = {ExportSignature{"r", "regress", "inputs", "y"}};
   });
-  expect_bad("unknown method", [](ExportRequest& r) { r.config.signatures[0].method = "generate"; });
-  expect_bad("duplicate names", [](ExportRequest& r) { r.config.signatures[1].name = "predict_images"; });
-  expect_bad("reserved name", [](ExportRequest& r) { r.config.signatures[1].name = "__saved_model_init_op"; });
-  expect_bad("empty predict output key", [](ExportRequest& r) { r.config.signatures[0].output_key = ""; });
-  expect_bad("top_k too large", [](ExportRequest& r) { r.config.signatures[1].top_k = 5; });
-  expect_bad("class name count", [](ExportRequest& r) { r.config.class_names = {"a", "b"}; });
-  expect_bad("no signatures", [](ExportRequest& r) { r.config.signatures.clear(); });
+  expect_bad("unknown method", [](ExportRequest& r) { r.options.signatures[0].method = "generate"; });
+  expect_bad("duplicate names", [](ExportRequest& r) { r.options.signatures[1].name = "predict_images"; });
+  expect_bad("reserved name", [](ExportRequest& r) { r.options.signatures[1].name = "__saved_model_init_op"; });
+  expect_bad("empty predict output key", [](ExportRequest& r) { r.options.signatures[0].output_key = ""; });
+  expect_bad("top_k too large", [](ExportRequest& r) { r.options.signatures[1].top_k = 5; });
+  expect_bad("class name count", [](ExportRequest& r) { r.options.class_names = {"a", "b"}; });
+  expect_bad("no signatures", [](ExportRequest& r) { r.options.signatures.clear(); });
   expect_bad("two features", [](ExportRequest& r) {
-    SignatureConfig c{"c2", "classify"};
+    ExportSignature c{"c2", "classify"};
     c.feature = "other";
-    r.config.signatures.push_back(c);
+    r.options.signatures.push_back(c);
   });
   expect_bad("layer chain", [](ExportRequest& r) { r.layers[1].in = 7; });
   expect_bad("input features", [](ExportRequest& r) { r.input_features = 21; });
   expect_bad("bad layer name", [](ExportRequest& r) { r.layers[0].name = "a/b"; });
   expect_bad("reserved layer name", [](ExportRequest& r) { r.layers[0].name = "save"; });
   expect_bad("activation", [](ExportRequest& r) { r.layers[0].activation = "gelu"; });
-  expect_bad("variables mode", [](ExportRequest& r) { r.config.variables = "resource"; });
-  expect_bad("version", [](ExportRequest& r) { r.config.version = "1.5"; });
-  expect_bad("empty path", [](ExportRequest& r) { r.config.path = ""; });
+  expect_bad("variables mode", [](ExportRequest& r) { r.options.variables = "resource"; });
+  expect_bad("version", [](ExportRequest& r) { r.options.version = "1.5"; });
+  expect_bad("empty path", [](ExportRequest& r) { r.options.path = ""; });
   CHECK_FALSE(fs::exists(dir / "m"));  // nothing was written by the failed exports
 }

@@ -6,9 +6,9 @@
 
 #include <set>
 
-#include "savedmodel/export.h"
-#include "savedmodel/export_testing.h"
-#include "savedmodel/export_verify.h"
+#include "export/export.h"
+#include "tests/support/export_testing.h"
+#include "tests/support/export_verify.h"
 #include "tests/support/fixtures.h"
 
 using namespace pipeline;
@@ -34,8 +34,8 @@ TEST_CASE("export: structural parity with TF Serving's MNIST tutorial export") {
   // The tutorial's model (softmax regression 784 -> 10) with the tutorial's keys.
   ScratchDir dir;
   auto m = MakeModel({784, 10}, dir / "mnist");
-  m->request.config.signatures[0].input_key = "images";
-  m->request.config.signatures[0].output_key = "scores";
+  m->request.options.signatures[0].input_key = "images";
+  m->request.options.signatures[0].output_key = "scores";
   ExportResult r;
   REQUIRE(ExportSavedModel(m->request, &r).ok());
   tensorflow::SavedModel ours_sm;

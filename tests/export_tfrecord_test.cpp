@@ -5,9 +5,9 @@
 
 #include "common/files.h"
 #include "proto/serving_prediction_log.pb.h"
-#include "savedmodel/export.h"
-#include "savedmodel/export_testing.h"
-#include "savedmodel/tfrecord.h"
+#include "export/export.h"
+#include "tests/support/export_testing.h"
+#include "tfformat/tfrecord.h"
 
 using namespace pipeline;
 using namespace pipeline::export_testing;
@@ -62,10 +62,10 @@ TEST_CASE("export: tfrecord framing matches hand-computed CRCs") {
 TEST_CASE("export: warmup writes one valid PredictionLog per signature") {
   ScratchDir dir;
   auto m = MakeModel({784, 16, 10}, dir / "m");
-  m->request.config.warmup = true;
-  SignatureConfig extra{"third", "classify"};
+  m->request.options.warmup = true;
+  ExportSignature extra{"third", "classify"};
   extra.top_k = 3;
-  m->request.config.signatures.push_back(extra);
+  m->request.options.signatures.push_back(extra);
   ExportResult r;
   REQUIRE(ExportSavedModel(m->request, &r).ok());
   std::string file;

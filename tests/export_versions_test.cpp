@@ -10,10 +10,11 @@
 #include <random>
 
 #include "common/files.h"
-#include "savedmodel/export.h"
-#include "savedmodel/export_testing.h"
-#include "savedmodel/export_verify.h"
-#include "savedmodel/versions.h"
+#include "common/version_number.h"
+#include "export/export.h"
+#include "tests/support/export_testing.h"
+#include "tests/support/export_verify.h"
+#include "export/versions.h"
 
 namespace fs = std::filesystem;
 using namespace pipeline;
@@ -49,7 +50,7 @@ TEST_CASE("export: version auto-numbering / explicit versions / refusing existin
   fs::remove(base + "/10");
 
   // An explicit existing version is a config error, checked before training and at export.
-  m->request.config.version = "2";
+  m->request.options.version = "2";
   CHECK(CheckExport(m->request).IsInvalidArgument());
   ExportResult r2;
   Status st = ExportSavedModel(m->request, &r2);
@@ -57,12 +58,12 @@ TEST_CASE("export: version auto-numbering / explicit versions / refusing existin
   CHECK(st.message().find("already exists") != std::string::npos);
   // "007" on disk is version 7 to TF Serving.
   fs::create_directory(base + "/007");
-  m->request.config.version = "7";
+  m->request.options.version = "7";
   CHECK(CheckExport(m->request).IsInvalidArgument());
   fs::remove(base + "/007");
 
   // A new explicit version is fine.
-  m->request.config.version = "5";
+  m->request.options.version = "5";
   REQUIRE(ExportSavedModel(m->request, &r).ok());
   CHECK(r.version == 5);
 
@@ -70,8 +71,8 @@ TEST_CASE("export: version auto-numbering / explicit versions / refusing existin
   std::string before, after;
   REQUIRE(ReadInputFile(base + "/2/variables/variables.data-00000-of-00001", input::kBundleData, &before).ok());
   auto m2 = MakeModel({30, 8, 3}, base, 2.0f);
-  m2->request.config.version = "2";
-  m2->request.config.overwrite = true;
+  m2->request.options.version = "2";
+  m2->request.options.overwrite = true;
   CHECK(CheckExport(m2->request).ok());
   REQUIRE(ExportSavedModel(m2->request, &r).ok());
   CHECK(r.version == 2);
@@ -88,7 +89,7 @@ TEST_CASE("export: a base path holding saved_model.pb is refused") {
   auto m = MakeModel({30, 8, 3}, dir / "model");
   ExportResult r;
   REQUIRE(ExportSavedModel(m->request, &r).ok());
-  m->request.config.path = r.version_dir;  // the user pointed at the version dir
+  m->request.options.path = r.version_dir;  // the user pointed at the version dir
   CHECK(CheckExport(m->request).IsInvalidArgument());
   Status st = ExportSavedModel(m->request, &r);
   CHECK(st.IsInvalidArgument());
@@ -96,7 +97,7 @@ TEST_CASE("export: a base path holding saved_model.pb is refused") {
   CHECK(Children(dir / "model/1") == std::vector<std::string>{"saved_model.pb", "variables"});
   // A file as base path is refused too.
   REQUIRE(WriteFileAtomic(dir / "file", "x").ok());
-  m->request.config.path = dir / "file";
+  m->request.options.path = dir / "file";
   CHECK(CheckExport(m->request).IsInvalidArgument());
 }
 
@@ -119,18 +120,18 @@ TEST_CASE("export: stale temp dirs of dead exporters are removed / live ones kep
   CHECK_FALSE(fs::exists(stale));
   CHECK(fs::exists(live));
   int64_t v;
-  CHECK(savedmodel::ParseVersionName("00000123", &v));
+  CHECK(ParseVersionNumber("00000123", &v));
   CHECK(v == 123);
-  CHECK_FALSE(savedmodel::ParseVersionName(".tmp-1-2", &v));
-  CHECK_FALSE(savedmodel::ParseVersionName("99999999999999999999", &v));
-  CHECK_FALSE(savedmodel::ParseVersionName("", &v));
+  CHECK_FALSE(ParseVersionNumber(".tmp-1-2", &v));
+  CHECK_FALSE(ParseVersionNumber("99999999999999999999", &v));
+  CHECK_FALSE(ParseVersionNumber("", &v));
 }
 
 TEST_CASE("export: SIGKILL at a random moment leaves no version or a complete one (50+ trials)") {
   ScratchDir dir;
   const std::string base = dir / "model";
   auto m = MakeModel({784, 256, 256, 10}, base);
-  m->request.config.warmup = true;
+  m->request.options.warmup = true;
 
   // Duration of one export, to spread the kills over it.
   const auto t0 = std::chrono::steady_clock::now();
@@ -174,6 +175,6 @@ TEST_CASE("export: SIGKILL at a random moment leaves no version or a complete on
   REQUIRE(ExportSavedModel(m->request, &r).ok());
   for (const auto& name : Children(base)) {
     int64_t v;
-    CHECK_MESSAGE(savedmodel::ParseVersionName(name, &v), "left over: " << name);
+    CHECK_MESSAGE(ParseVersionNumber(name, &v), "left over: " << name);
   }
 }

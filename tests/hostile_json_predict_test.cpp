@@ -11,8 +11,8 @@
 
 #include "common/json_value.h"
 #include "proto/saved_model.pb.h"
-#include "savedmodel/export.h"
-#include "savedmodel/export_testing.h"
+#include "export/export.h"
+#include "tests/support/export_testing.h"
 #include "tests/support/fixtures.h"
 #include "tests/support/run_pipeline.h"
 #include "tests/support/scratch_dir.h"

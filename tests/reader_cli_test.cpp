@@ -8,9 +8,9 @@
 #include <fstream>
 #include <string>
 
-#include "savedmodel/example_codec.h"
-#include "savedmodel/export.h"
-#include "savedmodel/export_testing.h"
+#include "tfformat/example_codec.h"
+#include "export/export.h"
+#include "tests/support/export_testing.h"
 #include "tests/support/fixtures.h"
 
 namespace {

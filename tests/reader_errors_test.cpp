@@ -6,9 +6,9 @@
 #include <fstream>
 #include <random>
 
-#include "savedmodel/example_codec.h"
-#include "savedmodel/interpreter.h"
-#include "savedmodel/reader.h"
+#include "tfformat/example_codec.h"
+#include "serving/interpreter.h"
+#include "serving/reader.h"
 #include "tests/support/fixtures.h"
 
 using namespace pipeline;

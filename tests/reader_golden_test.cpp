@@ -7,8 +7,8 @@
 #include <vector>
 
 #include "data/idx.h"
-#include "savedmodel/example_codec.h"
-#include "savedmodel/reader.h"
+#include "tfformat/example_codec.h"
+#include "serving/reader.h"
 #include "tests/support/fixtures.h"
 
 using namespace pipeline;

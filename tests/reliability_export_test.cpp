@@ -14,9 +14,9 @@
 #include <filesystem>
 #include <string>
 
-#include "savedmodel/export.h"
-#include "savedmodel/export_testing.h"
-#include "savedmodel/versions.h"
+#include "export/export.h"
+#include "tests/support/export_testing.h"
+#include "export/versions.h"
 #include "tests/support/run_pipeline.h"
 
 namespace fs = std::filesystem;

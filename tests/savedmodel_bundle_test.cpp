@@ -8,10 +8,10 @@
 #include <string>
 
 #include "common/files.h"
-#include "savedmodel/bundle_reader.h"
-#include "savedmodel/bundle_writer.h"
-#include "savedmodel/table_builder.h"
-#include "savedmodel/table_reader.h"
+#include "tfformat/bundle_reader.h"
+#include "tfformat/bundle_writer.h"
+#include "tfformat/table_builder.h"
+#include "tfformat/table_reader.h"
 #include "tests/support/fixtures.h"
 
 using namespace pipeline;

@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "savedmodel/crc32c.h"
+#include "tfformat/crc32c.h"
 
 namespace crc = pipeline::crc32c;
 

@@ -5,9 +5,9 @@
 #include <string>
 
 #include "common/files.h"
-#include "savedmodel/crc32c.h"
-#include "savedmodel/table_builder.h"
-#include "savedmodel/table_reader.h"
+#include "tfformat/crc32c.h"
+#include "tfformat/table_builder.h"
+#include "tfformat/table_reader.h"
 #include "tests/support/fixtures.h"
 
 using namespace pipeline;

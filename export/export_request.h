@@ -1,0 +1,59 @@
+// What the export stage hands the exporter, and what it gets back: plain
+// values (trained tensors as pointers, the exporter's own options), no engine
+// or config types. Apart from export.h so the graph builder and the warmup
+// writer can read a request without including the exporter's entry points.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace pipeline {
+
+// One SignatureDef. TF Serving's rules for each method (input and output keys,
+// top_k, one tf.Example feature) are config validation's to report
+// (config/rules.cpp, with the key's file:line:col); CheckExport refuses a
+// request that breaks them, so the exporter never writes a graph TF Serving
+// would reject.
+struct ExportSignature {
+  std::string name;                    // signature_def map key
+  std::string method;                  // predict classify regress
+  std::string input_key = "inputs";
+  std::string output_key = "outputs";  // predict / regress output key
+  std::string feature = "x";           // classify / regress: tf.Example float feature name
+  int64_t top_k = 0;                   // classify: 0 means all classes
+};
+
+// What to write and where: the exporter's own options (stages/model_spec.cpp
+// fills them from the config's export: section).
+struct ExportOptions {
+  std::string path;                       // model base path; versions are its integer subdirectories
+  std::string version = "auto";           // "auto" or a positive integer (common/version_number.h)
+  bool overwrite = false;
+  std::string variables = "checkpoint";   // checkpoint frozen
+  std::vector<std::string> class_names;   // empty: "0".."num_classes-1"
+  std::vector<ExportSignature> signatures;
+  bool warmup = false;                    // assets.extra/tf_serving_warmup_requests
+};
+
+struct ExportedLayer {
+  std::string name;                 // e.g. "dense_0"; variable names derive from it
+  std::string activation;           // relu sigmoid tanh linear
+  int64_t in = 0, out = 0;
+  const float* kernel = nullptr;    // [in, out] row-major (MatMul layout)
+  const float* bias = nullptr;      // [out]
+};
+
+struct ExportRequest {
+  ExportOptions options;
+  int64_t input_features = 0;
+  int64_t num_classes = 0;
+  std::vector<ExportedLayer> layers;
+};
+
+struct ExportResult {
+  std::string version_dir;          // <export.path>/<version>
+  int64_t version = 0;
+};
+
+}  // namespace pipeline
