@@ -1,5 +1,6 @@
 #include "common/json.h"
 
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -106,12 +107,18 @@ std::string Quote(std::string_view s) {
 
 std::string Number(double v) {
   if (!std::isfinite(v)) return "null";
+  // The shortest "%.*g" (precision 6 to 17) that reads back as v. to_chars
+  // with a precision is specified as printf's %.*g in the "C" locale, so the
+  // bytes are snprintf's; to_chars and from_chars are several times faster.
   char buf[32];
+  char* end = buf;
   for (int precision = 6; precision <= 17; ++precision) {
-    std::snprintf(buf, sizeof buf, "%.*g", precision, v);
-    if (std::strtod(buf, nullptr) == v) break;
+    end = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::general, precision).ptr;
+    double back = 0;
+    std::from_chars(buf, end, back);
+    if (back == v) break;
   }
-  return buf;
+  return std::string(buf, end);
 }
 
 Object& Object::Raw(const std::string& key, const std::string& json_value) {

@@ -1,6 +1,7 @@
 #include "common/json_value.h"
 
 #include <cerrno>
+#include <charconv>
 #include <cstdio>
 #include <cmath>
 #include <cstdlib>
@@ -288,8 +289,13 @@ class JsonParser {
     // RapidJSON 1.1's NaN/Inf branch also takes "NInf" and "NaInf".
     const char first = literal[literal[0] == '-' ? 1 : 0];
     if (first == 'N' || first == 'I') return Fail(BadValue());
-    // The "C" locale is never changed. A copy: the literal is not NUL-terminated.
-    const std::string text(literal);
+    // from_chars and strtod both round correctly, so they agree; from_chars
+    // is several times faster. Out of range (overflow, or an underflow that
+    // from_chars does not round), strtod decides: its nearest value for an
+    // underflow, an error for an overflow. The "C" locale is never changed.
+    const auto [ptr, ec] = std::from_chars(literal.data(), literal.data() + literal.size(), *v);
+    if (ec == std::errc() && ptr == literal.data() + literal.size()) return true;
+    const std::string text(literal);  // strtod needs a NUL
     errno = 0;
     *v = std::strtod(text.c_str(), nullptr);
     if (errno == ERANGE && std::isinf(*v)) {
