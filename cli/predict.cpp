@@ -9,7 +9,7 @@
 #include <memory>
 
 #include "cli/command.h"
-#include "cli/predict_inputs.h"
+#include "serving/json_instances.h"
 #include "common/files.h"
 #include "common/json.h"
 #include "common/status.h"
@@ -19,6 +19,10 @@
 #include "serving/reader.h"
 
 namespace pipeline::cli {
+
+using serving::ExampleHasNonFinite;
+using serving::PredictInputs;
+using serving::ReadJsonInstances;
 
 extern const char kPredictUsage[] =
     "usage: pipeline predict DIR --signature NAME INPUT [--idx-labels F] [--limit N] [--batch N]\n"

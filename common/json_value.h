@@ -1,6 +1,9 @@
 // The one JSON reader: every JSON text the pipeline reads (predict's
 // --json-instances, summary.json, metrics.jsonl, confusion.json, a sweep's
-// results.json) goes through ParseJson. It is strict RFC 8259:
+// results.json) goes through ParseJson. The parsing is RapidJSON's SAX Reader
+// (rapidjson-dev, the parser TensorFlow Serving uses; see docs/performance.md
+// for the measurements behind the choice); a handler builds the JsonValue
+// tree and keeps the checks below. It is strict RFC 8259:
 //   - the text is UTF-8 (a leading byte-order mark is skipped, as RFC 8259
 //     §8.1 allows); invalid UTF-8, raw control characters in strings, lone
 //     surrogate escapes and any escape but \" \\ \/ \b \f \n \r \t \uXXXX
@@ -17,7 +20,10 @@
 //     (RapidJSON's kParseNanAndInfFlag: NaN, Inf, Infinity, each optionally
 //     preceded by '-'), for predict's TF-Serving-style request files.
 // Errors are Corruption ("invalid JSON at byte offset N: ..."); callers
-// prefix the file name.
+// prefix the file name. The messages and offsets are those of the reader
+// written here before RapidJSON (tests/json_reader_edges_test.cpp), with one
+// exception: RapidJSON refuses any exponent past 308 before reading the
+// digits' value, so 0e999 (which is 0) is refused as out of range.
 #pragma once
 
 #include <cstddef>

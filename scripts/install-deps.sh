@@ -7,7 +7,7 @@ export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -q
 $SUDO apt-get install -y -q --no-install-recommends \
   build-essential cmake pkg-config ca-certificates python3 \
-  libyaml-cpp-dev libdnnl-dev ocl-icd-opencl-dev opencl-headers libprotobuf-dev protobuf-compiler libfmt-dev doctest-dev \
+  libyaml-cpp-dev rapidjson-dev libdnnl-dev ocl-icd-opencl-dev opencl-headers libprotobuf-dev protobuf-compiler libfmt-dev doctest-dev \
   zlib1g-dev libcurl4-openssl-dev libssl-dev libsnappy-dev \
   clang libclang-rt-14-dev libomp-14-dev \
   dataset-fashion-mnist \
@@ -17,5 +17,6 @@ $SUDO apt-get install -y -q --no-install-recommends \
 #   dnnl-config.cmake calls find_package(OpenCL) and fails without them (recommends are off).
 # debootstrap: scripts/fresh-root.sh proves the README on a new minimal Debian 12 root.
 # libomp-14-dev: the fuzz build (scripts/fuzz.sh) compiles with clang, whose OpenMP runtime is libomp.
+# rapidjson-dev: the one JSON library (common/json_value.h reads, common/json.h writes); header-only.
 # chromium: tests/report_browser_test.cpp renders `pipeline report` output in headless Chromium.
 

@@ -1,4 +1,4 @@
-#include "cli/predict_inputs.h"
+#include "serving/json_instances.h"
 
 #include <cfloat>
 #include <cmath>
@@ -8,7 +8,7 @@
 #include "common/json_value.h"
 #include "tfformat/example_codec.h"
 
-namespace pipeline::cli {
+namespace pipeline::serving {
 namespace {
 
 std::string Where(const JsonValue& v) { return "byte offset " + std::to_string(v.offset()); }
@@ -153,4 +153,4 @@ bool ExampleHasNonFinite(const std::string& serialized) {
   return false;
 }
 
-}  // namespace pipeline::cli
+}  // namespace pipeline::serving

@@ -1,5 +1,7 @@
-// The inputs of one `pipeline predict` run and how --json-instances becomes
-// them: TF Serving's REST row format ({"instances": [...]} or a bare list),
+// The serving API's JSON side (what `pipeline predict` and the
+// model server share, outside cli/). The inputs of one predict run and how a
+// JSON instances file becomes them: TF Serving's REST row format
+// ({"instances": [...]} or a bare list),
 // parsed with the one strict JSON reader (common/json_value.h) in TF
 // Serving's mode, which also accepts NaN / Infinity.
 #pragma once
@@ -12,7 +14,7 @@
 #include "common/status.h"
 #include "tfformat/tensor_value.h"
 
-namespace pipeline::cli {
+namespace pipeline::serving {
 
 // Either serialized examples or float rows (or per-instance input maps).
 struct PredictInputs {
@@ -40,4 +42,4 @@ Status ReadJsonInstances(const std::string& path, bool wants_examples, int64_t l
 // Whether a serialized tf.Example holds a non-finite float_list value.
 bool ExampleHasNonFinite(const std::string& serialized);
 
-}  // namespace pipeline::cli
+}  // namespace pipeline::serving
