@@ -10,7 +10,10 @@ namespace pipeline {
 using namespace tensorflow;
 
 std::string DataTypeName(DataType dtype) {
-  if (dtype > 100) return DataTypeName(static_cast<DataType>(dtype - 100)) + "_ref";
+  // Reference types are the base type plus 100 (DT_FLOAT_REF = 101); a graph's
+  // dtype is untrusted, so only that one step is taken (anything past 200 would
+  // recurse once per 100: a stack overflow for 2^31 - 1, found by fuzz_savedmodel).
+  if (dtype > 100 && dtype < 200) return DataTypeName(static_cast<DataType>(dtype - 100)) + "_ref";
   switch (dtype) {
     case DT_INVALID: return "invalid";
     case DT_FLOAT: return "float";
