@@ -58,7 +58,7 @@ TEST_CASE("serving api: a servable names its version and its signatures") {
   CHECK(slashed->version() == 1);  // "dir/1/": the trailing slash does not hide the version
 }
 
-TEST_CASE("serving api: a signature's input dtype is the graph's, and its warnings are its own") {
+TEST_CASE("serving api: a signature's input dtype is the graph's and its warnings are its own") {
   // half_plus_three's regress TensorInfo says DT_FLOAT for the DT_STRING tf_example:0.
   std::unique_ptr<Servable> s;
   REQUIRE(Servable::Open(Golden("saved_model_half_plus_three/00000123"), {}, "", &s).ok());
@@ -98,7 +98,7 @@ TEST_CASE("serving api: class names come from an index->string table of constant
   CHECK(mnist->ClassNames().empty());
 }
 
-TEST_CASE("serving api: Predict runs a signature, serving_default when none is named") {
+TEST_CASE("serving api: Predict runs a signature (serving_default when none is named)") {
   auto s = HalfPlusTwo();
   PredictRequest req;
   req.inputs["x"] = Column({1.0f, 6.0f, -2.0f});
@@ -226,7 +226,7 @@ TEST_CASE("serving api: output tensors become TF Serving's predictions and outpu
         "{\n    \"error\": \"bad \\\"x\\\"\"\n}");
 }
 
-TEST_CASE("serving api: a predict run adds up batches: shapes, rows, non-finite outputs") {
+TEST_CASE("serving api: a predict run adds up batch shapes and rows and non-finite outputs") {
   auto s = HalfPlusTwo();
   PredictInputs in;
   in.floats = {1.0f, 3.0f, -2.0f, NAN, 10.0f};
@@ -283,7 +283,7 @@ TEST_CASE("serving api: inputs from pixels and examples") {
   CHECK(records.non_finite == std::vector<int64_t>{1});
 }
 
-TEST_CASE("serving api: mnist accuracy 0.9092 through both signatures, by argmax and by top class") {
+TEST_CASE("serving api: mnist accuracy 0.9092 through both signatures by argmax and by top class") {
   const std::string mnist = pipeline::test::Fixture("mnist") + "/";
   IdxHeader h, lh;
   std::vector<uint8_t> pixels, labels;
