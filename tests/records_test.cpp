@@ -48,7 +48,7 @@ TrialRecord Trial(const std::string& id, int64_t rank) {
 
 }  // namespace
 
-TEST_CASE("records: an epoch record round-trips, NaN as null included") {
+TEST_CASE("records: an epoch record round-trips with NaN as null") {
   EpochRecord e = Epoch(3);
   CHECK(e.ToJson() == "{\"epoch\": 3, \"loss\": 0.16666666666666666, \"validation_accuracy\": 0.8300000000000001, \"seconds\": 1.25, "
                       "\"learning_rate\": 0.03333333333333333, \"validation_loss\": 0.15}");
@@ -60,7 +60,7 @@ TEST_CASE("records: an epoch record round-trips, NaN as null included") {
   CHECK(!(RoundTrip(e) == Epoch(3)));
 }
 
-TEST_CASE("records: a run summary round-trips, failed and exported alike") {
+TEST_CASE("records: a run summary round-trips when failed and when exported") {
   RunSummary s;
   s.name = "fashion_mnist";
   s.config = "configs/fashion_mnist.yaml";
