@@ -45,6 +45,58 @@ void PrintTensorInfo(const std::string& kind, const std::string& alias, const te
   }
 }
 
+// What saved_model_cli show --all prints: the writer and every signature.
+void PrintHeaderAndSignatures(const std::string& dir, const SavedModelReader& r) {
+  const auto& mg = r.meta_graph();
+  std::printf("SavedModel %s (schema version %lld, %d meta graph(s))\n", dir.c_str(),
+              static_cast<long long>(r.saved_model().saved_model_schema_version()), r.saved_model().meta_graphs_size());
+  const auto& info = mg.meta_info_def();
+  std::vector<std::string> tags(info.tags().begin(), info.tags().end());
+  std::printf("written by TensorFlow %s%s\n\n", info.tensorflow_version().empty() ? "(unknown)" : info.tensorflow_version().c_str(),
+              info.tensorflow_git_version().empty() ? "" : (" (" + info.tensorflow_git_version() + ")").c_str());
+  std::printf("MetaGraphDef with tag-set: '%s' contains the following SignatureDefs:\n", Join(tags, ", ").c_str());
+  for (const auto& key : r.SignatureKeys()) {
+    const auto* sig = r.FindSignature(key);
+    std::printf("\nsignature_def['%s']:\n", key.c_str());
+    std::printf("  The given SavedModel SignatureDef contains the following input(s):\n");
+    for (const auto& [alias, ti] : sig->inputs()) PrintTensorInfo("inputs", alias, ti);
+    std::printf("  The given SavedModel SignatureDef contains the following output(s):\n");
+    for (const auto& [alias, ti] : sig->outputs()) PrintTensorInfo("outputs", alias, ti);
+    std::printf("  Method name is: %s\n", sig->method_name().c_str());
+  }
+}
+
+// The init and restore ops, and the checkpoint's variables.
+void PrintInitAndVariables(const SavedModelReader& r) {
+  const auto& mg = r.meta_graph();
+  std::printf("\nInit op: %s\n", r.init_op().empty() ? "(none)" : r.init_op().c_str());
+  if (mg.has_saver_def()) std::printf("Restore op: %s\n", mg.saver_def().restore_op_name().c_str());
+  if (!r.has_checkpoint()) {
+    std::printf("\nVariables: none (no variables/variables.index)\n");
+    return;
+  }
+  std::printf("\nVariables (checkpoint %s, %zu tensors, all checksums verified):\n", r.variables_prefix().c_str(),
+              r.checkpoint().size());
+  for (const auto& [key, t] : r.checkpoint()) {
+    std::string shape = "(";
+    for (size_t i = 0; i < t.shape.size(); ++i) shape += (i ? ", " : "") + std::to_string(t.shape[i]);
+    shape += t.shape.size() == 1 ? ",)" : ")";
+    std::printf("  %s: %s %s\n", key.c_str(), tensorflow::DataType_Name(t.dtype).c_str(), shape.c_str());
+  }
+}
+
+// The ops the graph uses (marking those the interpreter lacks) and its functions.
+void PrintOps(const SavedModelReader& r) {
+  auto ops = r.OpCounts();
+  std::printf("\nOps used (%zu distinct, %d nodes):\n", ops.size(), r.meta_graph().graph_def().node_size());
+  const auto& registry = OpRegistry();
+  for (const auto& [op, n] : ops) {
+    std::printf("  %-28s %4d%s\n", op.c_str(), n, registry.count(op) ? "" : "  (not supported by the interpreter)");
+  }
+  auto fns = r.Functions();
+  if (!fns.empty()) std::printf("\nFunctions in the graph library (%zu): %s\n", fns.size(), Join(fns, ", ").c_str());
+}
+
 }  // namespace
 
 int InspectCommand(const std::vector<std::string>& args) {
@@ -77,46 +129,9 @@ int InspectCommand(const std::vector<std::string>& args) {
   // Restoring runs the graph; failing to is reported, not fatal, for inspect.
   Status restore = r->Restore();
 
-  const auto& mg = r->meta_graph();
-  std::printf("SavedModel %s (schema version %lld, %d meta graph(s))\n", dir.c_str(),
-              static_cast<long long>(r->saved_model().saved_model_schema_version()), r->saved_model().meta_graphs_size());
-  const auto& info = mg.meta_info_def();
-  std::vector<std::string> tags(info.tags().begin(), info.tags().end());
-  std::printf("written by TensorFlow %s%s\n\n", info.tensorflow_version().empty() ? "(unknown)" : info.tensorflow_version().c_str(),
-              info.tensorflow_git_version().empty() ? "" : (" (" + info.tensorflow_git_version() + ")").c_str());
-  std::printf("MetaGraphDef with tag-set: '%s' contains the following SignatureDefs:\n", Join(tags, ", ").c_str());
-  for (const auto& key : r->SignatureKeys()) {
-    const auto* sig = r->FindSignature(key);
-    std::printf("\nsignature_def['%s']:\n", key.c_str());
-    std::printf("  The given SavedModel SignatureDef contains the following input(s):\n");
-    for (const auto& [alias, ti] : sig->inputs()) PrintTensorInfo("inputs", alias, ti);
-    std::printf("  The given SavedModel SignatureDef contains the following output(s):\n");
-    for (const auto& [alias, ti] : sig->outputs()) PrintTensorInfo("outputs", alias, ti);
-    std::printf("  Method name is: %s\n", sig->method_name().c_str());
-  }
-
-  std::printf("\nInit op: %s\n", r->init_op().empty() ? "(none)" : r->init_op().c_str());
-  if (mg.has_saver_def()) std::printf("Restore op: %s\n", mg.saver_def().restore_op_name().c_str());
-  if (r->has_checkpoint()) {
-    std::printf("\nVariables (checkpoint %s, %zu tensors, all checksums verified):\n", r->variables_prefix().c_str(),
-                r->checkpoint().size());
-    for (const auto& [key, t] : r->checkpoint()) {
-      std::string shape = "(";
-      for (size_t i = 0; i < t.shape.size(); ++i) shape += (i ? ", " : "") + std::to_string(t.shape[i]);
-      shape += t.shape.size() == 1 ? ",)" : ")";
-      std::printf("  %s: %s %s\n", key.c_str(), tensorflow::DataType_Name(t.dtype).c_str(), shape.c_str());
-    }
-  } else {
-    std::printf("\nVariables: none (no variables/variables.index)\n");
-  }
-  auto ops = r->OpCounts();
-  std::printf("\nOps used (%zu distinct, %d nodes):\n", ops.size(), mg.graph_def().node_size());
-  const auto& registry = OpRegistry();
-  for (const auto& [op, n] : ops) {
-    std::printf("  %-28s %4d%s\n", op.c_str(), n, registry.count(op) ? "" : "  (not supported by the interpreter)");
-  }
-  auto fns = r->Functions();
-  if (!fns.empty()) std::printf("\nFunctions in the graph library (%zu): %s\n", fns.size(), Join(fns, ", ").c_str());
+  PrintHeaderAndSignatures(dir, *r);
+  PrintInitAndVariables(*r);
+  PrintOps(*r);
 
   std::printf("\nRestore and init: %s\n", restore.ok() ? "ok" : restore.message().c_str());
   if (!r->warnings().empty()) {

@@ -1,36 +1,32 @@
 #include "cli/summary.h"
 
-#include "common/json.h"
-#include "stages/epoch_hooks.h"
+#include "records/run_records.h"
 
 namespace pipeline::cli {
 
 std::string SummaryJson(const Context& ctx, const Status& status) {
   const RunMetrics& m = ctx.metrics;
-  std::vector<std::string> epochs;
-  for (const auto& e : m.epochs) epochs.push_back(EpochMetricsJson(e));
-  json::Object o;
-  o.Str("name", ctx.config.name)
-      .Str("config", ctx.config.source_path)
-      .Str("run_dir", ctx.run_dir)
-      .Str("status", status.ok() ? "ok" : "failed");
-  if (!status.ok()) o.Str("error", status.message());
-  o.Int("seed", static_cast<long long>(ctx.config.seed))
-      .Int("threads", ctx.runtime ? ctx.runtime->threads() : 0)
-      .Int("parameters", ctx.model ? ctx.model->ParameterCount() : 0)
-      .Num("test_accuracy", m.test_accuracy)
-      .Num("test_loss", m.test_loss)
-      .Num("validation_accuracy", m.epochs.empty() ? NAN : m.epochs.back().validation_accuracy)
-      .Num("final_loss", m.epochs.empty() ? NAN : m.epochs.back().loss)
-      .Raw("epochs", json::Array(epochs))
-      .Num("train_examples_per_second", m.train_examples_per_second)
-      .Num("evaluate_examples_per_second", m.evaluate_examples_per_second);
+  records::RunSummary s;
+  s.name = ctx.config.name;
+  s.config = ctx.config.source_path;
+  s.run_dir = ctx.run_dir;
+  s.status = status.ok() ? "ok" : "failed";
+  if (!status.ok()) s.error = status.message();
+  s.seed = static_cast<int64_t>(ctx.config.seed);
+  s.threads = ctx.runtime ? ctx.runtime->threads() : 0;
+  s.parameters = ctx.model ? ctx.model->ParameterCount() : 0;
+  s.test_accuracy = m.test_accuracy;
+  s.test_loss = m.test_loss;
+  s.validation_accuracy = m.epochs.empty() ? NAN : m.epochs.back().validation_accuracy;
+  s.final_loss = m.epochs.empty() ? NAN : m.epochs.back().loss;
+  s.epochs = m.epochs;
+  s.train_examples_per_second = m.train_examples_per_second;
+  s.evaluate_examples_per_second = m.evaluate_examples_per_second;
   if (ctx.exported) {
-    o.Str("export_dir", ctx.exported->version_dir).Int("export_version", ctx.exported->version);
-  } else {
-    o.Null("export_dir");
+    s.export_dir = ctx.exported->version_dir;
+    s.export_version = ctx.exported->version;
   }
-  return o.str() + "\n";
+  return s.ToJson();
 }
 
 }  // namespace pipeline::cli

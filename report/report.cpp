@@ -115,12 +115,12 @@ struct Curves {
 Curves CurvesOf(const RunData& run) {
   Curves c;
   for (const auto& e : run.epochs) {
-    c.epoch.push_back(Num(e["epoch"]));
-    c.loss.push_back(Num(e["loss"]));
-    c.val_loss.push_back(Num(e["validation_loss"]));
-    c.val_acc.push_back(Num(e["validation_accuracy"]));
-    c.lr.push_back(Num(e["learning_rate"]));
-    c.seconds.push_back(Num(e["seconds"]));
+    c.epoch.push_back(static_cast<double>(e.epoch));
+    c.loss.push_back(e.loss);
+    c.val_loss.push_back(e.validation_loss);
+    c.val_acc.push_back(e.validation_accuracy);
+    c.lr.push_back(e.learning_rate);
+    c.seconds.push_back(e.seconds);
   }
   return c;
 }
@@ -145,40 +145,46 @@ Status LoadRun(const std::string& dir, RunData* out) {
   *out = RunData();
   out->dir = dir;
   if (!IsRunDir(dir)) return Status::NotFound(dir + " is not a run directory (no metrics.jsonl or summary.json)");
-  if (Exists(dir + "/summary.json")) PIPELINE_RETURN_IF_ERROR(ReadJsonFile(dir + "/summary.json", &out->summary));
-  if (Exists(dir + "/metrics.jsonl")) PIPELINE_RETURN_IF_ERROR(ReadJsonLines(dir + "/metrics.jsonl", &out->epochs));
+  if (Exists(dir + "/summary.json")) {
+    JsonValue v;
+    PIPELINE_RETURN_IF_ERROR(ReadJsonFile(dir + "/summary.json", &v));
+    // JSON that is not a summary object reads as a summary with nothing known.
+    out->has_summary = records::RunSummary::FromJson(v, &out->summary).ok();
+  }
+  if (Exists(dir + "/metrics.jsonl"))
+    PIPELINE_RETURN_IF_ERROR(records::ReadEpochRecords(dir + "/metrics.jsonl", &out->epochs));
   // A summary written after training lists the epochs too (a run whose metrics.jsonl is gone).
-  if (out->epochs.empty()) out->epochs = out->summary["epochs"].items();
+  if (out->epochs.empty()) out->epochs = out->summary.epochs;
   if (Exists(dir + "/confusion.json")) {
     Status st = ReadJsonFile(dir + "/confusion.json", &out->confusion);
     if (!st.ok()) out->confusion = JsonValue();
   }
   if (Exists(dir + "/config.yaml")) (void)ReadInputFile(dir + "/config.yaml", input::kRunRecord, &out->config_yaml);
-  out->name = out->summary["name"].is_string() ? out->summary["name"].str() : BaseName(dir);
+  out->name = out->has_summary && !out->summary.name.empty() ? out->summary.name : BaseName(dir);
   return Status::Ok();
 }
 
 std::string RunReportHtml(const RunData& run) {
-  const JsonValue& s = run.summary;
+  const records::RunSummary& s = run.summary;
   const Curves c = CurvesOf(run);
   const double last_epoch = c.epoch.empty() ? 0 : c.epoch.back();
   std::string b;
   b += "<h1>Run " + Escape(run.name) + "</h1>\n";
-  b += "<div class=\"sub\">" + Escape(run.dir) + (s["status"].is_string() ? " · status " + Escape(s["status"].str()) : "") +
+  b += "<div class=\"sub\">" + Escape(run.dir) + (run.has_summary && !s.status.empty() ? " · status " + Escape(s.status) : "") +
        "</div>\n";
-  if (s["error"].is_string()) b += "<p><b>error:</b> " + Escape(s["error"].str()) + "</p>\n";
+  if (s.error) b += "<p><b>error:</b> " + Escape(*s.error) + "</p>\n";
 
   b += "<div class=\"cards\" id=\"cards\">";
-  b += Card("test accuracy", Fixed(Num(s["test_accuracy"]), 4), "test-accuracy");
-  b += Card("test loss", Fixed(Num(s["test_loss"]), 4));
-  double val = Num(s["validation_accuracy"]);
+  b += Card("test accuracy", Fixed(s.test_accuracy, 4), "test-accuracy");
+  b += Card("test loss", Fixed(s.test_loss, 4));
+  double val = s.validation_accuracy;
   if (!std::isfinite(val) && !c.val_acc.empty()) val = c.val_acc.back();
   b += Card("validation accuracy", Fixed(val, 4));
-  b += Card("final training loss", Fixed(c.loss.empty() ? Num(s["final_loss"]) : c.loss.back(), 4));
+  b += Card("final training loss", Fixed(c.loss.empty() ? s.final_loss : c.loss.back(), 4));
   b += Card("epochs", fmt::format("{}", run.epochs.size()));
-  if (s["parameters"].is_number()) b += Card("parameters", fmt::format("{:.0f}", Num(s["parameters"])));
-  if (std::isfinite(Num(s["train_examples_per_second"])))
-    b += Card("train examples/s", fmt::format("{:.0f}", Num(s["train_examples_per_second"])));
+  if (run.has_summary) b += Card("parameters", fmt::format("{}", s.parameters));
+  if (std::isfinite(s.train_examples_per_second))
+    b += Card("train examples/s", fmt::format("{:.0f}", s.train_examples_per_second));
   b += "</div>\n";
 
   // Curves.
@@ -192,8 +198,8 @@ std::string RunReportHtml(const RunData& run) {
     ax.css_class = "chart loss-chart";
     std::vector<svg::Series> series = {{"training loss", svg::Color(0), c.epoch, c.loss}};
     if (AnyFinite(c.val_loss)) series.push_back({"validation loss", svg::Color(1), c.epoch, c.val_loss});
-    if (std::isfinite(Num(s["test_loss"])))
-      series.push_back({"test loss", svg::Color(2), {last_epoch}, {Num(s["test_loss"])}, false, true});
+    if (std::isfinite(s.test_loss))
+      series.push_back({"test loss", svg::Color(2), {last_epoch}, {s.test_loss}, false, true});
     b += "<div class=\"panel\" id=\"loss\">" + svg::Chart(ax, series) + "</div>\n";
   }
   {
@@ -205,8 +211,8 @@ std::string RunReportHtml(const RunData& run) {
     ax.css_class = "chart accuracy-chart";
     std::vector<svg::Series> series;
     if (AnyFinite(c.val_acc)) series.push_back({"validation accuracy", svg::Color(1), c.epoch, c.val_acc});
-    if (std::isfinite(Num(s["test_accuracy"])))
-      series.push_back({"test accuracy", svg::Color(2), {last_epoch}, {Num(s["test_accuracy"])}, false, true});
+    if (std::isfinite(s.test_accuracy))
+      series.push_back({"test accuracy", svg::Color(2), {last_epoch}, {s.test_accuracy}, false, true});
     b += "<div class=\"panel\" id=\"accuracy\">" + svg::Chart(ax, series) + "</div>\n";
   }
   if (AnyFinite(c.lr) && *std::max_element(c.lr.begin(), c.lr.end()) != *std::min_element(c.lr.begin(), c.lr.end())) {
@@ -315,27 +321,13 @@ std::vector<std::string> TrialDirs(const std::string& dir) {
   return out;
 }
 
-// A results.json entry's swept parameters: {"k": v}, [["k", v]] or [{"key": k, "value": v}].
-std::vector<std::pair<std::string, std::string>> ParamsOf(const JsonValue& p) {
-  std::vector<std::pair<std::string, std::string>> out;
-  if (p.is_object()) {
-    for (const auto& [k, v] : p.members()) out.emplace_back(k, v.text());
-  } else if (p.is_array()) {
-    for (const auto& item : p.items()) {
-      if (item.is_array() && item.items().size() == 2) out.emplace_back(item[0].text(), item[1].text());
-      if (item.is_object() && item.has("key")) out.emplace_back(item["key"].text(), item["value"].text());
-    }
-  }
-  return out;
-}
-
-double TrialMetric(const TrialData& t, const std::string& metric, const JsonValue& entry) {
-  double v = Num(entry[metric]);
-  if (!std::isfinite(v)) v = Num(entry["metrics"][metric]);
-  if (!std::isfinite(v)) v = Num(t.run.summary[metric]);
+// The metric from the trial's results.json entry, else its summary, else its last epoch.
+double TrialMetric(const TrialData& t, const std::string& metric, const records::TrialRecord& entry) {
+  double v = entry.Metric(metric);
+  if (!std::isfinite(v)) v = t.run.summary.Metric(metric);
   if (!std::isfinite(v) && metric == "validation_accuracy" && !t.run.epochs.empty())
-    v = Num(t.run.epochs.back()["validation_accuracy"]);
-  if (!std::isfinite(v) && metric == "final_loss" && !t.run.epochs.empty()) v = Num(t.run.epochs.back()["loss"]);
+    v = t.run.epochs.back().validation_accuracy;
+  if (!std::isfinite(v) && metric == "final_loss" && !t.run.epochs.empty()) v = t.run.epochs.back().loss;
   return v;
 }
 
@@ -354,29 +346,22 @@ Status LoadSweep(const std::string& dir, SweepData* out) {
   *out = SweepData();
   out->dir = dir;
   out->name = BaseName(dir);
-  JsonValue results;
-  if (Exists(dir + "/results.json")) PIPELINE_RETURN_IF_ERROR(ReadJsonFile(dir + "/results.json", &results));
-  if (results["name"].is_string()) out->name = results["name"].str();
-  if (results["sweep"].is_string()) out->name = results["sweep"].str();  // sweep/runner.cpp's key
-  const JsonValue& obj = results["objective"];
-  if (obj.is_object()) {
-    if (obj["metric"].is_string()) out->objective = obj["metric"].str();
-    if (obj["maximize"].is_bool()) out->maximize = obj["maximize"].boolean();
-    if (obj["mode"].is_string()) out->maximize = obj["mode"].str() != "min";
-  } else if (obj.is_string()) {
-    out->objective = obj.str();
-    out->maximize = out->objective.find("loss") == std::string::npos;
-  }
-  if (results["maximize"].is_bool()) out->maximize = results["maximize"].boolean();
-  const JsonValue& entries = results.is_array() ? results : results.has("trials") ? results["trials"] : results["results"];
+  JsonValue results_json;
+  records::SweepResults results;
+  results.objective_given = false;
+  if (Exists(dir + "/results.json")) PIPELINE_RETURN_IF_ERROR(ReadJsonFile(dir + "/results.json", &results_json));
+  (void)records::SweepResults::FromJson(results_json, &results);  // a scalar document: no results
+  if (!results.sweep.empty()) out->name = results.sweep;
+  out->objective = results.objective.metric;
+  out->maximize = results.objective.maximize;
 
   // Trials: every results.json entry, then any other run directory found beside them.
   std::set<std::string> seen;
-  std::vector<std::pair<TrialData, JsonValue>> trials;
-  for (const auto& e : entries.items()) {
+  std::vector<std::pair<TrialData, records::TrialRecord>> trials;
+  for (const auto& e : results.trials) {
     TrialData t;
-    t.id = e.has("id") ? e["id"].text() : e["trial"].text();
-    std::string run_dir = e["run_dir"].text();
+    t.id = e.id;
+    std::string run_dir = e.run_dir;
     if (run_dir.empty() || !IsRunDir(run_dir)) run_dir = dir + "/" + t.id;
     if (!t.id.empty() && IsRunDir(run_dir)) {
       (void)LoadRun(run_dir, &t.run);
@@ -385,8 +370,8 @@ Status LoadSweep(const std::string& dir, SweepData* out) {
       t.run.dir = run_dir;
       t.run.name = t.id;
     }
-    t.params = ParamsOf(e["params"]);
-    t.status = e["status"].text();
+    t.params = e.params;
+    t.status = e.status;
     trials.emplace_back(std::move(t), e);
   }
   for (const auto& d : TrialDirs(dir)) {
@@ -394,7 +379,7 @@ Status LoadSweep(const std::string& dir, SweepData* out) {
     TrialData t;
     PIPELINE_RETURN_IF_ERROR(LoadRun(d, &t.run));
     t.id = fs::relative(d, dir).string();
-    trials.emplace_back(std::move(t), JsonValue());
+    trials.emplace_back(std::move(t), records::TrialRecord());
   }
   if (trials.empty()) return Status::NotFound(dir + " has no trials (no results.json entries or run directories)");
 
@@ -427,7 +412,7 @@ Status LoadSweep(const std::string& dir, SweepData* out) {
     return std::any_of(trials.begin(), trials.end(),
                        [&](const auto& te) { return std::isfinite(TrialMetric(te.first, m, te.second)); });
   };
-  if (!any(out->objective) && !obj.is_object() && !obj.is_string()) {
+  if (!any(out->objective) && !results.objective_given) {
     for (const char* m : {"validation_accuracy", "test_accuracy"})
       if (any(m)) {
         out->objective = m;
@@ -436,7 +421,7 @@ Status LoadSweep(const std::string& dir, SweepData* out) {
   }
   for (auto& [t, e] : trials) {
     t.objective = TrialMetric(t, out->objective, e);
-    if (t.status.empty()) t.status = t.run.summary["status"].is_string() ? t.run.summary["status"].str() : "";
+    if (t.status.empty()) t.status = t.run.summary.status;
     out->trials.push_back(std::move(t));
   }
   const bool max = out->maximize;
@@ -520,8 +505,8 @@ std::string SweepReportHtml(const SweepData& sw) {
     for (size_t i = 0; i < sw.trials.size(); ++i) {
       svg::Series s{sw.trials[i].id, svg::Color(i), {}, {}, true, sw.trials[i].run.epochs.size() <= 30};
       for (const auto& e : sw.trials[i].run.epochs) {
-        s.x.push_back(Num(e["epoch"]));
-        s.y.push_back(Num(e[field]));
+        s.x.push_back(static_cast<double>(e.epoch));
+        s.y.push_back(field == "loss" ? e.loss : e.validation_accuracy);
       }
       series.push_back(std::move(s));
     }
@@ -550,7 +535,7 @@ std::string SweepReportHtml(const SweepData& sw) {
         if (key == k) v = val;
       b += fmt::format("<td data-v=\"{}\">{}</td>", Escape(v), Escape(v));
     }
-    const JsonValue none;
+    const records::TrialRecord none;
     b += cell(TrialMetric(t, "validation_accuracy", none), 4) + cell(TrialMetric(t, "test_accuracy", none), 4) +
          cell(TrialMetric(t, "test_loss", none), 4) + cell(TrialMetric(t, "final_loss", none), 4);
     b += fmt::format("<td data-v=\"{}\">{}</td><td class=\"t\" data-v=\"{}\">{}</td></tr>\n", t.run.epochs.size(),

@@ -10,6 +10,7 @@
 
 #include "common/status.h"
 #include "common/json_value.h"
+#include "records/run_records.h"
 
 namespace pipeline::report {
 
@@ -18,8 +19,9 @@ namespace pipeline::report {
 struct RunData {
   std::string dir;
   std::string name;                 // summary.json's name, else the directory's
-  JsonValue summary;                // summary.json
-  std::vector<JsonValue> epochs;    // metrics.jsonl, one object per epoch
+  bool has_summary = false;         // summary.json was there
+  records::RunSummary summary;      // summary.json
+  std::vector<records::EpochRecord> epochs;  // metrics.jsonl, one record per epoch
   JsonValue confusion;              // confusion.json
   std::string config_yaml;          // config.yaml (the resolved config)
 };

@@ -33,7 +33,9 @@ MAY_INCLUDE_ONLY = {
     # export/signature_rules.h: TF Serving's rules, which validation reports at file:line:col.
     "config": ["common", "engine", "export"],
     "data": ["common", "config"],
-    "report": ["common", "config"],
+    # records/: the run records the writers, the sweep runner and the report share.
+    "records": ["common"],
+    "report": ["common", "config", "records"],
     "tfformat": ["common", "proto"],
     "export": ["common", "proto", "tfformat"],
     # serving must never reach the training engine or the config.

@@ -14,17 +14,13 @@
 #include "engine/network.h"
 #include "engine/optimizer.h"
 #include "engine/runtime.h"
+#include "records/run_records.h"
 
 namespace pipeline {
 
-struct EpochMetrics {
-  int64_t epoch = 0;                       // 1-based, as the tutorial prints it
-  double loss = 0.0;                       // mean training loss over the epoch's batches
-  double validation_accuracy = NAN;        // NaN when there is no validation split
-  double validation_loss = NAN;            // NaN when there is no validation split
-  double seconds = 0.0;                    // training time of the epoch (no validation)
-  double learning_rate = 0.0;
-};
+// One epoch's metrics: a metrics.jsonl line and an element of summary.json's
+// "epochs" (records/run_records.h writes and reads it).
+using EpochMetrics = records::EpochRecord;
 
 struct RunMetrics {
   std::vector<EpochMetrics> epochs;

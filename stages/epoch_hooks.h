@@ -25,11 +25,7 @@ class EpochHook {
   virtual Status OnTrainEnd(Context& ctx, bool stopped) { return Status::Ok(); }
 };
 
-// One epoch's metrics as a JSON object: a metrics.jsonl line, and an element of
-// summary.json's "epochs".
-std::string EpochMetricsJson(const EpochMetrics& m);
-
-// Appends EpochMetricsJson(m) to <run_dir>/metrics.jsonl after each epoch.
+// Appends m.ToJson() (records/run_records.h) to <run_dir>/metrics.jsonl after each epoch.
 std::unique_ptr<EpochHook> NewMetricsFileHook();
 
 }  // namespace pipeline

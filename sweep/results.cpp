@@ -5,7 +5,7 @@
 #include <cmath>
 #include <filesystem>
 
-#include "common/json_value.h"
+#include "records/run_records.h"
 #include "sweep/sweep.h"
 
 namespace pipeline::sweep {
@@ -57,17 +57,7 @@ std::string CsvField(const std::string& s) {
   return q + "\"";
 }
 
-double Num(const JsonValue& v) { return v.number(NAN); }
-
 }  // namespace
-
-double TrialResult::Metric(const std::string& name) const {
-  if (name == "validation_accuracy") return validation_accuracy;
-  if (name == "test_accuracy") return test_accuracy;
-  if (name == "test_loss") return test_loss;
-  if (name == "final_loss") return final_loss;
-  return NAN;
-}
 
 void SortResults(std::vector<TrialResult>* results, const Objective& objective) {
   std::stable_sort(results->begin(), results->end(), [&](const TrialResult& a, const TrialResult& b) {
@@ -160,25 +150,21 @@ std::string ResultsMarkdown(const std::vector<TrialResult>& sorted, const std::v
 
 bool ReadSummary(const std::string& path, TrialResult* out, std::string* export_dir) {
   if (!std::filesystem::is_regular_file(path)) return false;
-  JsonValue s;
-  if (!ReadJsonFile(path, &s).ok()) return false;  // torn or damaged: the trial counts as not finished
-  if (!s.is_object() || !s["status"].is_string()) return false;
-  out->status = s["status"].str() == "ok" ? "ok" : "failed";
-  out->error = s["error"].is_string() ? s["error"].str() : "";
-  out->validation_accuracy = Num(s["validation_accuracy"]);
-  out->test_accuracy = Num(s["test_accuracy"]);
-  out->test_loss = Num(s["test_loss"]);
-  out->final_loss = Num(s["final_loss"]);
-  const double threads = Num(s["threads"]);
-  out->threads = std::isfinite(threads) ? static_cast<int64_t>(threads) : 0;
-  out->epochs = 0;
+  records::RunSummary s;
+  // Torn or damaged: the trial counts as not finished.
+  if (!records::ReadRunSummary(path, &s).ok() || s.status.empty()) return false;
+  out->status = s.status == "ok" ? "ok" : "failed";
+  out->error = s.error.value_or("");
+  out->validation_accuracy = s.validation_accuracy;
+  out->test_accuracy = s.test_accuracy;
+  out->test_loss = s.test_loss;
+  out->final_loss = s.final_loss;
+  out->threads = s.threads;
+  out->epochs = static_cast<int64_t>(s.epochs.size());
   double seconds = 0;
-  for (const auto& e : s["epochs"].items()) {
-    ++out->epochs;
-    seconds += Num(e["seconds"]);
-  }
+  for (const auto& e : s.epochs) seconds += e.seconds;
   out->seconds_per_epoch = out->epochs ? seconds / static_cast<double>(out->epochs) : NAN;
-  if (export_dir) *export_dir = s["export_dir"].is_string() ? s["export_dir"].str() : "";
+  if (export_dir) *export_dir = s.export_dir.value_or("");
   return true;
 }
 

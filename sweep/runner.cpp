@@ -19,7 +19,6 @@
 
 #include "common/dir_lock.h"
 #include "common/files.h"
-#include "common/json.h"
 #include "config/loader.h"
 #include "stages/events_hparams.h"
 #include "sweep/sweep.h"
@@ -506,39 +505,22 @@ class SweepRunner {
   // results.json, results.csv and results.md in the sweep directory.
   Status WriteResultFiles(const std::vector<TrialResult>& sorted, const TrialResult* best, double wall,
                           const std::string& export_dir) const {
-    std::vector<std::string> rows;
-    for (size_t i = 0; i < sorted.size(); ++i) {
-      const TrialResult& r = sorted[i];
-      json::Object params;
-      for (const auto& [k, v] : r.params) params.Str(k, v);
-      json::Object o;
-      o.Int("rank", static_cast<long long>(i + 1)).Str("id", r.id).Raw("params", params.str()).Str("status", r.status);
-      if (!r.error.empty()) o.Str("error", r.error);
-      o.Num("validation_accuracy", r.validation_accuracy)
-          .Num("test_accuracy", r.test_accuracy)
-          .Num("test_loss", r.test_loss)
-          .Num("final_loss", r.final_loss)
-          .Num("seconds_per_epoch", r.seconds_per_epoch)
-          .Int("epochs", r.epochs)
-          .Int("threads", r.threads)
-          .Str("run_dir", r.run_dir);
-      rows.push_back(o.str());
-    }
-    json::Object doc;
-    doc.Str("sweep", spec_.name)
-        .Str("base", spec_.base)
-        .Raw("objective", json::Object().Str("metric", spec_.objective.metric).Str("mode", spec_.objective.maximize ? "max" : "min").str())
-        .Str("scheduler", spec_.scheduler.type)
-        .Int("jobs", jobs_)
-        .Int("threads_per_trial", threads_)
-        .Num("wall_seconds", wall)
-        .Int("epochs_trained", epochs_trained_)
-        .Int("epochs_total", epochs_total_)
-        .Int("epochs_full_grid", full_epochs_);
-    if (best) doc.Str("best", best->id); else doc.Null("best");
-    if (!export_dir.empty()) doc.Str("export_dir", export_dir); else doc.Null("export_dir");
-    doc.Raw("trials", json::Array(rows));
-    Status w = WriteFileAtomic(sweep_dir_ + "/results.json", doc.str() + "\n");
+    records::SweepResults doc;
+    doc.sweep = spec_.name;
+    doc.base = spec_.base;
+    doc.objective = {spec_.objective.metric, spec_.objective.maximize};
+    doc.scheduler = spec_.scheduler.type;
+    doc.jobs = jobs_;
+    doc.threads_per_trial = threads_;
+    doc.wall_seconds = wall;
+    doc.epochs_trained = epochs_trained_;
+    doc.epochs_total = epochs_total_;
+    doc.epochs_full_grid = full_epochs_;
+    if (best) doc.best = best->id;
+    if (!export_dir.empty()) doc.export_dir = export_dir;
+    doc.trials = sorted;
+    for (size_t i = 0; i < doc.trials.size(); ++i) doc.trials[i].rank = static_cast<int64_t>(i + 1);
+    Status w = WriteFileAtomic(sweep_dir_ + "/results.json", doc.ToJson());
     if (w.ok()) w = WriteFileAtomic(sweep_dir_ + "/results.csv", ResultsCsv(sorted, keys_));
     if (w.ok()) w = WriteFileAtomic(sweep_dir_ + "/results.md", ResultsMarkdown(sorted, keys_));
     if (!w.ok()) return w;

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "records/run_records.h"
 
 namespace pipeline::sweep {
 
@@ -130,18 +131,8 @@ std::vector<int64_t> RungEpochs(const Scheduler& s);
 
 // ---- results ----
 
-struct TrialResult {
-  std::string id;
-  std::vector<std::pair<std::string, std::string>> params;  // swept key -> value
-  std::string status = "pending";  // ok | failed | stopped (ASHA: not promoted) | pending
-  std::string error;
-  double validation_accuracy = 0.0 / 0.0, test_accuracy = 0.0 / 0.0, test_loss = 0.0 / 0.0,
-         final_loss = 0.0 / 0.0, seconds_per_epoch = 0.0 / 0.0;
-  int64_t epochs = 0;         // epochs of the reported run
-  int64_t threads = 0;
-  std::string run_dir;
-  double Metric(const std::string& name) const;
-};
+// One trial's row of results.json/csv/md (records/run_records.h writes and reads it).
+using TrialResult = records::TrialRecord;
 
 // Sorts by the objective (NaN and failed last; ties keep the input order).
 void SortResults(std::vector<TrialResult>* results, const Objective& objective);

@@ -1,0 +1,76 @@
+// TF Serving's Predict API in process (tensorflow_serving/apis/predict.proto,
+// servables/tensorflow/predict_util.cc): a request names a signature
+// (default "serving_default"), its inputs by alias and optionally the outputs
+// it wants; the response holds the output tensors by alias. The request is
+// checked as TF Serving checks it, and a refusal carries TF Serving's text and
+// status code, which the REST server maps to an HTTP status as TF Serving
+// does.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "serving/servable.h"
+#include "tfformat/tensor_value.h"
+
+namespace pipeline::serving {
+
+// TensorFlow's canonical error codes (tensorflow::error::Code = gRPC's), the
+// ones the serving API answers with.
+enum class ErrorCode {
+  kOk = 0,
+  kInvalidArgument = 3,
+  kNotFound = 5,
+  kFailedPrecondition = 9,
+  kUnimplemented = 12,
+  kInternal = 13,
+};
+
+// A serving answer's status: TF Serving's code and message.
+struct ServingStatus {
+  ErrorCode code = ErrorCode::kOk;
+  std::string message;
+
+  bool ok() const { return code == ErrorCode::kOk; }
+  static ServingStatus Ok() { return {}; }
+  static ServingStatus Error(ErrorCode code, std::string message) { return {code, std::move(message)}; }
+  // A pipeline Status in TensorFlow's codes: InvalidArgument and the
+  // interpreter's Runtime errors (bad shapes, bad values: what TensorFlow's
+  // kernels report as INVALID_ARGUMENT) -> kInvalidArgument; NotFound ->
+  // kNotFound; Unimplemented -> kUnimplemented; Corruption, IOError -> kInternal.
+  static ServingStatus From(const Status& st);
+};
+
+// The HTTP status TF Serving's REST API answers `code` with (ToHTTPStatusCode):
+// 200, 400 (invalid argument, failed precondition), 404, 501, 500.
+int HttpStatusCode(ErrorCode code);
+
+struct PredictRequest {
+  std::string signature_name;                     // "" = kDefaultSignature
+  std::map<std::string, TensorValue> inputs;      // by input alias
+  std::vector<std::string> output_filter;         // output aliases; empty = every output
+};
+
+struct PredictResponse {
+  std::string model_name;  // ModelSpec of the answer: the servable's name,
+  int64_t version = -1;    // version (-1: none)
+  std::string signature_name;                 // the signature that ran
+  std::map<std::string, TensorValue> outputs;  // by output alias
+};
+
+// Runs `request` on a restored servable. Refusals, in TF Serving's order and words:
+//   FailedPrecondition  Serving signature key "K" not found.
+//   InvalidArgument     input size does not match signature: 2!=1 len({a,b}) != len({a}). Sent extra: {b}. Missing but required: {}.
+//   InvalidArgument     Signature input alias: a(feed name: x:0) not found in request and no default value provided. ...
+//   InvalidArgument     Inputs contains invalid name. Used request inputs: ..., request input: ...
+//   InvalidArgument     output tensor alias not found in signature: o Outputs expected to be in the set {y}.
+//   InvalidArgument     duplicate output tensor alias: o
+// then what the run reports (ServingStatus::From). A signature's `defaults`
+// fill inputs the request leaves out. The method-name check TF Serving keeps
+// behind --enable_signature_method_name_check (off by default) is not made.
+ServingStatus Predict(Servable& servable, const PredictRequest& request, PredictResponse* response);
+
+}  // namespace pipeline::serving
