@@ -59,11 +59,4 @@ Status DiagsToStatus(const std::vector<Diag>& diags, const std::string& file) {
   return Status::InvalidArgument(FormatDiags(diags, file));
 }
 
-std::string Describe(const YAML::Node& node) {
-  if (!node.IsDefined() || node.IsNull()) return "an empty value";
-  if (node.IsMap()) return "a map";
-  if (node.IsSequence()) return "a list";
-  return "'" + node.Scalar() + "'";
-}
-
 }  // namespace pipeline::config_internal

@@ -9,6 +9,7 @@
 
 #include "common/status.h"
 #include "config/config.h"
+#include "config/yaml_values.h"  // scalars and error wording, shared with the sweep reader
 
 namespace pipeline::config_internal {
 
@@ -46,22 +47,6 @@ Status DiagsToStatus(const std::vector<Diag>& diags, const std::string& file);
 // `*out` when there are none at the end; ValidateConfig and LoadConfig share it.
 Status ValidateWithDiags(const YAML::Node& root, const std::string& path, std::vector<Diag> diags,
                          PipelineConfig* out);
-
-// Suggestions and Caffe-style listings.
-std::string Suggest(const std::string& word, const std::vector<std::string>& candidates);
-std::string UnknownKeyMessage(const std::string& key, const std::vector<std::string>& siblings);
-std::string UnknownValueMessage(const std::string& noun, const std::string& value,
-                                const std::vector<std::string>& allowed);
-
-// Strict scalar parsing.
-enum class ParseResult { kOk, kBad, kOutOfRange, kNotFinite };
-ParseResult ParseInt(const std::string& text, int64_t* out);
-ParseResult ParseUint(const std::string& text, uint64_t* out);
-ParseResult ParseFloat(const std::string& text, double* out);
-bool ParseBool(const std::string& text, bool* out);
-
-// "'ten'", "a map", "a list", "an empty value".
-std::string Describe(const YAML::Node& node);
 
 // Applies one override, appending errors to `diags`.
 void ApplyOverrideDiags(YAML::Node& root, const std::string& text, std::vector<Diag>* diags);

@@ -37,7 +37,7 @@ void Validator::Walk(const YAML::Node& root) {
   root_loc_ = LocOf(root, Loc{false, "", 1, 1});
   const KeySpec* spec = FindKeySpec("");
   if (!root.IsMap()) {
-    ErrorAt(root_loc_, "", "expected a map of keys at the top level, got " + Describe(root));
+    ErrorAt(root_loc_, "", "expected a map of keys at the top level, got " + DescribeYaml(root));
     return;
   }
   Record("", root, root_loc_, true);
@@ -52,7 +52,7 @@ void Validator::WalkNode(const YAML::Node& node, const KeySpec& spec, const std:
     return;
   }
   const auto type_error = [&] {
-    ErrorAt(loc, path, "expected " + KeyTypeName(spec.type) + ", got " + Describe(node));
+    ErrorAt(loc, path, "expected " + KeyTypeName(spec.type) + ", got " + DescribeYaml(node));
   };
   bool ok = false;
   if (spec.type == KeyType::kMap) {
@@ -96,7 +96,7 @@ void Validator::WalkMap(const YAML::Node& node, const KeySpec& spec, const std::
     const Loc value_loc = LocOf(value, loc);
     const Loc key_loc = value_loc.from_override ? value_loc : LocOf(key, loc);
     if (!key.IsScalar()) {
-      ErrorAt(key_loc, path, "keys must be plain strings, got " + Describe(key));
+      ErrorAt(key_loc, path, "keys must be plain strings, got " + DescribeYaml(key));
       continue;
     }
     const std::string name = key.Scalar();
@@ -121,8 +121,7 @@ void Validator::WalkMap(const YAML::Node& node, const KeySpec& spec, const std::
     }
     if (auto dup = seen.find(name); dup != seen.end()) {
       ErrorAt(key_loc, child_path,
-              dup->second.line > 0 ? fmt::format("duplicate key '{}' (first given at line {})", name, dup->second.line)
-                                   : fmt::format("duplicate key '{}'", name));
+              DuplicateKeyMessage(name, dup->second.line));
       continue;
     }
     seen[name] = key_loc;
@@ -148,7 +147,7 @@ void Validator::CheckAbsent(const KeySpec& spec, const std::string& path, const 
 }
 
 bool Validator::CheckScalar(const YAML::Node& node, const KeySpec& spec, const std::string& path, const Loc& loc) {
-  const std::string expected = "expected " + KeyTypeName(spec.type) + ", got " + Describe(node);
+  const std::string expected = "expected " + KeyTypeName(spec.type) + ", got " + DescribeYaml(node);
   if (!node.IsScalar()) {
     ErrorAt(loc, path, expected);
     return false;
@@ -190,11 +189,11 @@ bool Validator::CheckScalar(const YAML::Node& node, const KeySpec& spec, const s
       if (r == ParseResult::kOutOfRange && spec.type == KeyType::kUint && text[0] != '-') r = ParseUint(text, &u);
       else u = static_cast<uint64_t>(i);
       if (r == ParseResult::kBad) {
-        ErrorAt(loc, path, "expected an integer, got " + Describe(node));
+        ErrorAt(loc, path, "expected an integer, got " + DescribeYaml(node));
         return false;
       }
       if (r == ParseResult::kOutOfRange) {
-        ErrorAt(loc, path, fmt::format("'{}' is out of range for a 64-bit integer", text));
+        ErrorAt(loc, path, IntegerOutOfRangeMessage(text));
         return false;
       }
       value = (text[0] == '-') ? static_cast<double>(i) : static_cast<double>(u);
@@ -209,7 +208,7 @@ bool Validator::CheckScalar(const YAML::Node& node, const KeySpec& spec, const s
         return false;
       }
       if (r == ParseResult::kNotFinite) {
-        ErrorAt(loc, path, fmt::format("must be a finite number, got '{}'", text));
+        ErrorAt(loc, path, NotFiniteMessage(text));
         return false;
       }
       parsed = value;

@@ -3,7 +3,6 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
-#include <cmath>
 #include <filesystem>
 #include <set>
 
@@ -13,6 +12,7 @@
 #include "common/strings.h"
 #include "config/loader.h"
 #include "config/yaml_text.h"
+#include "config/yaml_values.h"
 #include "sweep/sweep.h"
 
 namespace pipeline::sweep {
@@ -51,15 +51,12 @@ class Reader {
         continue;
       }
       if (auto s = seen.find(k); s != seen.end()) {
-        Fail(it->first, here, fmt::format("duplicate key '{}' (first given at line {})", k, s->second));
+        Fail(it->first, here, DuplicateKeyMessage(k, s->second));
         continue;
       }
       seen[k] = At(it->first).line;
       if (allowed && std::find(allowed->begin(), allowed->end(), k) == allowed->end()) {
-        const std::string hint = ClosestMatch(k, *allowed);
-        Fail(it->first, here,
-             hint.empty() ? fmt::format("unknown key '{}' (allowed: {})", k, Join(*allowed, ", "))
-                          : fmt::format("unknown key '{}' (did you mean '{}'?)", k, hint));
+        Fail(it->first, here, UnknownKeyMessage(k, *allowed));
         continue;
       }
       out.emplace_back(it->first, it->second);
@@ -67,21 +64,19 @@ class Reader {
     return out;
   }
 
-  static std::string Describe(const YAML::Node& n) {
-    if (!n.IsDefined() || n.IsNull()) return "an empty value";
-    if (n.IsMap()) return "a map";
-    if (n.IsSequence()) return "a list";
-    return "'" + n.Scalar() + "'";
-  }
+  static std::string Describe(const YAML::Node& n) { return DescribeYaml(n); }
 
+  // The config's scalar rules (config/yaml_values.h), with the sweep's own bounds.
   bool Int(const YAML::Node& n, const std::string& key, int64_t min, int64_t* out) {
     if (!n.IsScalar()) return Fail(n, key, "expected an integer, got " + Describe(n)), false;
     const std::string& s = n.Scalar();
     if (IsStrTag(SourceTag(n))) return Fail(n, key, "expected an integer, got the string '" + s + "' (tagged !!str)"), false;
-    char* end = nullptr;
-    errno = 0;
-    long long v = std::strtoll(s.c_str(), &end, 10);
-    if (s.empty() || *end || errno) return Fail(n, key, "expected an integer, got '" + s + "'"), false;
+    int64_t v = 0;
+    switch (ParseInt(s, &v)) {
+      case ParseResult::kOk: break;
+      case ParseResult::kOutOfRange: return Fail(n, key, IntegerOutOfRangeMessage(s)), false;
+      default: return Fail(n, key, "expected an integer, got '" + s + "'"), false;
+    }
     if (v < min) return Fail(n, key, fmt::format("must be >= {}, got {}", min, v)), false;
     *out = v;
     return true;
@@ -91,11 +86,11 @@ class Reader {
     if (!n.IsScalar()) return Fail(n, key, "expected a number, got " + Describe(n)), false;
     const std::string& s = n.Scalar();
     if (IsStrTag(SourceTag(n))) return Fail(n, key, "expected a number, got the string '" + s + "' (tagged !!str)"), false;
-    char* end = nullptr;
-    double v = std::strtod(s.c_str(), &end);
-    if (s.empty() || *end || !std::isfinite(v)) return Fail(n, key, "expected a finite number, got '" + s + "'"), false;
-    *out = v;
-    return true;
+    switch (ParseFloat(s, out)) {
+      case ParseResult::kOk: return true;
+      case ParseResult::kNotFinite: return Fail(n, key, NotFiniteMessage(s)), false;
+      default: return Fail(n, key, "expected a number, got '" + s + "'"), false;
+    }
   }
 
   bool Str(const YAML::Node& n, const std::string& key, std::string* out) {
@@ -107,12 +102,8 @@ class Reader {
   bool Enum(const YAML::Node& n, const std::string& key, const std::vector<std::string>& allowed, std::string* out) {
     std::string v;
     if (!Str(n, key, &v)) return false;
-    if (std::find(allowed.begin(), allowed.end(), v) == allowed.end()) {
-      const std::string hint = ClosestMatch(v, allowed);
-      Fail(n, key, fmt::format("unknown value '{}' ({}allowed: {})", v, hint.empty() ? "" : "did you mean '" + hint + "'? ",
-                               Join(allowed, ", ")));
-      return false;
-    }
+    if (std::find(allowed.begin(), allowed.end(), v) == allowed.end())
+      return Fail(n, key, UnknownValueMessage("value", v, allowed)), false;
     *out = v;
     return true;
   }
@@ -202,241 +193,286 @@ const std::vector<std::string> kTopKeys = {"base",      "name",      "overrides"
                                            "objective", "scheduler", "export",    "jobs"};
 const std::vector<std::string> kMetrics = {"validation_accuracy", "test_accuracy", "test_loss", "final_loss"};
 
-}  // namespace
 
-Status LoadSweepFile(const std::string& path, SweepSpec* out) {
-  YAML::Node root;
-  PIPELINE_RETURN_IF_ERROR(LoadYamlFile(path, &root, input::kSweepFile));
-  Reader r(path);
-  CheckTags(r, root, "");
-  SweepSpec spec;
-  spec.path = path;
-  spec.label = path;
-  spec.name = std::filesystem::path(path).stem().string();
-  bool have_base = false;
-  // Keys already swept, to reject one key in two places, or a map and a key
-  // inside it ("train" and "train.epochs": the map would replace the key).
-  // Keys of different sets never meet in one trial, so they may overlap.
-  struct Claimed {
-    std::string key, where;
-    int set = -1;
-  };
-  std::vector<Claimed> claimed;
-  auto claim = [&](const Param& p, const std::string& where, int set = -1) {
-    for (const Claimed& c : claimed) {
+// Reads one sweep file's top-level keys into a SweepSpec: one member per key,
+// then the checks that span keys. Errors collect in `r_`, all reported at once.
+class SweepFileReader {
+ public:
+  explicit SweepFileReader(const std::string& path) : path_(path), r_(path) {
+    spec_.path = path;
+    spec_.label = path;
+    spec_.name = std::filesystem::path(path).stem().string();
+  }
+
+  Status Read(const YAML::Node& root, SweepSpec* out) {
+    CheckTags(r_, root, "");
+    for (const auto& [k, v] : r_.Entries(root, "", &kTopKeys)) {
+      const std::string key = k.Scalar();
+      if (key == "base") ReadBase(v);
+      else if (key == "name") ReadName(v);
+      else if (key == "overrides") for (const auto& [ok, ov] : r_.Entries(v, key, nullptr)) spec_.overrides.push_back(MakeParam(ok, ov));
+      else if (key == "grid") ReadGrid(v);
+      else if (key == "sets") ReadSets(k, v);
+      else if (key == "random") ReadRandom(k, v);
+      else if (key == "objective") ReadObjective(v);
+      else if (key == "scheduler") ReadScheduler(k, v);
+      else if (key == "export") r_.Enum(v, key, {"best", "all", "none"}, &spec_.export_policy);
+      else if (key == "jobs") ReadJobs(v);
+    }
+    if (root.IsMap() && !have_base_) r_.Fail(Where{}, "", "missing required key 'base': the pipeline config to sweep");
+    if (spec_.scheduler.type == "asha") CheckAshaOwnsEpochs();
+    PIPELINE_RETURN_IF_ERROR(r_.ToStatus());
+    *out = std::move(spec_);
+    return Status::Ok();
+  }
+
+ private:
+  void ReadBase(const YAML::Node& v) {
+    std::string base;
+    if (!r_.Str(v, "base", &base)) return;
+    std::filesystem::path p(base);
+    if (p.is_relative()) p = std::filesystem::path(path_).parent_path() / p;
+    spec_.base = p.lexically_normal().string();
+    have_base_ = true;
+    // The same checks as reading it (ValidateTrials reads it once, for every trial).
+    int fd = -1;
+    uint64_t size = 0;
+    std::string reason;
+    if (OpenInputFile(spec_.base, input::kConfigFile, &fd, &size, &reason).ok()) {
+      ::close(fd);
+      return;
+    }
+    const std::string where =
+        std::filesystem::path(base).is_relative() ? fmt::format(" ({} relative to the sweep file)", spec_.base) : "";
+    r_.Fail(v, "base", fmt::format("'{}'{}{}{}", base, where, reason.rfind("is ", 0) == 0 ? " " : ": ", reason));
+  }
+
+  void ReadName(const YAML::Node& v) {
+    std::string n;
+    if (!r_.Str(v, "name", &n)) return;
+    if (n.find('/') != std::string::npos || n == "." || n == "..")
+      r_.Fail(v, "name", "must be a plain directory name, got '" + n + "'");
+    else
+      spec_.name = n;
+  }
+
+  void ReadGrid(const YAML::Node& v) {
+    for (const auto& [gk, gv] : r_.Entries(v, "grid", nullptr)) {
+      GridAxis axis;
+      axis.key = gk.Scalar();
+      axis.key_at = Reader::At(gk);
+      if (!gv.IsSequence() || gv.size() == 0) {
+        r_.Fail(gv.IsNull() ? gk : gv, "grid." + axis.key, "expected a non-empty list of values, got " + Reader::Describe(gv));
+        continue;
+      }
+      for (const auto& e : gv) axis.values.push_back(MakeParam(gk, e));
+      Claim(axis.values.front(), "grid");
+      spec_.grid.push_back(axis);
+    }
+  }
+
+  void ReadSets(const YAML::Node& k, const YAML::Node& v) {
+    if (!v.IsSequence() || v.size() == 0) {
+      r_.Fail(v.IsNull() ? k : v, "sets", "expected a non-empty list of override maps, got " + Reader::Describe(v));
+      return;
+    }
+    for (size_t i = 0; i < v.size(); ++i) {
+      std::vector<Param> set;
+      for (const auto& [sk, sv] : r_.Entries(v[i], fmt::format("sets.{}", i), nullptr)) {
+        set.push_back(MakeParam(sk, sv));
+        Claim(set.back(), "sets", static_cast<int>(i));
+      }
+      spec_.sets.push_back(set);
+    }
+  }
+
+  void ReadRandom(const YAML::Node& k, const YAML::Node& v) {
+    static const std::vector<std::string> kRandomKeys = {"samples", "seed", "params"};
+    // Whether each key is there, valid or not: a bad value is reported where
+    // it is, and must not add a "missing" error for a key that is present.
+    bool samples_given = false, params_given = false;
+    for (const auto& [rk, rv] : r_.Entries(v, "random", &kRandomKeys)) {
+      const std::string rkey = "random." + rk.Scalar();
+      if (rk.Scalar() == "samples") {
+        samples_given = true;
+        r_.Int(rv, rkey, 1, &spec_.random.samples);
+      } else if (rk.Scalar() == "seed") {
+        int64_t s = 0;
+        if (r_.Int(rv, rkey, 0, &s)) spec_.random.seed = static_cast<uint64_t>(s);
+      } else {
+        params_given = true;
+        if (rv.IsMap() && rv.size() == 0) r_.Fail(rv, rkey, "expected at least one key to sample, got an empty map");
+        for (const auto& [pk, pv] : r_.Entries(rv, rkey, nullptr)) ReadDistribution(rkey, pk, pv);
+      }
+    }
+    if (!samples_given && v.IsMap()) r_.Fail(k, "random", "missing required key 'samples'");
+    if (!params_given && v.IsMap()) r_.Fail(k, "random", "missing 'params': the keys to sample");
+  }
+
+  // One `random.params` entry: `key: {uniform|loguniform|int: [low, high]}` or `{choice: [...]}`.
+  void ReadDistribution(const std::string& rkey, const YAML::Node& pk, const YAML::Node& pv) {
+    static const std::vector<std::string> kKinds = {"uniform", "loguniform", "int", "choice"};
+    Distribution d;
+    d.key = pk.Scalar();
+    d.key_at = Reader::At(pk);
+    d.value_at = Reader::At(pv);
+    const std::string dkey = rkey + "." + d.key;
+    if (!pv.IsMap() || pv.size() != 1) {
+      r_.Fail(pv.IsNull() ? pk : pv, dkey,
+              "expected one of {uniform: [low, high]}, {loguniform: [low, high]}, {int: [low, high]}, "
+              "{choice: [a, b, ...]}, got " + Reader::Describe(pv));
+      return;
+    }
+    const auto entries = r_.Entries(pv, dkey, &kKinds);
+    if (entries.empty()) return;
+    const YAML::Node kindn = entries[0].first, args = entries[0].second;
+    d.kind = kindn.Scalar();
+    if (d.kind == "choice") {
+      if (!args.IsSequence() || args.size() == 0) {
+        r_.Fail(args.IsNull() ? kindn : args, dkey, "choice needs a non-empty list of values");
+        return;
+      }
+      for (const auto& c : args) d.choices.push_back(ValueText(c));
+    } else if (!ReadRange(dkey, kindn, args, &d)) {
+      return;
+    }
+    Param p;
+    p.key = d.key;
+    p.key_at = d.key_at;
+    Claim(p, "random.params");
+    spec_.random.params.push_back(d);
+  }
+
+  // [low, high] of a uniform, loguniform or int distribution.
+  bool ReadRange(const std::string& dkey, const YAML::Node& kindn, const YAML::Node& args, Distribution* d) {
+    if (!args.IsSequence() || args.size() != 2) {
+      r_.Fail(args.IsNull() ? kindn : args, dkey, d->kind + " needs [low, high]");
+      return false;
+    }
+    bool ok;
+    if (d->kind == "int") {
+      int64_t lo = 0, hi = 0;
+      ok = r_.Int(args[0], dkey, INT64_MIN, &lo) & r_.Int(args[1], dkey, INT64_MIN, &hi);
+      d->low = static_cast<double>(lo);
+      d->high = static_cast<double>(hi);
+    } else {
+      ok = r_.Number(args[0], dkey, &d->low) & r_.Number(args[1], dkey, &d->high);
+    }
+    if (!ok) return false;
+    if (d->low > d->high) {
+      r_.Fail(args, dkey, fmt::format("low must not exceed high, got [{}, {}]", args[0].Scalar(), args[1].Scalar()));
+      return false;
+    }
+    if (d->kind == "loguniform" && d->low <= 0) {
+      r_.Fail(args[0], dkey, "loguniform needs low > 0, got " + args[0].Scalar());
+      return false;
+    }
+    return true;
+  }
+
+  void ReadObjective(const YAML::Node& v) {
+    static const std::vector<std::string> kObjKeys = {"metric", "mode"};
+    std::string mode;
+    for (const auto& [ok, ov] : r_.Entries(v, "objective", &kObjKeys)) {
+      if (ok.Scalar() == "metric")
+        r_.Enum(ov, "objective.metric", kMetrics, &spec_.objective.metric);
+      else
+        r_.Enum(ov, "objective.mode", {"max", "min"}, &mode);
+    }
+    spec_.objective.maximize = mode.empty() ? spec_.objective.metric.find("accuracy") != std::string::npos : mode == "max";
+  }
+
+  void ReadScheduler(const YAML::Node& k, const YAML::Node& v) {
+    static const std::vector<std::string> kSchedKeys = {"type", "min_epochs", "max_epochs", "reduction_factor"};
+    bool have_max = false;
+    for (const auto& [sk, sv] : r_.Entries(v, "scheduler", &kSchedKeys)) {
+      const std::string skey = "scheduler." + sk.Scalar();
+      if (sk.Scalar() == "type")
+        r_.Enum(sv, skey, {"none", "asha"}, &spec_.scheduler.type);
+      else if (sk.Scalar() == "min_epochs")
+        r_.Int(sv, skey, 1, &spec_.scheduler.min_epochs);
+      else if (sk.Scalar() == "max_epochs")
+        have_max = r_.Int(sv, skey, 1, &spec_.scheduler.max_epochs);
+      else
+        r_.Int(sv, skey, 2, &spec_.scheduler.reduction_factor);
+    }
+    if (spec_.scheduler.type != "asha") return;
+    if (!have_max) r_.Fail(k, "scheduler", "asha needs max_epochs");
+    else if (spec_.scheduler.min_epochs > spec_.scheduler.max_epochs)
+      r_.Fail(v["min_epochs"], "scheduler.min_epochs",
+              fmt::format("must not exceed max_epochs ({}), got {}", spec_.scheduler.max_epochs, spec_.scheduler.min_epochs));
+  }
+
+  void ReadJobs(const YAML::Node& v) {
+    if (v.IsScalar() && v.Scalar() == "auto") spec_.jobs = 0;
+    else r_.Int(v, "jobs", 1, &spec_.jobs);
+  }
+
+  // Rejects one key swept in two places, or a map and a key inside it ("train"
+  // and "train.epochs": the map would replace the key). Keys of different sets
+  // never meet in one trial, so they may overlap.
+  void Claim(const Param& p, const std::string& where, int set = -1) {
+    for (const Claimed& c : claimed_) {
       if (set >= 0 && c.set >= 0 && c.set != set) continue;
       if (c.key == p.key) {
-        r.Fail(p.key_at, where + "." + p.key,
-               fmt::format("'{}' is swept more than once (grid, random and sets must not share keys)", p.key));
+        r_.Fail(p.key_at, where + "." + p.key,
+                fmt::format("'{}' is swept more than once (grid, random and sets must not share keys)", p.key));
         return;
       }
       if (ReplacesKey(p.key, c.key) || ReplacesKey(c.key, p.key)) {
         const std::string& map = p.key.size() < c.key.size() ? p.key : c.key;
         const std::string& inner = p.key.size() < c.key.size() ? c.key : p.key;
-        r.Fail(p.key_at, where + "." + p.key,
-               fmt::format("'{}' overlaps '{}' (in {}): a value for '{}' replaces the whole map, including '{}'; "
-                           "sweep dotted keys that do not contain one another",
-                           p.key, c.key, c.where, map, inner));
+        r_.Fail(p.key_at, where + "." + p.key,
+                fmt::format("'{}' overlaps '{}' (in {}): a value for '{}' replaces the whole map, including '{}'; "
+                            "sweep dotted keys that do not contain one another",
+                            p.key, c.key, c.where, map, inner));
         return;
       }
     }
-    claimed.push_back({p.key, where, set});
-  };
-
-  for (const auto& [k, v] : r.Entries(root, "", &kTopKeys)) {
-    const std::string key = k.Scalar();
-    if (key == "base") {
-      std::string base;
-      if (!r.Str(v, key, &base)) continue;
-      std::filesystem::path p(base);
-      if (p.is_relative()) p = std::filesystem::path(path).parent_path() / p;
-      spec.base = p.lexically_normal().string();
-      have_base = true;
-      // The same checks as reading it (ValidateTrials reads it once, for every trial).
-      int fd = -1;
-      uint64_t size = 0;
-      std::string reason;
-      if (OpenInputFile(spec.base, input::kConfigFile, &fd, &size, &reason).ok()) {
-        ::close(fd);
-      } else {
-        const std::string where =
-            std::filesystem::path(base).is_relative() ? fmt::format(" ({} relative to the sweep file)", spec.base) : "";
-        r.Fail(v, key, fmt::format("'{}'{}{}{}", base, where, reason.rfind("is ", 0) == 0 ? " " : ": ", reason));
-      }
-    } else if (key == "name") {
-      std::string n;
-      if (r.Str(v, key, &n)) {
-        if (n.find('/') != std::string::npos || n == "." || n == "..")
-          r.Fail(v, key, "must be a plain directory name, got '" + n + "'");
-        else
-          spec.name = n;
-      }
-    } else if (key == "overrides") {
-      for (const auto& [ok, ov] : r.Entries(v, key, nullptr)) spec.overrides.push_back(MakeParam(ok, ov));
-    } else if (key == "grid") {
-      for (const auto& [gk, gv] : r.Entries(v, key, nullptr)) {
-        GridAxis axis;
-        axis.key = gk.Scalar();
-        axis.key_at = Reader::At(gk);
-        if (!gv.IsSequence() || gv.size() == 0) {
-          r.Fail(gv.IsNull() ? gk : gv, "grid." + axis.key,
-                 "expected a non-empty list of values, got " + Reader::Describe(gv));
-          continue;
-        }
-        for (const auto& e : gv) {
-          Param p = MakeParam(gk, e);
-          axis.values.push_back(p);
-        }
-        claim(axis.values.front(), "grid");
-        spec.grid.push_back(axis);
-      }
-    } else if (key == "sets") {
-      if (!v.IsSequence() || v.size() == 0) {
-        r.Fail(v.IsNull() ? k : v, key, "expected a non-empty list of override maps, got " + Reader::Describe(v));
-        continue;
-      }
-      for (size_t i = 0; i < v.size(); ++i) {
-        std::vector<Param> set;
-        for (const auto& [sk, sv] : r.Entries(v[i], fmt::format("sets.{}", i), nullptr)) {
-          set.push_back(MakeParam(sk, sv));
-          claim(set.back(), "sets", static_cast<int>(i));
-        }
-        spec.sets.push_back(set);
-      }
-    } else if (key == "random") {
-      static const std::vector<std::string> kRandomKeys = {"samples", "seed", "params"};
-      // Whether each key is there, valid or not: a bad value is reported where
-      // it is, and must not add a "missing" error for a key that is present.
-      bool samples_given = false, params_given = false;
-      for (const auto& [rk, rv] : r.Entries(v, key, &kRandomKeys)) {
-        const std::string rkey = "random." + rk.Scalar();
-        if (rk.Scalar() == "samples") {
-          samples_given = true;
-          r.Int(rv, rkey, 1, &spec.random.samples);
-        } else if (rk.Scalar() == "seed") {
-          int64_t s = 0;
-          if (r.Int(rv, rkey, 0, &s)) spec.random.seed = static_cast<uint64_t>(s);
-        } else {
-          params_given = true;
-          if (rv.IsMap() && rv.size() == 0) r.Fail(rv, rkey, "expected at least one key to sample, got an empty map");
-          static const std::vector<std::string> kKinds = {"uniform", "loguniform", "int", "choice"};
-          for (const auto& [pk, pv] : r.Entries(rv, rkey, nullptr)) {
-            Distribution d;
-            d.key = pk.Scalar();
-            d.key_at = Reader::At(pk);
-            d.value_at = Reader::At(pv);
-            const std::string dkey = rkey + "." + d.key;
-            if (!pv.IsMap() || pv.size() != 1) {
-              r.Fail(pv.IsNull() ? pk : pv, dkey,
-                     "expected one of {uniform: [low, high]}, {loguniform: [low, high]}, {int: [low, high]}, "
-                     "{choice: [a, b, ...]}, got " + Reader::Describe(pv));
-              continue;
-            }
-            const auto entries = r.Entries(pv, dkey, &kKinds);
-            if (entries.empty()) continue;
-            const YAML::Node kindn = entries[0].first, args = entries[0].second;
-            d.kind = kindn.Scalar();
-            if (d.kind == "choice") {
-              if (!args.IsSequence() || args.size() == 0) {
-                r.Fail(args.IsNull() ? kindn : args, dkey, "choice needs a non-empty list of values");
-                continue;
-              }
-              for (const auto& c : args) d.choices.push_back(ValueText(c));
-            } else {
-              if (!args.IsSequence() || args.size() != 2) {
-                r.Fail(args.IsNull() ? kindn : args, dkey, d.kind + " needs [low, high]");
-                continue;
-              }
-              bool ok;
-              if (d.kind == "int") {
-                int64_t lo = 0, hi = 0;
-                ok = r.Int(args[0], dkey, INT64_MIN, &lo) & r.Int(args[1], dkey, INT64_MIN, &hi);
-                d.low = static_cast<double>(lo);
-                d.high = static_cast<double>(hi);
-              } else {
-                ok = r.Number(args[0], dkey, &d.low) & r.Number(args[1], dkey, &d.high);
-              }
-              if (!ok) continue;
-              if (d.low > d.high) {
-                r.Fail(args, dkey, fmt::format("low must not exceed high, got [{}, {}]", args[0].Scalar(), args[1].Scalar()));
-                continue;
-              }
-              if (d.kind == "loguniform" && d.low <= 0) {
-                r.Fail(args[0], dkey, "loguniform needs low > 0, got " + args[0].Scalar());
-                continue;
-              }
-            }
-            Param p;
-            p.key = d.key;
-            p.key_at = d.key_at;
-            claim(p, "random.params");
-            spec.random.params.push_back(d);
-          }
-        }
-      }
-      if (!samples_given && v.IsMap()) r.Fail(k, key, "missing required key 'samples'");
-      if (!params_given && v.IsMap()) r.Fail(k, key, "missing 'params': the keys to sample");
-    } else if (key == "objective") {
-      static const std::vector<std::string> kObjKeys = {"metric", "mode"};
-      std::string mode;
-      for (const auto& [ok, ov] : r.Entries(v, key, &kObjKeys)) {
-        if (ok.Scalar() == "metric")
-          r.Enum(ov, "objective.metric", kMetrics, &spec.objective.metric);
-        else
-          r.Enum(ov, "objective.mode", {"max", "min"}, &mode);
-      }
-      spec.objective.maximize = mode.empty() ? spec.objective.metric.find("accuracy") != std::string::npos : mode == "max";
-    } else if (key == "scheduler") {
-      static const std::vector<std::string> kSchedKeys = {"type", "min_epochs", "max_epochs", "reduction_factor"};
-      bool have_max = false;
-      for (const auto& [sk, sv] : r.Entries(v, key, &kSchedKeys)) {
-        const std::string skey = "scheduler." + sk.Scalar();
-        if (sk.Scalar() == "type")
-          r.Enum(sv, skey, {"none", "asha"}, &spec.scheduler.type);
-        else if (sk.Scalar() == "min_epochs")
-          r.Int(sv, skey, 1, &spec.scheduler.min_epochs);
-        else if (sk.Scalar() == "max_epochs")
-          have_max = r.Int(sv, skey, 1, &spec.scheduler.max_epochs);
-        else
-          r.Int(sv, skey, 2, &spec.scheduler.reduction_factor);
-      }
-      if (spec.scheduler.type == "asha") {
-        if (!have_max) r.Fail(k, key, "asha needs max_epochs");
-        else if (spec.scheduler.min_epochs > spec.scheduler.max_epochs)
-          r.Fail(v["min_epochs"], "scheduler.min_epochs",
-                 fmt::format("must not exceed max_epochs ({}), got {}", spec.scheduler.max_epochs, spec.scheduler.min_epochs));
-      }
-    } else if (key == "export") {
-      r.Enum(v, key, {"best", "all", "none"}, &spec.export_policy);
-    } else if (key == "jobs") {
-      if (v.IsScalar() && v.Scalar() == "auto") spec.jobs = 0;
-      else r.Int(v, key, 1, &spec.jobs);
-    }
+    claimed_.push_back({p.key, where, set});
   }
-  if (root.IsMap() && !have_base) r.Fail(Where{}, "", "missing required key 'base': the pipeline config to sweep");
-  if (spec.scheduler.type == "asha") {
+
+  // The asha scheduler sets train.epochs per rung and the schedule's horizon
+  // for every trial, so no other part of the file may set either.
+  void CheckAshaOwnsEpochs() {
     // "train" sets train.epochs too (or drops it, which the rung's value would then replace).
     auto uses_epochs = [](const std::string& key) { return key == "train.epochs" || key == "train"; };
     const std::string why = "the asha scheduler sets train.epochs per rung; use scheduler.max_epochs";
-    for (const auto& p : spec.overrides)
-      if (uses_epochs(p.key)) r.Fail(p.key_at, "overrides." + p.key, why);
-    for (const auto& a : spec.grid)
-      if (uses_epochs(a.key)) r.Fail(a.key_at, "grid." + a.key, why);
-    for (size_t i = 0; i < spec.sets.size(); ++i)
-      for (const auto& p : spec.sets[i])
-        if (uses_epochs(p.key)) r.Fail(p.key_at, fmt::format("sets.{}.{}", i, p.key), why);
-    for (const auto& d : spec.random.params)
-      if (uses_epochs(d.key)) r.Fail(d.key_at, "random.params." + d.key, why);
+    for (const auto& p : spec_.overrides)
+      if (uses_epochs(p.key)) r_.Fail(p.key_at, "overrides." + p.key, why);
+    for (const auto& a : spec_.grid)
+      if (uses_epochs(a.key)) r_.Fail(a.key_at, "grid." + a.key, why);
+    for (size_t i = 0; i < spec_.sets.size(); ++i)
+      for (const auto& p : spec_.sets[i])
+        if (uses_epochs(p.key)) r_.Fail(p.key_at, fmt::format("sets.{}.{}", i, p.key), why);
+    for (const auto& d : spec_.random.params)
+      if (uses_epochs(d.key)) r_.Fail(d.key_at, "random.params." + d.key, why);
     const std::string horizon = "optimizer.schedule.epochs";
     const std::string horizon_why = "the asha scheduler sets the schedule's horizon to scheduler.max_epochs for every trial";
-    for (const auto& p : spec.overrides)
-      if (p.key == horizon) r.Fail(p.key_at, "overrides." + horizon, horizon_why);
-    for (const auto& a : spec.grid)
-      if (a.key == horizon) r.Fail(a.key_at, "grid." + horizon, horizon_why);
+    for (const auto& p : spec_.overrides)
+      if (p.key == horizon) r_.Fail(p.key_at, "overrides." + horizon, horizon_why);
+    for (const auto& a : spec_.grid)
+      if (a.key == horizon) r_.Fail(a.key_at, "grid." + horizon, horizon_why);
   }
-  PIPELINE_RETURN_IF_ERROR(r.ToStatus());
-  *out = std::move(spec);
-  return Status::Ok();
+
+  struct Claimed {
+    std::string key, where;
+    int set = -1;
+  };
+
+  const std::string path_;
+  Reader r_;
+  SweepSpec spec_;
+  bool have_base_ = false;
+  std::vector<Claimed> claimed_;  // keys already swept
+};
+
+}  // namespace
+
+Status LoadSweepFile(const std::string& path, SweepSpec* out) {
+  YAML::Node root;
+  PIPELINE_RETURN_IF_ERROR(LoadYamlFile(path, &root, input::kSweepFile));
+  return SweepFileReader(path).Read(root, out);
 }
 
 bool ReplacesKey(const std::string& later, const std::string& earlier) {

@@ -1,4 +1,5 @@
 // Sweep files: parsing, expansion (grid, sets, random), trial ids, validation errors.
+#include <algorithm>
 #include <doctest/doctest.h>
 
 #include <filesystem>
@@ -200,6 +201,37 @@ TEST_CASE("sweep: the sweep file itself is strict with did-you-mean") {
   st = LoadSweepFile(twice, &spec);
   CHECK(st.message().find(twice + ":3:9: error: sets.train.epochs: 'train.epochs' is swept more than once") != std::string::npos);
   std::filesystem::remove_all(tmp);
+}
+
+TEST_CASE("sweep: numbers in a sweep file follow the config's scalar rules") {
+  // strtod, which the sweep reader once called, took the hex float 0x1p-3 as
+  // 0.125; the config's reader refuses it, and words out-of-range and
+  // non-finite values the same way in both files.
+  const std::string tmp = pipeline::test::TempDir("sweep-scalars");
+  const std::string path = WriteSweep(tmp, "scalars.yaml",
+                                      "base: " + kBase + "\n"
+                                      "random:\n"
+                                      "  samples: 99999999999999999999\n"
+                                      "  params:\n"
+                                      "    optimizer.learning_rate: {uniform: [0x1p-3, 1]}\n"
+                                      "    optimizer.momentum: {uniform: [0.1, .inf]}\n"
+                                      "    train.batch_size: {int: [0x10, 64]}\n"
+                                      "jobs: 2\n"
+                                      "jobs: 3\n");
+  SweepSpec spec;
+  const Status st = LoadSweepFile(path, &spec);
+  REQUIRE(st.IsInvalidArgument());
+  const std::string& m = st.message();
+  INFO(m);
+  CHECK(m.find(path + ":3:12: error: random.samples: '99999999999999999999' is out of range for a 64-bit integer") !=
+        std::string::npos);
+  CHECK(m.find(path + ":5:41: error: random.params.optimizer.learning_rate: expected a number, got '0x1p-3'") !=
+        std::string::npos);
+  CHECK(m.find(path + ":6:41: error: random.params.optimizer.momentum: must be a finite number, got '.inf'") !=
+        std::string::npos);
+  CHECK(m.find(path + ":7:30: error: random.params.train.batch_size: expected an integer, got '0x10'") != std::string::npos);
+  CHECK(m.find(path + ":9:1: error: jobs: duplicate key 'jobs' (first given at line 8)") != std::string::npos);
+  CHECK(std::count(m.begin(), m.end(), '\n') == 4);  // five errors, nothing else
 }
 
 TEST_CASE("sweep: multirun arguments split at top-level commas into grid axes") {

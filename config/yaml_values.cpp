@@ -1,12 +1,14 @@
-// Strict parsing of YAML scalars: "10" is an integer, "1.5" and "1e-3" are
-// numbers, ".nan"/".inf" are recognised only to be rejected as non-finite.
+// Strict YAML values and the wording of their errors (config/yaml_values.h).
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
 
-#include "config/internal.h"
+#include <fmt/format.h>
 
-namespace pipeline::config_internal {
+#include "common/strings.h"
+#include "config/yaml_values.h"
+
+namespace pipeline {
 namespace {
 
 bool IsIntegerText(const std::string& t) {
@@ -85,4 +87,37 @@ bool ParseBool(const std::string& text, bool* out) {
   return false;
 }
 
-}  // namespace pipeline::config_internal
+std::string DescribeYaml(const YAML::Node& node) {
+  if (!node.IsDefined() || node.IsNull()) return "an empty value";
+  if (node.IsMap()) return "a map";
+  if (node.IsSequence()) return "a list";
+  return "'" + node.Scalar() + "'";
+}
+
+std::string UnknownKeyMessage(const std::string& key, const std::vector<std::string>& siblings) {
+  const std::string guess = ClosestMatch(key, siblings);
+  if (!guess.empty()) return "unknown key '" + key + "' (did you mean '" + guess + "'?)";
+  if (siblings.empty()) return "unknown key '" + key + "' (this value has no keys)";
+  return "unknown key '" + key + "' (allowed: " + Join(siblings, ", ") + ")";
+}
+
+std::string UnknownValueMessage(const std::string& noun, const std::string& value,
+                                const std::vector<std::string>& allowed) {
+  const std::string guess = ClosestMatch(value, allowed);
+  std::string msg = "unknown " + noun + " '" + value + "' (";
+  if (!guess.empty()) msg += "did you mean '" + guess + "'? ";
+  return msg + "allowed: " + Join(allowed, ", ") + ")";
+}
+
+std::string DuplicateKeyMessage(const std::string& key, int first_line) {
+  return first_line > 0 ? fmt::format("duplicate key '{}' (first given at line {})", key, first_line)
+                        : fmt::format("duplicate key '{}'", key);
+}
+
+std::string IntegerOutOfRangeMessage(const std::string& text) {
+  return fmt::format("'{}' is out of range for a 64-bit integer", text);
+}
+
+std::string NotFiniteMessage(const std::string& text) { return fmt::format("must be a finite number, got '{}'", text); }
+
+}  // namespace pipeline
