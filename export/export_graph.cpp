@@ -7,7 +7,9 @@
 #include <set>
 
 #include "proto/variable.pb.h"
+#include "common/strings.h"
 #include "export/graph_builder.h"
+#include "export/layer_graph.h"
 #include "export/signature_rules.h"
 #include "tfformat/opdefs.h"
 
@@ -105,12 +107,22 @@ Status CheckModelAndSignatures(const ExportRequest& r) {
     if (Reserved(l.name))
       return Status::InvalidArgument(Bad(where, "layer name is reserved by the exported graph"));
     if (!layer_names.insert(l.name).second) return Status::InvalidArgument(Bad(where, "duplicate layer name"));
-    if (l.activation != "relu" && l.activation != "sigmoid" && l.activation != "tanh" && l.activation != "linear")
-      return Status::InvalidArgument(Bad(where, "activation must be relu, sigmoid, tanh or linear, got '" + l.activation + "'"));
+    const LayerGraph* mapping = LayerGraphRegistry::Find(l.type);
+    if (mapping == nullptr)
+      return Status::InvalidArgument(Bad(where, fmt::format("layer type '{}' has no export mapping (known types: {})", l.type,
+                                                            Join(LayerGraphRegistry::Names(), ", "))));
+    if (ActivationOpRegistry::Find(l.activation) == nullptr) {
+      std::vector<std::string> names = NameRegistry::Names(ActivationOpTag::kKind);
+      const std::string last = names.back();
+      names.pop_back();
+      return Status::InvalidArgument(
+          Bad(where, fmt::format("activation must be {} or {}, got '{}'", Join(names, ", "), last, l.activation)));
+    }
     if (l.in <= 0 || l.out <= 0)
       return Status::InvalidArgument(Bad(where, fmt::format("has shape [{}, {}]", l.in, l.out)));
     if (l.in != prev)
       return Status::InvalidArgument(Bad(where, fmt::format("takes {} inputs but receives {}", l.in, prev)));
+    if (const std::string why = mapping->check(l); !why.empty()) return Status::InvalidArgument(Bad(where, why));
     prev = l.out;
   }
   const int64_t n = prev;  // outputs of the last layer
@@ -204,12 +216,12 @@ void AddInput(GraphBuilder& g, const std::string& feature, int64_t in) {
 
 // The trained tensors as graph nodes: Consts when frozen, else VariableV2s
 // with their checkpoint values and VariableDefs.
-class Weights {
+class Weights : public WeightSink {
  public:
   Weights(GraphBuilder& g, bool frozen, BundleTensors* checkpoint) : g_(g), frozen_(frozen), checkpoint_(checkpoint) {}
 
   // Adds the weight `name` and returns the node that reads it.
-  std::string Add(const std::string& name, const std::vector<int64_t>& shape, const float* values) {
+  std::string Add(const std::string& name, const std::vector<int64_t>& shape, const float* values) override {
     if (frozen_) {
       g_.ConstFloats(name, shape, values);
       return name;
@@ -241,27 +253,11 @@ class Weights {
   tensorflow::CollectionDef collection_;
 };
 
-// The MLP from x; returns the logits node.
+// Each layer's nodes by its type's mapping (export/layer_graph.h), from x;
+// returns the logits node.
 std::string AddLayers(GraphBuilder& g, Weights& w, const std::vector<ExportedLayer>& layers) {
   std::string prev = kFeaturesNode;
-  for (const auto& l : layers) {
-    const std::string k = w.Add(l.name + "/kernel", {l.in, l.out}, l.kernel);
-    const std::string b = w.Add(l.name + "/bias", {l.out}, l.bias);
-    NodeDef* mm = g.Add(l.name + "/MatMul", "MatMul", {prev, k});
-    GraphBuilder::SetType(mm, "T", F);
-    NodeDef* ba = g.Add(l.name + "/BiasAdd", "BiasAdd", {l.name + "/MatMul", b});
-    GraphBuilder::SetType(ba, "T", F);
-    prev = l.name + "/BiasAdd";
-    std::string act;
-    if (l.activation == "relu") act = "Relu";
-    if (l.activation == "sigmoid") act = "Sigmoid";
-    if (l.activation == "tanh") act = "Tanh";
-    if (!act.empty()) {
-      NodeDef* a = g.Add(l.name + "/" + act, act, {prev});
-      GraphBuilder::SetType(a, "T", F);
-      prev = l.name + "/" + act;
-    }
-  }
+  for (const auto& l : layers) prev = LayerGraphRegistry::Find(l.type)->add(g, w, l, prev);
   return prev;
 }
 
@@ -434,10 +430,7 @@ void AddSignatures(const ExportOptions& e, int64_t in, int64_t n, const std::str
 }  // namespace
 
 Status BuildExportGraph(const ExportRequest& r, ExportGraph* out) {
-  PIPELINE_RETURN_IF_ERROR(CheckModelAndSignatures(r));
-  for (const auto& l : r.layers)
-    if (l.kernel == nullptr || l.bias == nullptr)
-      return Status::InvalidArgument("export: layer '" + l.name + "' has no weights");
+  PIPELINE_RETURN_IF_ERROR(CheckModelAndSignatures(r));  // also each layer's tensors
   const ExportOptions& e = r.options;
   const bool frozen = e.variables == "frozen";
   const int64_t in = r.input_features;

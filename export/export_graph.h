@@ -1,5 +1,5 @@
 // Builds the MetaGraphDef (TF1 graph, signatures, collections, SaverDef) and
-// the checkpoint tensors of an exported MLP. No filesystem access.
+// the checkpoint tensors of an exported model. No filesystem access.
 #pragma once
 
 #include <string>
@@ -31,7 +31,8 @@ inline constexpr char kTableNode[] = "index_to_string";
 inline constexpr char kTableInitNode[] = "index_to_string/table_init";
 
 // Everything about the request that can be checked without the filesystem:
-// layers chain, names are valid TensorFlow node names, activations, class
+// layers chain, each has an export mapping that accepts its tensors, names
+// are valid TensorFlow node names, activations, class
 // names, every signature obeys TF Serving's rules for its method
 // (export/signature_rules.h) and the graph's own preconditions (a known
 // method, one tf.Example feature, >= 2 classes to classify).
@@ -43,7 +44,7 @@ struct ExportGraph {
   BundleTensors variables;  // checkpoint key (= variable node name) -> value; empty when frozen
 };
 
-// Requires CheckModelAndSignatures(request).ok() and non-null weights.
+// Runs CheckModelAndSignatures(request) first.
 Status BuildExportGraph(const ExportRequest& request, ExportGraph* out);
 
 // The class labels the export uses ("0".."n-1" when none are configured).

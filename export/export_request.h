@@ -36,12 +36,26 @@ struct ExportOptions {
   bool warmup = false;                    // assets.extra/tf_serving_warmup_requests
 };
 
+// One trained tensor of a layer: `name` is its part of the variable name
+// ("<layer>/<name>"), as the layer's export mapping expects it.
+struct ExportedTensor {
+  std::string name;                 // "kernel", "bias"
+  std::vector<int64_t> dims;        // dense: kernel [in, out] (MatMul layout), bias [out]
+  const float* values = nullptr;
+};
+
 struct ExportedLayer {
+  std::string type = "dense";       // the layer registry's key; picks the export mapping (export/layer_graph.h)
   std::string name;                 // e.g. "dense_0"; variable names derive from it
-  std::string activation;           // relu sigmoid tanh linear
-  int64_t in = 0, out = 0;
-  const float* kernel = nullptr;    // [in, out] row-major (MatMul layout)
-  const float* bias = nullptr;      // [out]
+  std::string activation;           // a name in ActivationOpRegistry (export/activation_ops.cpp)
+  int64_t in = 0, out = 0;          // features in and out, for chaining checks
+  std::vector<ExportedTensor> tensors;
+
+  const ExportedTensor* Tensor(const std::string& tensor_name) const {
+    for (const auto& t : tensors)
+      if (t.name == tensor_name) return &t;
+    return nullptr;
+  }
 };
 
 struct ExportRequest {

@@ -11,15 +11,6 @@ InitSpec ToInitSpec(const InitializerConfig& c) {
   return spec;
 }
 
-// The parameter of `layer` named "<layer>/<suffix>", by name rather than by
-// its position in params(), or null when the layer has none.
-const float* ParamNamed(Layer& layer, const std::string& suffix) {
-  const std::string name = layer.spec().name + "/" + suffix;
-  for (Param* p : layer.params())
-    if (p->name == name) return p->value.data();
-  return nullptr;
-}
-
 ExportOptions ToExportOptions(const ExportConfig& e) {
   ExportOptions o;
   o.path = e.path;
@@ -70,12 +61,15 @@ ExportRequest ToExportRequest(const PipelineConfig& config, Network& net) {
   request.num_classes = net.classes();
   for (const auto& layer : net.layers()) {
     ExportedLayer exported;
+    exported.type = layer->spec().type;
     exported.name = layer->spec().name;
     exported.activation = layer->spec().activation;
     exported.in = layer->in_features();
     exported.out = layer->out_features();
-    exported.kernel = ParamNamed(*layer, "kernel");
-    exported.bias = ParamNamed(*layer, "bias");
+    const std::string prefix = exported.name + "/";  // Param names are "<layer>/kernel"
+    for (Param* p : layer->params())
+      exported.tensors.push_back(
+          {p->name.rfind(prefix, 0) == 0 ? p->name.substr(prefix.size()) : p->name, p->dims, p->value.data()});
     request.layers.push_back(exported);
   }
   return request;

@@ -350,6 +350,8 @@ TEST_CASE("export: CheckExport enforces TF Serving's signature rules with Invali
   expect_bad("regress on 4 units", [](ExportRequest& r) { r.options.signatures[1].method = "regress"; });
   expect_bad("regress output key", [](ExportRequest& r) {
     r.layers.back().out = 1;
+    r.layers.back().tensors[0].dims = {6, 1};  // the dense mapping's own check must pass
+    r.layers.back().tensors[1].dims = {1};
     r.num_classes = 1;
     r.options.signatures = {ExportSignature{"r", "regress", "inputs", "y"}};
   });
@@ -374,4 +376,27 @@ TEST_CASE("export: CheckExport enforces TF Serving's signature rules with Invali
   expect_bad("version", [](ExportRequest& r) { r.options.version = "1.5"; });
   expect_bad("empty path", [](ExportRequest& r) { r.options.path = ""; });
   CHECK_FALSE(fs::exists(dir / "m"));  // nothing was written by the failed exports
+}
+
+TEST_CASE("export: each layer type's export mapping is found by its type and checks its tensors") {
+  ScratchDir dir;
+  auto m = MakeModel({20, 6, 4}, dir / "m");
+  REQUIRE(CheckExport(m->request).ok());
+  auto message = [&](auto mutate) {
+    auto copy = m->request;
+    mutate(copy);
+    return CheckExport(copy).message();
+  };
+  CHECK(message([](ExportRequest& r) { r.layers[1].type = "conv2d"; }) ==
+        "export: model.layers.1 ('dense_1'): layer type 'conv2d' has no export mapping "
+        "(known types: dense)");
+  CHECK(message([](ExportRequest& r) { r.layers[0].activation = "gelu"; }) ==
+        "export: model.layers.0 ('dense_0'): activation must be relu, sigmoid, tanh or linear, "
+        "got 'gelu'");
+  CHECK(message([](ExportRequest& r) { r.layers[0].tensors[0].dims = {6, 20}; }) ==
+        "export: model.layers.0 ('dense_0'): kernel is [6, 20] and bias [6], not [20, 6] and [6]");
+  CHECK(message([](ExportRequest& r) { r.layers[1].tensors.pop_back(); }) ==
+        "export: model.layers.1 ('dense_1'): has no weights");
+  CHECK(message([](ExportRequest& r) { r.layers[1].tensors[0].values = nullptr; }) ==
+        "export: model.layers.1 ('dense_1'): has no weights");
 }

@@ -50,8 +50,7 @@ inline std::unique_ptr<Model> MakeModel(const std::vector<int64_t>& sizes, const
     layer.activation = l + 1 == L ? "linear" : "relu";
     layer.in = sizes[l];
     layer.out = sizes[l + 1];
-    layer.kernel = k.data();
-    layer.bias = b.data();
+    layer.tensors = {{"kernel", {sizes[l], sizes[l + 1]}, k.data()}, {"bias", {sizes[l + 1]}, b.data()}};
     m->request.layers.push_back(layer);
   }
   return m;
