@@ -12,15 +12,13 @@
 #include <vector>
 
 #include "common/status.h"
+#include "engine/optimizer_config.h"
 
 namespace pipeline {
 
-struct ScheduleSpec {
-  std::string type = "constant";  // constant step exponential cosine
-  double decay_rate = 0.1;
-  int64_t decay_epochs = 10;
-  double min_learning_rate = 0.0;
-};
+// The schedule's own keys (engine/optimizer_config.h); its `epochs` horizon
+// reaches LearningRateAt resolved (0 means train.epochs there).
+using ScheduleSpec = ScheduleConfig;
 
 // Each schedule registers itself in engine/schedule.cpp (one function, one
 // PIPELINE_REGISTER line); these are their names, alphabetical.

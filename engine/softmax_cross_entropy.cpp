@@ -44,8 +44,13 @@ void SoftmaxCrossEntropy::AddGradient(Plan& plan, const dnnl::engine& e, int64_t
 double SoftmaxCrossEntropy::Loss(const float* logp, const uint8_t* labels, int64_t n, int64_t classes) {
   // Each example's loss is -logp >= 0; log-softmax rounding can leave a fully
   // confident example's logp at +1e-7, which would print as a negative loss.
+  // Not std::max(0.0, l): that returns 0 for a NaN l, and a diverged batch
+  // would report a loss of 0 (the divergence check reads this sum).
   double sum = 0.0;
-  for (int64_t i = 0; i < n; ++i) sum += std::max(0.0, -static_cast<double>(logp[i * classes + labels[i]]));
+  for (int64_t i = 0; i < n; ++i) {
+    const double l = -static_cast<double>(logp[i * classes + labels[i]]);
+    sum += l < 0.0 ? 0.0 : l;
+  }
   return sum / static_cast<double>(n);
 }
 

@@ -27,8 +27,8 @@ class BuildStage : public Stage {
     PIPELINE_RETURN_IF_ERROR(Network::Create(ToNetworkSpec(cfg.model), ctx.runtime.get(), &ctx.model));
     if (ctx.dataset) PIPELINE_RETURN_IF_ERROR(CheckClasses(cfg, ctx.model->classes(), *ctx.dataset));
     PIPELINE_RETURN_IF_ERROR(ctx.model->Initialize(cfg.seed));
-    PIPELINE_RETURN_IF_ERROR(CreateOptimizer(ToOptimizerSpec(cfg.optimizer), &ctx.optimizer));
-    PIPELINE_RETURN_IF_ERROR(CheckSchedule(ToScheduleSpec(cfg.optimizer.schedule)));
+    PIPELINE_RETURN_IF_ERROR(CreateOptimizer(cfg.optimizer, &ctx.optimizer));
+    PIPELINE_RETURN_IF_ERROR(CheckSchedule(cfg.optimizer.schedule));
     // One update slice per worker thread, as Network::TrainStep runs them.
     ctx.optimizer->Build(ctx.model->params(), ctx.runtime->engine(), ctx.model->Partition(ctx.runtime->threads()));
     if (std::find(cfg.stages.begin(), cfg.stages.end(), "export") != cfg.stages.end()) {

@@ -43,17 +43,6 @@ NetworkSpec ToNetworkSpec(const ModelConfig& model) {
   return spec;
 }
 
-OptimizerSpec ToOptimizerSpec(const OptimizerConfig& o) { return o; }
-
-ScheduleSpec ToScheduleSpec(const ScheduleConfig& s) {
-  ScheduleSpec spec;
-  spec.type = s.type;
-  spec.decay_rate = s.decay_rate;
-  spec.decay_epochs = s.decay_epochs;
-  spec.min_learning_rate = s.min_learning_rate;
-  return spec;
-}
-
 ExportRequest ToExportRequest(const PipelineConfig& config, Network& net) {
   ExportRequest request;
   request.options = ToExportOptions(config.export_);

@@ -1,4 +1,6 @@
-// Translations from the typed config to the engine's and exporter's specs.
+// Translations from the typed config to the engine's network spec and the
+// exporter's request. (Optimizer and schedule configs are the engine's own
+// structs, engine/optimizer_config.h: nothing to translate.)
 #pragma once
 
 #include "config/config.h"
@@ -10,8 +12,6 @@
 namespace pipeline {
 
 NetworkSpec ToNetworkSpec(const ModelConfig& model);
-OptimizerSpec ToOptimizerSpec(const OptimizerConfig& optimizer);
-ScheduleSpec ToScheduleSpec(const ScheduleConfig& schedule);
 // The export request for `net` (shapes always; weights point into net's params).
 ExportRequest ToExportRequest(const PipelineConfig& config, Network& net);
 

@@ -82,16 +82,15 @@ Status CheckResumeSchedule(const PipelineConfig& checkpointed, const PipelineCon
                              : ScheduleHorizon(checkpointed.optimizer.schedule.epochs, checkpointed.train.epochs);
   const int64_t now = ScheduleHorizon(s.epochs, requested.train.epochs);
   if (before == now) return Status::Ok();
-  const ScheduleSpec spec = ToScheduleSpec(s);
   const double base = requested.optimizer.learning_rate;
   const int64_t done = ck.position.epoch;
   std::string jump;  // the discontinuity the user would get
   if (ck.position.batch > 0)
     jump = fmt::format(": epoch {} started at learning rate {:.6g} and would go on at {:.6g}", done + 1,
-                       LearningRateAt(spec, base, done, before), LearningRateAt(spec, base, done, now));
+                       LearningRateAt(s, base, done, before), LearningRateAt(s, base, done, now));
   else if (done > 0)
     jump = fmt::format(": epoch {} ran at learning rate {:.6g}, epoch {} would run at {:.6g}", done,
-                       LearningRateAt(spec, base, done - 1, before), done + 1, LearningRateAt(spec, base, done, now));
+                       LearningRateAt(s, base, done - 1, before), done + 1, LearningRateAt(s, base, done, now));
   return Status::InvalidArgument(fmt::format(
       "train.epochs: the checkpointed run's {} learning-rate schedule spans {} epochs; train.epochs={} (with "
       "optimizer.schedule.epochs: {}) would stretch it to {} epochs mid-run{}. A {} schedule's horizon is fixed when "

@@ -80,7 +80,7 @@ class TrainLoop {
         batch_(cfg_.train.batch_size),
         full_batches_(n_ / batch_),
         batches_(full_batches_ + (n_ % batch_ ? 1 : 0)),
-        schedule_(ToScheduleSpec(cfg_.optimizer.schedule)),
+        schedule_(cfg_.optimizer.schedule),
         // Fixed when the run started; --resume has checked that it still is (CheckResumeConfig).
         horizon_(ScheduleHorizon(cfg_.optimizer.schedule.epochs, cfg_.train.epochs)) {}
 

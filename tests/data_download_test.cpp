@@ -110,7 +110,7 @@ TEST_CASE("data: download the MNIST t10k pair into an empty directory / verify /
   CHECK(server.paths().back() == "/t10k-labels-idx1-ubyte.gz");
 }
 
-TEST_CASE("data: a mirror answering 404 falls through to the next; redirects are followed") {
+TEST_CASE("data: a mirror answering 404 falls through to the next - redirects are followed") {
   HttpServer missing(Mnist(), HttpServer::Mode::kNotFound);
   HttpServer good(Mnist());
   HttpServer redirect(Mnist(), HttpServer::Mode::kRedirect, good.url());

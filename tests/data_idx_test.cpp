@@ -94,7 +94,7 @@ TEST_CASE("data: md5 of known strings and of the MNIST files in tests/data") {
   CHECK(pipeline::Md5OfFile("/nonexistent/x", &hex).IsNotFound());
 }
 
-TEST_CASE("data: idx plain and gzip files read the same items; gzip is detected by magic / not name") {
+TEST_CASE("data: idx plain and gzip files read the same items - gzip is detected by magic / not name") {
   TempDir dir;
   Bytes img = Images(3, 2, 2);
   Write(dir / "plain-images-idx3-ubyte", img);

@@ -36,3 +36,14 @@ TEST_CASE("engine: a rounding-positive log-probability never makes the loss nega
   // example 0: -1e-7 -> 0; example 1: 0.5
   CHECK(SoftmaxCrossEntropy::Loss(logp.data(), labels.data(), 2, 2) == doctest::Approx(0.25));
 }
+
+TEST_CASE("engine: a NaN or -Inf log-probability makes the loss NaN or Inf - never 0") {
+  // The divergence check (train.on_nan) reads this loss: once std::max(0.0, NaN)
+  // turned a diverged batch's loss into 0.
+  const float nan = std::nanf(""), inf = INFINITY;
+  const std::vector<float> with_nan = {-0.5f, -0.9f, nan, -0.1f};
+  const std::vector<uint8_t> labels = {0, 0};
+  CHECK(std::isnan(SoftmaxCrossEntropy::Loss(with_nan.data(), labels.data(), 2, 2)));
+  const std::vector<float> with_inf = {-inf, -0.1f, -0.5f, -0.9f};
+  CHECK(SoftmaxCrossEntropy::Loss(with_inf.data(), labels.data(), 2, 2) == inf);
+}

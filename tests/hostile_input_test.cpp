@@ -260,7 +260,7 @@ TEST_CASE("reliability: item 19: a bad random: value is reported alone without a
   Expect({"sweep", none, "--dry-run"}, 2, "none\\.yaml:2:1: error: random: missing 'params': the keys to sample");
 }
 
-TEST_CASE("reliability: item 20: a swept map and a swept key inside it are refused; so is a map replacing an override") {
+TEST_CASE("reliability: item 20: a swept map and a swept key inside it are refused - so is a map replacing an override") {
   ScopedTempDir tmp("hostile-overlap");
   const std::string both = Sweep(tmp.path, "both.yaml", "grid:\n  train.epochs: [1, 2]\n  train: [{epochs: 2}]\n");
   Expect({"sweep", both, "--dry-run"}, 2,

@@ -206,7 +206,7 @@ TEST_CASE("reader: mkl model's re-initializing main op is warned about and skipp
                              {}, &out).ok());
 }
 
-TEST_CASE("reader: the TF2 model's protos and bundle load; running it names the unsupported op") {
+TEST_CASE("reader: the TF2 model's protos and bundle load - running it names the unsupported op") {
   std::unique_ptr<SavedModelReader> model;
   Status st = SavedModelReader::Open(Models() + "saved_model_half_plus_two_tf2_cpu/00000123", {}, &model);
   INFO(st.ToString());

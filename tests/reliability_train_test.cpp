@@ -179,7 +179,7 @@ std::vector<std::string> With(std::vector<std::string> args, std::vector<std::st
 
 }  // namespace
 
-TEST_CASE("reliability: a skipped batch applies no update; stop names epoch and batch") {
+TEST_CASE("reliability: a skipped batch applies no update - stop names epoch and batch") {
   const Trained skipped = Train({false, true, false, false}, "skip_batch");
   REQUIRE_MESSAGE(skipped.status.ok(), skipped.status.ToString());
   const Trained without = Train({false, false, false}, "skip_batch");
@@ -188,6 +188,7 @@ TEST_CASE("reliability: a skipped batch applies no update; stop names epoch and 
   CHECK(skipped.params == without.params);  // as if the bad batch were not there
 
   const Trained stopped = Train({false, true, false, false}, "stop");
+  INFO(stopped.status.message());
   CHECK(stopped.status.code() == Status::Code::kRuntime);
   CHECK(stopped.status.message().find("training diverged: the loss is NaN at epoch 1, batch 2") != std::string::npos);
   CHECK(stopped.status.message().find("Lower optimizer.learning_rate") != std::string::npos);
@@ -212,7 +213,7 @@ TEST_CASE("reliability: divergence through the CLI exits 1 and exports nothing")
   fs::remove_all(tmp);
 }
 
-TEST_CASE("reliability: SIGINT / SIGTERM checkpoint; --resume is bit-identical to an uninterrupted run") {
+TEST_CASE("reliability: SIGINT / SIGTERM checkpoint - --resume is bit-identical to an uninterrupted run") {
   const std::string tmp = TempDir("resume");
   // The uninterrupted reference.
   CommandResult ref = RunPipeline(With(Args(4), {"--run-dir", tmp + "/ref"}));
@@ -263,7 +264,7 @@ TEST_CASE("reliability: SIGINT / SIGTERM checkpoint; --resume is bit-identical t
   fs::remove_all(tmp);
 }
 
-TEST_CASE("reliability: --resume with a larger train.epochs extends a finished run; other changes are refused") {
+TEST_CASE("reliability: --resume with a larger train.epochs extends a finished run - other changes are refused") {
   const std::string tmp = TempDir("extend");
   CommandResult six = RunPipeline(With(Args(3), {"train.epochs=5", "--run-dir", tmp + "/five"}));
   REQUIRE(six.exit_code == 0);
@@ -299,7 +300,7 @@ TEST_CASE("reliability: --resume with a larger train.epochs extends a finished r
   fs::remove_all(tmp);
 }
 
-TEST_CASE("reliability: checkpoint bytes round-trip; every truncation and flip is Corruption") {
+TEST_CASE("reliability: checkpoint bytes round-trip - every truncation and flip is Corruption") {
   Checkpoint ck;
   ck.position = {2, 7, 12.5, 700};
   ck.optimizer_steps = 127;

@@ -88,7 +88,7 @@ TEST_CASE("table: keys must increase") {
   CHECK(dup.Finish(&out).IsInvalidArgument());
 }
 
-TEST_CASE("table: every golden checkpoint index parses; half_plus_two_cpu's is snappy") {
+TEST_CASE("table: every golden checkpoint index parses - half_plus_two_cpu's is snappy") {
   for (const char* m : {"mnist_softmax_tfserving_tutorial/1", "saved_model_counter/00000123",
                         "saved_model_half_plus_three/00000123", "saved_model_half_plus_two_cpu/00000123",
                         "saved_model_half_plus_two_mkl/00000123", "saved_model_half_plus_two_tf2_cpu/00000123"}) {
@@ -106,7 +106,7 @@ TEST_CASE("table: every golden checkpoint index parses; half_plus_two_cpu's is s
   }
 }
 
-TEST_CASE("table: every flipped byte is detected or harmless; truncation and garbage are errors") {
+TEST_CASE("table: every flipped byte is detected or harmless - truncation and garbage are errors") {
   std::string golden;
   REQUIRE(ReadInputFile(Golden() + "/saved_model_half_plus_two_cpu/00000123/variables/variables.index", input::kBundleIndex, &golden)
               .ok());
