@@ -1,3 +1,7 @@
 #include "cli/command.h"
+#include "stages/signals.h"
 
-int main(int argc, char** argv) { return pipeline::cli::Main(argc, argv); }
+int main(int argc, char** argv) {
+  pipeline::StartStopSignalThread();  // before any thread exists: every thread inherits the mask (stages/signals.h)
+  return pipeline::cli::Main(argc, argv);
+}

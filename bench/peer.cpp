@@ -1,8 +1,11 @@
 #include "bench/peer.h"
 
+#include <sys/wait.h>
+
 #include <cstdio>
 #include <regex>
-#include <sys/wait.h>
+
+#include "stages/signals.h"
 
 namespace pipeline::bench {
 namespace {
@@ -26,6 +29,7 @@ std::vector<double> Numbers(const std::string& list) {
 std::string DefaultPeerScript() { return std::string(PIPELINE_SOURCE_DIR) + "/bench/peers/torch_mlp.py"; }
 
 Status RunPeer(const PeerOptions& o, PeerRun* out) {
+  ScopedUnblockStopSignals children_take_signals;  // popen and system pass this thread's mask on
   if (std::system("/usr/bin/python3 -c 'import torch, numpy' >/dev/null 2>&1") != 0) {
     return Status::NotFound("python3-torch is not installed (apt-get install python3-torch python3-numpy "
                             "libopenblas0-openmp); no peer run");

@@ -1,43 +1,61 @@
 #include "stages/signals.h"
 
-#include <signal.h>
+#include <pthread.h>
 
-#include <csignal>
+#include <atomic>
+#include <thread>
 
 namespace pipeline {
 namespace {
 
-volatile std::sig_atomic_t g_stop_signal = 0;
-struct sigaction g_old_int, g_old_term;
+std::atomic<int> g_stop_signal{0};
+std::atomic<int> g_scopes{0};
+std::atomic<bool> g_thread_started{false};
 
-extern "C" void OnStopSignal(int sig) {
-  if (g_stop_signal != 0) {
-    // Second signal: the user insists. Default action, re-raised.
-    ::signal(sig, SIG_DFL);
-    ::raise(sig);
-    return;
+sigset_t StopSet() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  return set;
+}
+
+// The process dies of `sig` as if no one had caught it (exit status 128+sig).
+[[noreturn]] void DieOf(int sig) {
+  ::signal(sig, SIG_DFL);
+  sigset_t one;
+  sigemptyset(&one);
+  sigaddset(&one, sig);
+  ::pthread_sigmask(SIG_UNBLOCK, &one, nullptr);
+  ::raise(sig);  // this thread only, where it is now unblocked: the default action ends the process
+  ::_exit(128 + sig);
+}
+
+void WaitForStopSignals() {
+  const sigset_t set = StopSet();
+  for (;;) {
+    int sig = 0;
+    if (::sigwait(&set, &sig) != 0) continue;
+    int expected = 0;
+    if (g_scopes.load() > 0 && g_stop_signal.compare_exchange_strong(expected, sig)) continue;
+    DieOf(sig);  // outside training, or the second signal: the user insists
   }
-  g_stop_signal = sig;
 }
 
 }  // namespace
 
-ScopedStopSignals::ScopedStopSignals() {
-  struct sigaction sa {};
-  sa.sa_handler = OnStopSignal;
-  sigemptyset(&sa.sa_mask);
-  sa.sa_flags = SA_RESTART;  // file writes and reads in progress continue
-  ::sigaction(SIGINT, &sa, &g_old_int);
-  ::sigaction(SIGTERM, &sa, &g_old_term);
+void StartStopSignalThread() {
+  if (g_thread_started.exchange(true)) return;
+  const sigset_t set = StopSet();
+  ::pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  std::thread(WaitForStopSignals).detach();
 }
 
-ScopedStopSignals::~ScopedStopSignals() {
-  ::sigaction(SIGINT, &g_old_int, nullptr);
-  ::sigaction(SIGTERM, &g_old_term, nullptr);
-}
+ScopedStopSignals::ScopedStopSignals() { ++g_scopes; }
+ScopedStopSignals::~ScopedStopSignals() { --g_scopes; }
 
-bool StopRequested() { return g_stop_signal != 0; }
-int StopSignal() { return static_cast<int>(g_stop_signal); }
+bool StopRequested() { return g_stop_signal.load() != 0; }
+int StopSignal() { return g_stop_signal.load(); }
 
 const char* StopSignalName(int sig) {
   switch (sig) {
@@ -48,5 +66,19 @@ const char* StopSignalName(int sig) {
 }
 
 void ResetStopSignal() { g_stop_signal = 0; }
+
+sigset_t ChildSignalMask() {
+  sigset_t mask;
+  ::pthread_sigmask(SIG_SETMASK, nullptr, &mask);
+  sigdelset(&mask, SIGINT);
+  sigdelset(&mask, SIGTERM);
+  return mask;
+}
+
+ScopedUnblockStopSignals::ScopedUnblockStopSignals() {
+  const sigset_t set = StopSet();
+  ::pthread_sigmask(SIG_UNBLOCK, &set, &saved_);
+}
+ScopedUnblockStopSignals::~ScopedUnblockStopSignals() { ::pthread_sigmask(SIG_SETMASK, &saved_, nullptr); }
 
 }  // namespace pipeline

@@ -21,6 +21,7 @@
 #include "common/files.h"
 #include "config/loader.h"
 #include "stages/events_hparams.h"
+#include "stages/signals.h"
 #include "sweep/sweep.h"
 
 extern char** environ;
@@ -86,7 +87,14 @@ Status Spawn(const std::string& exe, const std::vector<std::string>& args, const
   std::vector<std::string> copy = args;
   for (auto& a : copy) argv.push_back(a.data());
   argv.push_back(nullptr);
-  const int rc = posix_spawn(pid, exe.c_str(), &fa, nullptr, argv.data(), environ);
+  // The child starts with SIGINT/SIGTERM unblocked (this process blocks them: stages/signals.h).
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  const sigset_t mask = ChildSignalMask();
+  posix_spawnattr_setsigmask(&attr, &mask);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
+  const int rc = posix_spawn(pid, exe.c_str(), &fa, &attr, argv.data(), environ);
+  posix_spawnattr_destroy(&attr);
   posix_spawn_file_actions_destroy(&fa);
   if (rc != 0) return Status::IOError(fmt::format("cannot start {}: {}", exe, std::strerror(rc)));
   return Status::Ok();

@@ -213,14 +213,10 @@ TEST_CASE("reliability: divergence through the CLI exits 1 and exports nothing")
   fs::remove_all(tmp);
 }
 
-// may_fail: known defect, open. Until the ';' in its name was removed this case
-// never ran under ctest; now it shows that a signal landing just after an
-// epoch ends can abort the Release binary with "corrupted size vs. prev_size"
-// inside CaptureCheckpoint (about 2 runs in 5; not reproduced under ASan or
-// valgrind, which points at a race or at uninstrumented oneDNN code). It still
-// runs and reports every failed check; remove may_fail with the fix.
-TEST_CASE("reliability: SIGINT / SIGTERM checkpoint - --resume is bit-identical to an uninterrupted run" *
-          doctest::may_fail()) {
+// Until the ';' in its name was removed this case never ran under ctest; it
+// then aborted about 2 runs in 5 (a signal handler's frame written into the
+// heap by oneDNN's JIT GEMM: stages/signals.h).
+TEST_CASE("reliability: SIGINT / SIGTERM checkpoint - --resume is bit-identical to an uninterrupted run") {
   const std::string tmp = TempDir("resume");
   // The uninterrupted reference.
   CommandResult ref = RunPipeline(With(Args(4), {"--run-dir", tmp + "/ref"}));
