@@ -244,7 +244,7 @@ std::vector<KeySpec> BuildSchema() {
     o.Add(o.Bool("nesterov", &O::nesterov, "Nesterov momentum (momentum)."));
     o.Add(Ranged(o.Float("beta1", &O::beta1, "First-moment decay (adam)."), 0, false, 1, true));
     o.Add(Ranged(o.Float("beta2", &O::beta2, "Second-moment decay (adam)."), 0, false, 1, true));
-    o.Add(Ranged(o.Float("rho", &O::rho, "Squared-gradient decay (rmsprop)."), 0, false, 1, true));
+    o.Add(Ranged(o.Float("rho", &O::rho, "Squared-gradient decay (rmsprop, whose mean square starts at 1 as in TF1's RMSPropOptimizer)."), 0, false, 1, true));
     o.Add(Ranged(o.Float("epsilon", &O::epsilon, "Denominator fuzz (adam, rmsprop)."), 0, true));
     using C = ScheduleConfig;
     Section<C> s = o.Map("schedule", &O::schedule, "Learning rate per epoch.");

@@ -94,8 +94,8 @@ Status CreateOptimizer(const OptimizerSpec& spec, std::unique_ptr<Optimizer>* ou
 // Per-parameter state tensors with stable addresses, named "<param>/<suffix>".
 class StateTensors {
  public:
-  void Add(const Param& p, const std::string& suffix) {
-    values_.emplace_back(p.size(), 0.0f);
+  void Add(const Param& p, const std::string& suffix, float initial = 0.0f) {
+    values_.emplace_back(p.size(), initial);
     names_.push_back(p.name + "/" + suffix);
   }
   float* at(size_t i, int64_t offset) { return values_[i].data() + offset; }

@@ -1,5 +1,9 @@
 // RMSProp as TensorFlow 1's RMSPropOptimizer (no momentum, epsilon inside the root):
 //   ms = rho*ms + (1-rho)*g^2;  w -= lr * g / sqrt(ms + eps)
+// with ms starting at 1, as TF1 initializes its "rms" slot (rmsprop.py:
+// init_ops.ones_initializer), not at 0 as Keras' RMSprop does: from 0 the first
+// step is lr * g / sqrt((1-rho) g^2), about 3.2 lr * sign(g) whatever the
+// gradient's size. tests/tf/training_parity.py found the difference.
 #include "engine/optimizer.h"
 
 namespace pipeline {
@@ -13,7 +17,7 @@ class Rmsprop : public Optimizer {
  protected:
   void AllocateState(const std::vector<Param*>& params) override {
     for (Param* p : params) {
-      state_.Add(*p, "rms");
+      state_.Add(*p, "rms", 1.0f);
       scratch_.Add(*p, "scratch");
     }
   }

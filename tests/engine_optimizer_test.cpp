@@ -95,8 +95,9 @@ TEST_CASE("engine: rmsprop update") {
   OptimizerSpec spec{"rmsprop"};
   spec.rho = 0.9;
   spec.epsilon = 1e-7;
-  Run(spec, 0.01f, [](Reference& r, const std::vector<float>& g, int) {
+  Run(spec, 0.01f, [](Reference& r, const std::vector<float>& g, int t) {
     for (int i = 0; i < 6; ++i) {
+      if (t == 1) r.a[i] = 1.0;  // TF1's RMSPropOptimizer starts its mean square at 1
       r.a[i] = 0.9 * r.a[i] + 0.1 * g[i] * g[i];
       r.w[i] -= 0.01 * g[i] / std::sqrt(r.a[i] + 1e-7);
     }

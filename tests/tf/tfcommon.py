@@ -111,9 +111,10 @@ def fashion_test_set():
     return x, labels.astype(np.int64)
 
 
-def read_run_checkpoint(path):
+def read_run_checkpoint(path, with_slots=False):
     """The parameters of a pipeline training checkpoint (stages/checkpoint.cpp's
-    format, independent of the SavedModel's tensor bundle): {name: ndarray}."""
+    format, independent of the SavedModel's tensor bundle): {name: ndarray}.
+    with_slots: (params, {slot name: flat ndarray}, optimizer steps)."""
     import numpy as np
     b = open(path, "rb").read()
     assert b[:8] == b"PIPECKPT", path
@@ -135,7 +136,22 @@ def read_run_checkpoint(path):
         o += 8
         params[name] = np.frombuffer(b, dtype="<f4", count=count, offset=o).reshape(dims)
         o += 4 * count
-    return params
+    if not with_slots:
+        return params
+    steps, = struct.unpack_from("<q", b, 12 + 8 * 4)
+    n, = struct.unpack_from("<I", b, o)
+    o += 4
+    slots = {}
+    for _ in range(n):
+        ln, = struct.unpack_from("<I", b, o)
+        o += 4
+        name = b[o:o + ln].decode()
+        o += ln
+        count, = struct.unpack_from("<Q", b, o)
+        o += 8
+        slots[name] = np.frombuffer(b, dtype="<f4", count=count, offset=o)
+        o += 4 * count
+    return params, slots, steps
 
 
 def mkdtemp(tag):
