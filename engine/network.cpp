@@ -133,7 +133,7 @@ void Network::CompileWorker(BatchPlan& p, int k) {
   SoftmaxCrossEntropy::AddForward(w.forward, e, rows, c, rows_of(p.act.back(), c), rows_of(p.logp, c));
   if (!p.training) return;
 
-  SoftmaxCrossEntropy::AddGradient(w.backward, e, rows, c, rows_of(p.logp, c), rows_of(p.onehot, c),
+  SoftmaxCrossEntropy::AddGradient(w.backward, e, rows, c, rows_of(p.act.back(), c), rows_of(p.onehot, c),
                                    rows_of(p.dact.back(), c), &p.loss_grad_scale);
   for (size_t i = layers_.size(); i-- > 0;) {
     Layer& layer = *layers_[i];

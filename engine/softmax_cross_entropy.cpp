@@ -13,17 +13,15 @@ void SoftmaxCrossEntropy::AddForward(Plan& plan, const dnnl::engine& e, int64_t 
   plan.Add("loss log-softmax", dnnl::logsoftmax_forward(ls_pd), {{DNNL_ARG_SRC, z_m}, {DNNL_ARG_DST, logp_m}});
 }
 
-void SoftmaxCrossEntropy::AddGradient(Plan& plan, const dnnl::engine& e, int64_t n, int64_t classes, float* logp,
+void SoftmaxCrossEntropy::AddGradient(Plan& plan, const dnnl::engine& e, int64_t n, int64_t classes, float* logits,
                                       const float* onehot, float* dlogits, float* scale) {
-  auto logp_m = Wrap(e, {n, classes}, logp);
-  // p = exp(logp), then dz = (p - onehot) * scale with the scale a binary
+  auto z_m = Wrap(e, {n, classes}, logits);
+  // p = softmax(z), then dz = (p - onehot) * scale with the scale a binary
   // post-op reading the runtime scalar.
   auto dz_m = Wrap(e, {n, classes}, dlogits);
-  dnnl::eltwise_forward::primitive_desc exp_pd(
-      dnnl::eltwise_forward::desc(dnnl::prop_kind::forward_inference, dnnl::algorithm::eltwise_exp,
-                                  logp_m.get_desc(), 0.0f, 0.0f),
-      e);
-  plan.Add("loss softmax", dnnl::eltwise_forward(exp_pd), {{DNNL_ARG_SRC, logp_m}, {DNNL_ARG_DST, dz_m}});
+  dnnl::softmax_forward::primitive_desc sm_pd(
+      dnnl::softmax_forward::desc(dnnl::prop_kind::forward_inference, z_m.get_desc(), 1), e);
+  plan.Add("loss softmax", dnnl::softmax_forward(sm_pd), {{DNNL_ARG_SRC, z_m}, {DNNL_ARG_DST, dz_m}});
 
   auto onehot_m = Wrap(e, {n, classes}, const_cast<float*>(onehot));
   auto scale_m = Wrap(e, {1, 1}, scale);

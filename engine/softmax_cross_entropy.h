@@ -20,10 +20,14 @@ class SoftmaxCrossEntropy {
   // Appends logits [n,C] -> logp [n,C].
   static void AddForward(Plan& plan, const dnnl::engine& e, int64_t n, int64_t classes, float* logits,
                          float* logp);
-  // Appends logp, onehot -> dlogits [n,C] = (exp(logp) - onehot) * *scale,
+  // Appends logits, onehot -> dlogits [n,C] = (softmax(logits) - onehot) * *scale,
   // with *scale read at run time (1/batch for the mean's gradient). The
-  // caller fills onehot per batch.
-  static void AddGradient(Plan& plan, const dnnl::engine& e, int64_t n, int64_t classes, float* logp,
+  // caller fills onehot per batch. The softmax is computed from the logits,
+  // not as exp(logp): log-softmax's last-bit error made exp(logp) of a
+  // saturated example 1 - 1e-7 instead of exactly 1, a noise gradient that
+  // Adam and RMSProp normalize into full steps (TF's softmax, like this one,
+  // rounds it to 1: tests/tf/training_parity.py).
+  static void AddGradient(Plan& plan, const dnnl::engine& e, int64_t n, int64_t classes, float* logits,
                           const float* onehot, float* dlogits, float* scale);
 
   // loss = -1/n sum_i logp[i, labels[i]], accumulated in double.

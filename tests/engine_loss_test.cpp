@@ -14,7 +14,7 @@ TEST_CASE("engine: softmax cross-entropy loss and gradient by hand") {
   Plan plan;
   SoftmaxCrossEntropy::AddForward(plan, runtime.engine(), n, c, logits.data(), logp.data());
   float scale = 1.0f / n;
-  SoftmaxCrossEntropy::AddGradient(plan, runtime.engine(), n, c, logp.data(), onehot.data(), grad.data(), &scale);
+  SoftmaxCrossEntropy::AddGradient(plan, runtime.engine(), n, c, logits.data(), onehot.data(), grad.data(), &scale);
   plan.Execute(runtime.stream());
   runtime.stream().wait();
   const std::vector<uint8_t> labels = {2, 0};
@@ -46,4 +46,31 @@ TEST_CASE("engine: a NaN or -Inf log-probability makes the loss NaN or Inf - nev
   CHECK(std::isnan(SoftmaxCrossEntropy::Loss(with_nan.data(), labels.data(), 2, 2)));
   const std::vector<float> with_inf = {-inf, -0.1f, -0.5f, -0.9f};
   CHECK(SoftmaxCrossEntropy::Loss(with_inf.data(), labels.data(), 2, 2) == inf);
+}
+
+TEST_CASE("engine: a saturated example's softmax gradient is exactly 0 for its class") {
+  // Confident, correct examples: p of the label rounds to 1 in float32, as
+  // TensorFlow's softmax rounds it, so dz there is 0, not the 1e-7 that
+  // exp(log-softmax) left (Adam turned that into a full step on weights whose
+  // exact gradient is 1e-41: tests/tf/training_parity.py).
+  Runtime runtime(1);
+  const int64_t n = 4, c = 10;
+  std::vector<float> logits(n * c), logp(n * c), onehot(n * c, 0.0f), grad(n * c);
+  for (int64_t i = 0; i < n; ++i) {
+    for (int64_t j = 0; j < c; ++j) logits[i * c + j] = std::sin(1.0f + i * c + j) * 3.0f;
+    logits[i * c + i] = 40.0f + 7.0f * i;  // label i, about 20 nats above the rest
+    onehot[i * c + i] = 1.0f;
+  }
+  Plan plan;
+  SoftmaxCrossEntropy::AddForward(plan, runtime.engine(), n, c, logits.data(), logp.data());
+  float scale = 1.0f;
+  SoftmaxCrossEntropy::AddGradient(plan, runtime.engine(), n, c, logits.data(), onehot.data(), grad.data(), &scale);
+  plan.Execute(runtime.stream());
+  runtime.stream().wait();
+  for (int64_t i = 0; i < n; ++i) {
+    INFO("example " << i);
+    CHECK(grad[i * c + i] == 0.0f);
+    for (int64_t j = 0; j < c; ++j)
+      if (j != i) CHECK(grad[i * c + j] == doctest::Approx(std::exp(double(logits[i * c + j]) - logits[i * c + i])).epsilon(1e-3));
+  }
 }

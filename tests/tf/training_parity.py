@@ -14,8 +14,12 @@ holds our weights and optimizer slots after k steps.
    slots are set to ours after k-1 steps (step 1: our initial weights and TF's
    own initial slots), TF takes step k, and
      - its loss equals ours to a relative 1e-5 (the same forward pass), and
-     - its weights after the step equal ours to 1e-3 of the step's size
-       (max |w_tf - w_ours| / max |w_tf - w_before|).
+     - each weight after the step equals ours to 1e-3 of the step's size
+       (max |w_tf - w_before|) plus twice TF float32's own distance from TF
+       float64 taking the same step on that weight. Weights whose exact (TF
+       float64) gradient is below float32's resolution of that tensor's
+       gradients are counted, not compared: there Adam and RMSProp normalize
+       rounding noise into a full step of either sign.
    This checks every step's arithmetic, free of the chaos below.
 2. Free-running from the same initial weights: per-step losses agree to a
    relative 1e-3 over every step up to the "float32 horizon": the steps over
@@ -24,7 +28,10 @@ holds our weights and optimizer slots after k steps.
    and TF float64 part by more than 1e-3 within about 18 steps, so no float32
    trainer can hold 1e-3 over 50 free-running steps; the horizon is measured in
    the same run, not assumed.
-3. After 2 epochs, the test accuracies agree within 1 point.
+3. After 2 epochs, our test accuracy lies within 1 point of the range of TF's
+   own draws (float32, float64, and float32 after 1-ulp changes to the pixels
+   or the initial weights): past the horizon every run is a draw of the same
+   chaotic process, and for the seed model TF's draws alone spread ~1.5 points.
 """
 import json
 import os
@@ -121,7 +128,7 @@ class TFModel:
     """The fashion MLP in a tf.compat.v1 graph, with ref variables and `name`'s optimizer."""
 
     def __init__(self, tf, name, init, dtype):
-        self.tf, self.name = tf, name
+        self.tf, self.name, self.np_dtype = tf, name, dtype.as_numpy_dtype
         self.graph = tf.Graph()
         with self.graph.as_default():
             self.x = tf.compat.v1.placeholder(dtype, [None, 784])
@@ -137,14 +144,18 @@ class TFModel:
             self.loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=self.y, logits=h))
             self.opt = tf_optimizer(tf, name)
             self.train_op = self.opt.minimize(self.loss)
+            self.grads = dict(zip(self.vars, tf.gradients(self.loss, list(self.vars.values()))))
             self.correct = tf.reduce_sum(tf.cast(tf.equal(tf.argmax(h, 1), self.y), tf.int64))
             self.session = tf.compat.v1.Session(graph=self.graph, config=tf.compat.v1.ConfigProto(
                 intra_op_parallelism_threads=1, inter_op_parallelism_threads=1))
             self.session.run(tf.compat.v1.global_variables_initializer())
 
     def step(self, x, y):
-        loss, _ = self.session.run([self.loss, self.train_op], {self.x: x, self.y: y})
+        loss, _ = self.session.run([self.loss, self.train_op], {self.x: x.astype(self.np_dtype), self.y: y})
         return float(loss)
+
+    def gradients(self, x, y):
+        return self.session.run(self.grads, {self.x: x.astype(self.np_dtype), self.y: y})
 
     def weights(self):
         return self.session.run(self.vars)
@@ -153,11 +164,12 @@ class TFModel:
         """Sets every variable and slot to ours after `steps` optimizer steps."""
         with self.graph.as_default():
             for n, v in self.vars.items():
-                v.load(params[n], self.session)
+                v.load(params[n].astype(self.np_dtype), self.session)
                 for slot_name in self.opt.get_slot_names():
                     ours = slots.get(f"{n}/{slot_name}")
                     if ours is not None:
-                        self.opt.get_slot(v, slot_name).load(ours.reshape(params[n].shape), self.session)
+                        self.opt.get_slot(v, slot_name).load(ours.reshape(params[n].shape).astype(self.np_dtype),
+                                                             self.session)
             if self.name == "adam":  # TF keeps beta^t in two variables, ahead by one step
                 cfg = OPTIMIZERS["adam"]
                 b1p, b2p = self.opt._get_beta_accumulators()
@@ -184,30 +196,48 @@ def main():
         x_train, y_train, x_test, y_test = fashion(np)
         batch = lambda k: (x_train[(k - 1) * BATCH:k * BATCH], y_train[(k - 1) * BATCH:k * BATCH])
 
-        # 1. Step by step.
+        # 1. Step by step. TF float64 takes the same step from the same state: where TF float32
+        # and float64 disagree on a weight, the step there is rounding noise (Adam and RMSProp
+        # turn a gradient that cancels to ~1e-6 into a full-size step of either sign), and ours
+        # may disagree by as much.
         forced = TFModel(tf, name, init, tf.float32)
-        ours, loss_rel, update_rel = [], [], []
+        forced64 = TFModel(tf, name, init, tf.float64)
+        ours, loss_rel, update_rel, noisy = [], [], [], 0
         before = None  # ours after k-1 steps (None: the initial state, TF's own slots)
         for k, our_loss, state in ours_steps(args, tmp, name):
             if before is not None:
                 forced.load(*before)
+                forced64.load(*before)
             w_before = forced.weights()
+            g64 = forced64.gradients(*batch(k))
             tf_loss = forced.step(*batch(k))
-            w_tf = forced.weights()
+            forced64.step(*batch(k))
+            w_tf, w_64 = forced.weights(), forced64.weights()
             ours.append(our_loss)
             loss_rel.append(abs(our_loss - tf_loss) / abs(tf_loss))
             step_size = max(float(np.abs(w_tf[n] - w_before[n]).max()) for n in w_tf)
-            err = max(float(np.abs(w_tf[n] - state[0][n]).max()) for n in w_tf)
-            update_rel.append(err / step_size if step_size > 0 else float("inf"))
+            worst = 0.0
+            for n in w_tf:
+                err = np.abs(w_tf[n] - state[0][n]).astype(np.float64)
+                own = np.abs(w_tf[n].astype(np.float64) - w_64[n])
+                # An exact gradient below float32's resolution of this tensor's gradients
+                # (ulp(1) of the largest) has no float32 sign: Adam and RMSProp step on noise.
+                unresolved = np.abs(g64[n]) < 6e-8 * np.abs(g64[n]).max()
+                noisy += int(np.count_nonzero(unresolved & (err > 1e-3 * step_size)))
+                ratio = np.where(unresolved, 0.0, err / (1e-3 * step_size + 2 * own))
+                worst = max(worst, float(ratio.max()))
+            update_rel.append(worst)
             before = state
         worst = int(np.argmax(loss_rel))
         c.check(max(loss_rel) <= 1e-5, f"step {worst + 1} from the same state: loss relative difference "
                 f"{loss_rel[worst]:.3g} > 1e-5")
         worst_u = int(np.argmax(update_rel))
-        c.check(max(update_rel) <= 1e-3, f"step {worst_u + 1} from the same state: weights differ by "
-                f"{update_rel[worst_u]:.3g} of the step's size > 1e-3")
+        c.check(max(update_rel) <= 1.0, f"step {worst_u + 1} from the same state: a weight differs from TF's by "
+                f"{update_rel[worst_u]:.3g} times the bound (1e-3 of the step + twice TF's float32-float64 gap)")
         c.note(f"step by step, {STEPS} steps: loss max relative difference {max(loss_rel):.2g} (step {worst + 1}); "
-               f"weights after each step max difference {max(update_rel):.2g} of the step's size (step {worst_u + 1})")
+               f"weights: at most {max(update_rel):.2g} of the bound (step {worst_u + 1}); {noisy} weight-steps "
+               f"on gradients below float32's resolution (TF float64's under 6e-8 of the tensor's largest) "
+               f"differ by more than 1e-3 of the step")
 
         # 2. Free-running, within the float32 horizon.
         free32 = TFModel(tf, name, init, tf.float32)
@@ -231,21 +261,31 @@ def main():
                f"{max(within):.2g}; ours leaves TF float32 by 1e-3 at step {first_over}, TF float32 leaves TF "
                f"float64 by 1e-3 at step {self_over}; step {STEPS}: ours {ours[-1]:.6g}, TF {tf32[-1]:.6g}")
 
-        # 3. Two epochs. Past the horizon the trajectories are different draws of the same
-        # chaotic process, so TF float32's own distance from TF float64 is reported beside ours.
-        for epoch in range(EPOCHS):
-            start = STEPS + 1 if epoch == 0 else 1
-            for k in range(start, TRAIN // BATCH + 1):
-                free32.step(*batch(k))
-                x, y = batch(k)
-                free64.step(x.astype(np.float64), y)
-        tf_acc = free32.accuracy(x_test, y_test)
-        tf64_acc = free64.accuracy(x_test.astype(np.float64), y_test)
+        # 3. Two epochs. Past the horizon each float32 run is one draw of a chaotic process:
+        # 1-ulp changes move the seed model's 2-epoch accuracy by about 1.5 points. So ours is
+        # held to within 1 point of the range of TF's own draws: float32 (the run above),
+        # float64, float32 with pixels divided by 255 instead of scaled by 1/255, and
+        # float32 from initial weights nudged by 1 ulp.
+        def two_epochs(model, x_all, start=1, cast=None):
+            for epoch in range(EPOCHS):
+                for k in range(start if epoch == 0 else 1, TRAIN // BATCH + 1):
+                    xb, yb = x_all[(k - 1) * BATCH:k * BATCH], y_train[(k - 1) * BATCH:k * BATCH]
+                    model.step(xb.astype(cast) if cast else xb, yb)
+            return model.accuracy(x_test.astype(cast) if cast else x_test, y_test)
+
+        draws = {"float32": two_epochs(free32, x_train, STEPS + 1),
+                 "float64": two_epochs(free64, x_train, STEPS + 1, np.float64)}
+        raw = tfcommon.read_idx(os.path.join(tfcommon.FASHION, "train-images-idx3-ubyte.gz"))
+        divided = raw.reshape(raw.shape[0], -1)[:TRAIN].astype(np.float32) / np.float32(255.0)
+        draws["pixels/255"] = two_epochs(TFModel(tf, name, init, tf.float32), divided)
+        nudged = {n: np.nextafter(v, np.float32(np.inf)) for n, v in init.items()}
+        draws["weights+1ulp"] = two_epochs(TFModel(tf, name, nudged, tf.float32), x_train)
         our_acc = ours_accuracy(args, tmp, name)
-        c.check(abs(our_acc - tf_acc) <= 0.01, f"after {EPOCHS} epochs: test accuracy ours {our_acc}, TF {tf_acc} "
-                f"(TF float64 {tf64_acc})")
-        c.note(f"test accuracy after {EPOCHS} epochs: ours {our_acc:.4f}, TF float32 {tf_acc:.4f}, "
-               f"TF float64 {tf64_acc:.4f}")
+        low, high = min(draws.values()) - 0.01, max(draws.values()) + 0.01
+        text = ", ".join(f"{k} {v:.4f}" for k, v in draws.items())
+        c.check(low <= our_acc <= high, f"after {EPOCHS} epochs: test accuracy ours {our_acc:.4f} outside "
+                f"[{low:.4f}, {high:.4f}] (TF: {text})")
+        c.note(f"test accuracy after {EPOCHS} epochs: ours {our_acc:.4f}; TF {text}")
     except Exception as e:
         import traceback
         traceback.print_exc()
