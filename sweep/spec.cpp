@@ -39,7 +39,7 @@ class Reader {
                                                          const std::vector<std::string>* allowed) {
     std::vector<std::pair<YAML::Node, YAML::Node>> out;
     if (!map.IsMap()) {
-      Fail(map, path, "expected a map, got " + Describe(map));
+      Fail(map, path, "expected a map, got " + DescribeYaml(map));
       return out;
     }
     std::map<std::string, int> seen;
@@ -64,11 +64,9 @@ class Reader {
     return out;
   }
 
-  static std::string Describe(const YAML::Node& n) { return DescribeYaml(n); }
-
   // The config's scalar rules (config/yaml_values.h), with the sweep's own bounds.
   bool Int(const YAML::Node& n, const std::string& key, int64_t min, int64_t* out) {
-    if (!n.IsScalar()) return Fail(n, key, "expected an integer, got " + Describe(n)), false;
+    if (!n.IsScalar()) return Fail(n, key, "expected an integer, got " + DescribeYaml(n)), false;
     const std::string& s = n.Scalar();
     if (IsStrTag(SourceTag(n))) return Fail(n, key, "expected an integer, got the string '" + s + "' (tagged !!str)"), false;
     int64_t v = 0;
@@ -83,7 +81,7 @@ class Reader {
   }
 
   bool Number(const YAML::Node& n, const std::string& key, double* out) {
-    if (!n.IsScalar()) return Fail(n, key, "expected a number, got " + Describe(n)), false;
+    if (!n.IsScalar()) return Fail(n, key, "expected a number, got " + DescribeYaml(n)), false;
     const std::string& s = n.Scalar();
     if (IsStrTag(SourceTag(n))) return Fail(n, key, "expected a number, got the string '" + s + "' (tagged !!str)"), false;
     switch (ParseFloat(s, out)) {
@@ -94,7 +92,7 @@ class Reader {
   }
 
   bool Str(const YAML::Node& n, const std::string& key, std::string* out) {
-    if (!n.IsScalar() || n.Scalar().empty()) return Fail(n, key, "expected a string, got " + Describe(n)), false;
+    if (!n.IsScalar() || n.Scalar().empty()) return Fail(n, key, "expected a string, got " + DescribeYaml(n)), false;
     *out = n.Scalar();
     return true;
   }
@@ -262,7 +260,7 @@ class SweepFileReader {
       axis.key = gk.Scalar();
       axis.key_at = Reader::At(gk);
       if (!gv.IsSequence() || gv.size() == 0) {
-        r_.Fail(gv.IsNull() ? gk : gv, "grid." + axis.key, "expected a non-empty list of values, got " + Reader::Describe(gv));
+        r_.Fail(gv.IsNull() ? gk : gv, "grid." + axis.key, "expected a non-empty list of values, got " + DescribeYaml(gv));
         continue;
       }
       for (const auto& e : gv) axis.values.push_back(MakeParam(gk, e));
@@ -273,7 +271,7 @@ class SweepFileReader {
 
   void ReadSets(const YAML::Node& k, const YAML::Node& v) {
     if (!v.IsSequence() || v.size() == 0) {
-      r_.Fail(v.IsNull() ? k : v, "sets", "expected a non-empty list of override maps, got " + Reader::Describe(v));
+      r_.Fail(v.IsNull() ? k : v, "sets", "expected a non-empty list of override maps, got " + DescribeYaml(v));
       return;
     }
     for (size_t i = 0; i < v.size(); ++i) {
@@ -320,7 +318,7 @@ class SweepFileReader {
     if (!pv.IsMap() || pv.size() != 1) {
       r_.Fail(pv.IsNull() ? pk : pv, dkey,
               "expected one of {uniform: [low, high]}, {loguniform: [low, high]}, {int: [low, high]}, "
-              "{choice: [a, b, ...]}, got " + Reader::Describe(pv));
+              "{choice: [a, b, ...]}, got " + DescribeYaml(pv));
       return;
     }
     const auto entries = r_.Entries(pv, dkey, &kKinds);

@@ -12,7 +12,6 @@
 """
 import json
 import os
-import shutil
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -116,16 +115,11 @@ def main():
     tfcommon.import_tensorflow()
     c = tfcommon.Checks("tensorboard reads our events")
     tmp = tfcommon.mkdtemp("tensorboard")
-    try:
+
+    def checks():
         check_run(c, args, tmp)
         check_sweep(c, args, tmp)
-    except Exception as e:  # a failed command or an unparsable file is a failed check
-        c.check(False, f"{type(e).__name__}: {e}")
-    if not c.failures:
-        shutil.rmtree(tmp, ignore_errors=True)
-    else:
-        print(f"  kept {tmp}")
-    c.finish()
+    tfcommon.run_checks(c, tmp, checks)
 
 
 if __name__ == "__main__":

@@ -118,40 +118,63 @@ def read_run_checkpoint(path, with_slots=False):
     import numpy as np
     b = open(path, "rb").read()
     assert b[:8] == b"PIPECKPT", path
-    version, = struct.unpack_from("<I", b, 8)
-    o = 12 + 8 * 5 + (8 if version >= 2 else 0)
-    n, = struct.unpack_from("<I", b, o)
-    o += 4
+    o = 8
+
+    def take(fmt):
+        """The values of struct format `fmt` (little-endian) at the cursor, as a tuple."""
+        nonlocal o
+        values = struct.unpack_from("<" + fmt, b, o)
+        o += struct.calcsize("<" + fmt)
+        return values
+
+    def count(fmt="I"):
+        return take(fmt)[0]
+
+    def text():
+        nonlocal o
+        n = count()
+        o += n
+        return b[o - n:o].decode()
+
+    def floats(dims=None):
+        nonlocal o
+        n = count("Q")
+        a = np.frombuffer(b, dtype="<f4", count=n, offset=o)
+        o += 4 * n
+        return a if dims is None else a.reshape(dims)
+
+    version = count()
+    _epoch, _batch, _loss_sum, _loss_examples, steps = take("qqdqq")
+    if version >= 2:
+        take("q")  # the schedule's horizon
     params = {}
-    for _ in range(n):
-        ln, = struct.unpack_from("<I", b, o)
-        o += 4
-        name = b[o:o + ln].decode()
-        o += ln
-        nd, = struct.unpack_from("<I", b, o)
-        o += 4
-        dims = struct.unpack_from(f"<{nd}q", b, o)
-        o += 8 * nd
-        count, = struct.unpack_from("<Q", b, o)
-        o += 8
-        params[name] = np.frombuffer(b, dtype="<f4", count=count, offset=o).reshape(dims)
-        o += 4 * count
+    for _ in range(count()):
+        name = text()
+        params[name] = floats(take(f"{count()}q"))
     if not with_slots:
         return params
-    steps, = struct.unpack_from("<q", b, 12 + 8 * 4)
-    n, = struct.unpack_from("<I", b, o)
-    o += 4
     slots = {}
-    for _ in range(n):
-        ln, = struct.unpack_from("<I", b, o)
-        o += 4
-        name = b[o:o + ln].decode()
-        o += ln
-        count, = struct.unpack_from("<Q", b, o)
-        o += 8
-        slots[name] = np.frombuffer(b, dtype="<f4", count=count, offset=o)
-        o += 4 * count
+    for _ in range(count()):
+        name = text()
+        slots[name] = floats()
     return params, slots, steps
+
+
+def run_checks(c, tmp, body):
+    """Runs body(); an exception is a failed check (with its traceback). Removes
+    tmp when every check passed, else keeps it and says where; exits by c.finish()."""
+    try:
+        body()
+    except Exception as e:  # a failed command or an unparsable file is a failed check
+        import traceback
+        traceback.print_exc()
+        c.check(False, f"{type(e).__name__}: {e}")
+    if not c.failures:
+        import shutil
+        shutil.rmtree(tmp, ignore_errors=True)
+    else:
+        print(f"  kept {tmp}")
+    c.finish()
 
 
 def mkdtemp(tag):

@@ -45,7 +45,6 @@ STEPS = 50
 BATCH = 100
 EPOCHS = 2
 TRAIN = 60000
-REL = 1e-3
 
 # Every hyperparameter explicit, given to both sides.
 OPTIMIZERS = {
@@ -76,14 +75,14 @@ def tf_optimizer(tf, name):
     return o.RMSPropOptimizer(lr, decay=cfg["rho"], momentum=0.0, epsilon=cfg["epsilon"])
 
 
-def common(args, tmp):
+def common(tmp):
     return ["configs/fashion_mnist.yaml", "train.shuffle=false", f"train.batch_size={BATCH}", "train.threads=1",
             "dataset.validation.count=0", f"export.path={tmp}/export"]
 
 
 def ours_initial(args, tmp, name):
     run = os.path.join(tmp, "init")
-    tfcommon.must_run([args.binary, "run", *common(args, tmp), *overrides(name), "--stages", "load,build,export",
+    tfcommon.must_run([args.binary, "run", *common(tmp), *overrides(name), "--stages", "load,build,export",
                        "--run-dir", run], cwd=args.source_dir)
     return os.path.join(tmp, "export", "1")
 
@@ -93,7 +92,7 @@ def ours_steps(args, tmp, name):
     prev_mean = 0.0
     for k in range(1, STEPS + 1):
         run = os.path.join(tmp, f"steps{k}")
-        tfcommon.must_run([args.binary, "run", *common(args, tmp), *overrides(name), "train.epochs=1",
+        tfcommon.must_run([args.binary, "run", *common(tmp), *overrides(name), "train.epochs=1",
                            f"dataset.train.count={k * BATCH}", "--stages", "load,build,train", "--run-dir", run],
                           cwd=args.source_dir)
         with open(os.path.join(run, "metrics.jsonl")) as f:
@@ -106,7 +105,7 @@ def ours_steps(args, tmp, name):
 
 def ours_accuracy(args, tmp, name):
     run = os.path.join(tmp, "full")
-    tfcommon.must_run([args.binary, "run", *common(args, tmp), *overrides(name), f"train.epochs={EPOCHS}",
+    tfcommon.must_run([args.binary, "run", *common(tmp), *overrides(name), f"train.epochs={EPOCHS}",
                        f"dataset.train.count={TRAIN}", "--stages", "load,build,train,evaluate", "--run-dir", run],
                       cwd=args.source_dir)
     with open(os.path.join(run, "summary.json")) as f:
@@ -114,14 +113,17 @@ def ours_accuracy(args, tmp, name):
 
 
 def fashion(np):
+    """(x_train, x_train divided by 255, y_train, x_test, y_test) of Fashion-MNIST, float32."""
     imgs = tfcommon.read_idx(os.path.join(tfcommon.FASHION, "train-images-idx3-ubyte.gz"))
     labels = tfcommon.read_idx(os.path.join(tfcommon.FASHION, "train-labels-idx1-ubyte.gz")).astype(np.int64)
-    # The engine scales each pixel by the float 1/255 (one multiply), not a division.
-    x_train = imgs.reshape(imgs.shape[0], -1)[:TRAIN].astype(np.float32) * np.float32(1.0 / 255.0)
+    pixels = imgs.reshape(imgs.shape[0], -1)[:TRAIN].astype(np.float32)
+    # The engine scales each pixel by the float 1/255 (one multiply), not a division;
+    # the division is one of TF's 1-ulp draws (section 3).
+    x_train = pixels * np.float32(1.0 / 255.0)
     timgs = tfcommon.read_idx(os.path.join(tfcommon.FASHION, "t10k-images-idx3-ubyte.gz"))
     x_test = timgs.reshape(timgs.shape[0], -1).astype(np.float32) * np.float32(1.0 / 255.0)
     y_test = tfcommon.read_idx(os.path.join(tfcommon.FASHION, "t10k-labels-idx1-ubyte.gz")).astype(np.int64)
-    return x_train, labels[:TRAIN], x_test, y_test
+    return x_train, pixels / np.float32(255.0), labels[:TRAIN], x_test, y_test
 
 
 class TFModel:
@@ -177,7 +179,7 @@ class TFModel:
                 b2p.load(cfg["beta2"] ** (steps + 1), self.session)
 
     def accuracy(self, x, y):
-        right = sum(self.session.run(self.correct, {self.x: x[i:i + 1000], self.y: y[i:i + 1000]})
+        right = sum(self.session.run(self.correct, {self.x: x[i:i + 1000].astype(self.np_dtype), self.y: y[i:i + 1000]})
                     for i in range(0, len(y), 1000))
         return right / len(y)
 
@@ -189,11 +191,12 @@ def main():
     name = args.optimizer
     c = tfcommon.Checks(f"training parity with TensorFlow: {name}")
     tmp = tfcommon.mkdtemp(f"parity-{name}")
-    try:
+
+    def checks():
         init_dir = ours_initial(args, tmp, name)
         reader = tf.train.load_checkpoint(os.path.join(init_dir, "variables", "variables"))
         init = {f"{l}/{p}": reader.get_tensor(f"{l}/{p}") for l, _ in LAYERS for p in ("kernel", "bias")}
-        x_train, y_train, x_test, y_test = fashion(np)
+        x_train, x_divided, y_train, x_test, y_test = fashion(np)
         batch = lambda k: (x_train[(k - 1) * BATCH:k * BATCH], y_train[(k - 1) * BATCH:k * BATCH])
 
         # 1. Step by step. TF float64 takes the same step from the same state: where TF float32
@@ -245,8 +248,7 @@ def main():
         tf32, tf64 = [], []
         for k in range(1, STEPS + 1):
             tf32.append(free32.step(*batch(k)))
-            x, y = batch(k)
-            tf64.append(free64.step(x.astype(np.float64), y))
+            tf64.append(free64.step(*batch(k)))
         self_rel = [abs(a - b) / abs(b) for a, b in zip(tf32, tf64)]
         horizon = next((i for i, r in enumerate(self_rel) if r > 1e-4), STEPS)
         rel = [abs(a - b) / abs(b) for a, b in zip(ours, tf32)]
@@ -266,18 +268,15 @@ def main():
         # held to within 1 point of the range of TF's own draws: float32 (the run above),
         # float64, float32 with pixels divided by 255 instead of scaled by 1/255, and
         # float32 from initial weights nudged by 1 ulp.
-        def two_epochs(model, x_all, start=1, cast=None):
+        def two_epochs(model, x_all, start=1):
             for epoch in range(EPOCHS):
                 for k in range(start if epoch == 0 else 1, TRAIN // BATCH + 1):
-                    xb, yb = x_all[(k - 1) * BATCH:k * BATCH], y_train[(k - 1) * BATCH:k * BATCH]
-                    model.step(xb.astype(cast) if cast else xb, yb)
-            return model.accuracy(x_test.astype(cast) if cast else x_test, y_test)
+                    model.step(x_all[(k - 1) * BATCH:k * BATCH], y_train[(k - 1) * BATCH:k * BATCH])
+            return model.accuracy(x_test, y_test)
 
         draws = {"float32": two_epochs(free32, x_train, STEPS + 1),
-                 "float64": two_epochs(free64, x_train, STEPS + 1, np.float64)}
-        raw = tfcommon.read_idx(os.path.join(tfcommon.FASHION, "train-images-idx3-ubyte.gz"))
-        divided = raw.reshape(raw.shape[0], -1)[:TRAIN].astype(np.float32) / np.float32(255.0)
-        draws["pixels/255"] = two_epochs(TFModel(tf, name, init, tf.float32), divided)
+                 "float64": two_epochs(free64, x_train, STEPS + 1)}
+        draws["pixels/255"] = two_epochs(TFModel(tf, name, init, tf.float32), x_divided)
         nudged = {n: np.nextafter(v, np.float32(np.inf)) for n, v in init.items()}
         draws["weights+1ulp"] = two_epochs(TFModel(tf, name, nudged, tf.float32), x_train)
         our_acc = ours_accuracy(args, tmp, name)
@@ -286,15 +285,8 @@ def main():
         c.check(low <= our_acc <= high, f"after {EPOCHS} epochs: test accuracy ours {our_acc:.4f} outside "
                 f"[{low:.4f}, {high:.4f}] (TF: {text})")
         c.note(f"test accuracy after {EPOCHS} epochs: ours {our_acc:.4f}; TF {text}")
-    except Exception as e:
-        import traceback
-        traceback.print_exc()
-        c.check(False, f"{type(e).__name__}: {e}")
-    if not c.failures:
-        shutil.rmtree(tmp, ignore_errors=True)
-    else:
-        print(f"  kept {tmp}")
-    c.finish()
+
+    tfcommon.run_checks(c, tmp, checks)
 
 
 if __name__ == "__main__":
