@@ -12,6 +12,7 @@
 #include "proto/variable.pb.h"
 #include "export/export.h"
 #include "export/export_graph.h"
+#include "export/layer_graph.h"
 #include "tests/support/export_testing.h"
 #include "tests/support/export_verify.h"
 #include "tfformat/opdefs.h"
@@ -399,4 +400,17 @@ TEST_CASE("export: each layer type's export mapping is found by its type and che
         "export: model.layers.1 ('dense_1'): has no weights");
   CHECK(message([](ExportRequest& r) { r.layers[1].tensors[0].values = nullptr; }) ==
         "export: model.layers.1 ('dense_1'): has no weights");
+}
+
+TEST_CASE("export: every layer type and activation the engine registers has an export mapping") {
+  // The exporter cannot read the engine's registries (it never links the
+  // engine), so its own lists are checked here, where both are linked: a
+  // layer or activation added to the engine alone would train and then fail
+  // at export.
+  const std::vector<std::string> layers = NameRegistry::Names("layer");
+  const std::vector<std::string> activations = NameRegistry::Names("activation");
+  REQUIRE(!layers.empty());
+  REQUIRE(activations.size() >= 4);
+  CHECK(NameRegistry::Names(savedmodel::LayerGraphTag::kKind) == layers);
+  CHECK(NameRegistry::Names(savedmodel::ActivationOpTag::kKind) == activations);
 }
