@@ -31,6 +31,9 @@ class Status {
   // Process exit code for this status: 0 ok, 2 usage/config, 1 anything else.
   int ExitCode() const { return ok() ? 0 : (IsInvalidArgument() ? 2 : 1); }
 
+  // The same code with `prefix` before the message (context added on the way up).
+  Status WithPrefix(const std::string& prefix) const { return ok() ? *this : Status(code_, prefix + message_); }
+
   // "Corruption: <message>" etc., for logs.
   std::string ToString() const;
 

@@ -120,6 +120,57 @@ const tensorflow::OpDef::AttrDef* FindAttrDef(const tensorflow::OpDef& def, cons
   return nullptr;
 }
 
+namespace {
+
+const AttrValue* AttrOrDefault(const tensorflow::NodeDef& n, const tensorflow::OpDef& def, const std::string& name) {
+  auto it = n.attr().find(name);
+  if (it != n.attr().end()) return &it->second;
+  const tensorflow::OpDef::AttrDef* a = FindAttrDef(def, name);
+  return a != nullptr && a->has_default_value() ? &a->default_value() : nullptr;
+}
+
+}  // namespace
+
+bool OutputArgDtypes(const tensorflow::NodeDef& n, const tensorflow::OpDef& def,
+                     std::vector<std::vector<tensorflow::DataType>>* per_arg) {
+  using tensorflow::DataType;
+  per_arg->clear();
+  for (const auto& arg : def.output_arg()) {
+    std::vector<DataType> types;
+    if (!arg.type_list_attr().empty()) {
+      const AttrValue* a = AttrOrDefault(n, def, arg.type_list_attr());
+      if (a == nullptr) return false;
+      for (int t : a->list().type()) types.push_back(static_cast<DataType>(t));
+    } else {
+      DataType t = arg.type();
+      if (t == tensorflow::DT_INVALID) {
+        const AttrValue* a = AttrOrDefault(n, def, arg.type_attr());
+        if (a == nullptr) return false;
+        t = a->type();
+      }
+      int64_t count = 1;
+      if (!arg.number_attr().empty()) {
+        const AttrValue* a = AttrOrDefault(n, def, arg.number_attr());
+        if (a == nullptr) return false;
+        count = a->i();
+      }
+      types.assign(static_cast<size_t>(std::clamp<int64_t>(count, 0, 1 << 20)), t);
+    }
+    if (arg.is_ref())
+      for (DataType& t : types) t = static_cast<DataType>(t + 100);
+    per_arg->push_back(std::move(types));
+  }
+  return true;
+}
+
+bool OutputDtypes(const tensorflow::NodeDef& n, const tensorflow::OpDef& def, std::vector<tensorflow::DataType>* out) {
+  std::vector<std::vector<tensorflow::DataType>> per_arg;
+  if (!OutputArgDtypes(n, def, &per_arg)) return false;
+  out->clear();
+  for (const auto& types : per_arg) out->insert(out->end(), types.begin(), types.end());
+  return true;
+}
+
 Status CheckNodeAttrs(const tensorflow::NodeDef& node, const tensorflow::OpDef& def) {
   for (const auto& [name, value] : node.attr()) {
     if (!name.empty() && name[0] == '_') continue;  // _output_shapes, _class, ...: TensorFlow-internal

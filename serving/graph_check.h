@@ -8,6 +8,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "common/status.h"
 #include "proto/graph.pb.h"
@@ -20,6 +21,14 @@ namespace pipeline::savedmodel {
 // the model's stripped_op_list entry; nullptr when neither knows the op (the
 // interpreter then says the op is unsupported if it is ever run).
 const tensorflow::OpDef* OpDefFor(const std::string& op, const tensorflow::OpList& model_ops);
+
+// The dtypes of `node`'s outputs per output arg of `def` (an arg with a
+// number_attr or type_list_attr has several; a ref output is its dtype + 100,
+// as in TensorFlow's DataType enum); false when a needed attr is missing.
+bool OutputArgDtypes(const tensorflow::NodeDef& node, const tensorflow::OpDef& def,
+                     std::vector<std::vector<tensorflow::DataType>>* per_arg);
+// The same, flattened: output k's dtype.
+bool OutputDtypes(const tensorflow::NodeDef& node, const tensorflow::OpDef& def, std::vector<tensorflow::DataType>* out);
 
 // Checks one node's attrs against `def`: every attr without a default is
 // set, none is unknown (names starting '_' are TensorFlow-internal and

@@ -5,6 +5,8 @@
 
 #include <algorithm>
 
+#include "serving/function_library.h"
+
 namespace pipeline {
 
 using tensorflow::NodeDef;
@@ -37,23 +39,40 @@ const std::map<std::string, OpRegistration>& OpRegistry() {
     RegisterArrayOps(&r);
     RegisterTableOps(&r);
     RegisterParseOps(&r);
+    RegisterFunctionOps(&r);
     return r;
   }();
   return registry;
 }
 
 static Status UnsupportedOp(const NodeDef& n) {
-  std::string msg = "op " + n.op() + " (node " + n.name() + ") is not supported";
-  if (n.op() == "StatefulPartitionedCall" || n.op() == "PartitionedCall") {
-    msg += ": TF2 function-based SavedModels are beyond this TF1-graph reader";
-  } else {
-    msg += " by this interpreter";
-  }
-  return Status::Unimplemented(msg);
+  return Status::Unimplemented("op " + n.op() + " (node " + n.name() + ") is not supported by this interpreter");
 }
 
-Status Interpreter::Create(const tensorflow::GraphDef& graph, std::unique_ptr<Interpreter>* out) {
+// One instantiated library function: its body and the interpreter that runs it.
+struct Interpreter::Function {
+  FunctionBody body;
+  std::unique_ptr<Interpreter> interp;
+};
+
+Interpreter::Interpreter(const tensorflow::GraphDef& graph) : graph_(graph), owner_(this) {}
+Interpreter::~Interpreter() = default;
+
+Status Interpreter::Create(const tensorflow::GraphDef& graph, std::unique_ptr<Interpreter>* out,
+                           const tensorflow::OpList* model_ops) {
   std::unique_ptr<Interpreter> in(new Interpreter(graph));
+  const tensorflow::OpList no_ops;
+  for (const auto& f : graph.library().function()) {
+    auto fn = std::make_unique<Function>();
+    PIPELINE_RETURN_IF_ERROR(InstantiateFunction(f, graph.library(), model_ops ? *model_ops : no_ops, &fn->body));
+    if (in->functions_.count(fn->body.name)) {
+      return Status::InvalidArgument("the function library defines " + fn->body.name + " twice");
+    }
+    Status st = Create(fn->body.graph, &fn->interp);
+    if (!st.ok()) return Status::InvalidArgument("function " + fn->body.name + ": " + st.message());
+    fn->interp->owner_ = in.get();
+    in->functions_.emplace(fn->body.name, std::move(fn));
+  }
   for (int i = 0; i < graph.node_size(); ++i) {
     const NodeDef& n = graph.node(i);
     if (n.name().empty()) return Status::InvalidArgument("graph node " + std::to_string(i) + " has no name");
@@ -150,7 +169,7 @@ Status Interpreter::Plan(const std::vector<std::string>& fed_tensors, const std:
       if (state[un] == 0) {
         state[un] = 1;
         if (skip.count(node.name())) continue;  // no inputs pulled
-        if (check_supported && !registry.count(node.op())) return UnsupportedOp(node);
+        if (check_supported && !registry.count(node.op()) && !HasFunction(node.op())) return UnsupportedOp(node);
         const auto& ins = inputs_[un];
         for (auto it = ins.rbegin(); it != ins.rend(); ++it) {
           if (!it->control && fed.count({it->node, it->index})) continue;
@@ -264,7 +283,9 @@ Status Interpreter::Run(const std::vector<std::pair<std::string, TensorValue>>& 
       values[node];  // executed as a no-op: no outputs
       continue;
     }
-    const OpRegistration& reg = registry.at(node->op());
+    static const OpRegistration kDirectCall = {CallNamedFunction, {}};
+    auto found = registry.find(node->op());
+    const OpRegistration& reg = found != registry.end() ? found->second : kDirectCall;
     OpContext ctx(this, node);
     const auto& ins = inputs_[static_cast<size_t>(index_.at(node->name()))];
     for (size_t i = 0; i < ins.size(); ++i) {
@@ -339,12 +360,41 @@ Status Interpreter::Run(const std::vector<std::pair<std::string, TensorValue>>& 
   return Status::Ok();
 }
 
+Status Interpreter::CallFunction(const std::string& name, const std::vector<TensorValue>& inputs,
+                                 std::vector<TensorValue>* outputs) {
+  auto it = owner_->functions_.find(name);
+  if (it == owner_->functions_.end()) return Status::NotFound("no function named " + name + " in the graph's library");
+  const FunctionBody& body = it->second->body;
+  if (inputs.size() != body.args.size()) {
+    return Status::InvalidArgument("function " + name + " takes " + std::to_string(body.args.size()) + " inputs, got " +
+                                   std::to_string(inputs.size()));
+  }
+  std::vector<std::pair<std::string, TensorValue>> feeds;
+  for (size_t k = 0; k < inputs.size(); ++k) {
+    if (inputs[k].dtype() != body.arg_types[k]) {
+      return Status::InvalidArgument("function " + name + ": input arg '" + body.args[k] + "' is " +
+                                     DataTypeName(body.arg_types[k]) + ", got " + DataTypeName(inputs[k].dtype()));
+    }
+    feeds.emplace_back(body.args[k] + ":0", inputs[k]);
+  }
+  if (owner_->call_depth_ >= kMaxCallDepth) {
+    return Status::InvalidArgument("function " + name + ": calls nest deeper than " + std::to_string(kMaxCallDepth) +
+                                   " (a recursive function library)");
+  }
+  ++owner_->call_depth_;
+  Status st = it->second->interp->Run(feeds, body.rets, body.control_rets, outputs);
+  --owner_->call_depth_;
+  return st.WithPrefix("in function " + name + ": ");
+}
+
 const dnnl::engine& Interpreter::engine() {
+  if (owner_ != this) return owner_->engine();
   if (!engine_) engine_ = std::make_unique<dnnl::engine>(dnnl::engine::kind::cpu, 0);
   return *engine_;
 }
 
 dnnl::stream& Interpreter::stream() {
+  if (owner_ != this) return owner_->stream();
   if (!stream_) stream_ = std::make_unique<dnnl::stream>(engine());
   return *stream_;
 }

@@ -5,6 +5,12 @@
 // variables (VariableV2), resource variables (VarHandleOp) and lookup tables
 // -- lives in the Interpreter, as in a TensorFlow Session.
 //
+// TF2 function calls: StatefulPartitionedCall / PartitionedCall (and a node
+// whose op is a library function) run the function's body, instantiated at
+// Create (function_library.h), in a child interpreter that shares this one's
+// variables, tables and checkpoint source, as a TensorFlow function shares its
+// Session's resources.
+//
 // Tensor names: "node" (= "node:0"), "node:k" (k-th output); inputs of the
 // form "^node" are control dependencies.
 //
@@ -27,6 +33,7 @@
 
 #include "common/status.h"
 #include "proto/graph.pb.h"
+#include "proto/op_def.pb.h"
 #include "tfformat/tensor_value.h"
 
 namespace pipeline {
@@ -80,7 +87,11 @@ class Interpreter {
  public:
   // Indexes the graph (kept by reference: it must outlive the interpreter).
   // InvalidArgument for duplicate node names or inputs naming missing nodes.
-  static Status Create(const tensorflow::GraphDef& graph, std::unique_ptr<Interpreter>* out);
+  // The graph's function library is instantiated here; `model_ops` (the
+  // MetaGraphDef's stripped_op_list) supplies the OpDefs its bodies need.
+  static Status Create(const tensorflow::GraphDef& graph, std::unique_ptr<Interpreter>* out,
+                       const tensorflow::OpList* model_ops = nullptr);
+  ~Interpreter();
 
   Status Run(const std::vector<std::pair<std::string, TensorValue>>& feeds, const std::vector<std::string>& fetches,
              const std::vector<std::string>& targets, std::vector<TensorValue>* outputs,
@@ -100,11 +111,18 @@ class Interpreter {
   // writes; false for other nodes.
   bool AssignmentTarget(const tensorflow::NodeDef& node, std::string* variable) const;
 
-  void set_checkpoint_source(CheckpointSource source) { checkpoint_ = std::move(source); }
-  const CheckpointSource& checkpoint_source() const { return checkpoint_; }
-  std::map<std::string, Variable>& variables() { return variables_; }
-  const std::map<std::string, Variable>& variables() const { return variables_; }
-  std::map<std::string, LookupTable>& tables() { return tables_; }
+  // Runs library function `name` on `inputs` (one per input arg) and returns
+  // one value per output arg. Runtime errors name the function; a call chain
+  // deeper than kMaxCallDepth (a recursive library) is refused.
+  Status CallFunction(const std::string& name, const std::vector<TensorValue>& inputs, std::vector<TensorValue>* outputs);
+  bool HasFunction(const std::string& name) const { return owner_->functions_.count(name) > 0; }
+  static constexpr int kMaxCallDepth = 64;
+
+  void set_checkpoint_source(CheckpointSource source) { owner_->checkpoint_ = std::move(source); }
+  const CheckpointSource& checkpoint_source() const { return owner_->checkpoint_; }
+  std::map<std::string, Variable>& variables() { return owner_->variables_; }
+  const std::map<std::string, Variable>& variables() const { return owner_->variables_; }
+  std::map<std::string, LookupTable>& tables() { return owner_->tables_; }
 
   const dnnl::engine& engine();
   dnnl::stream& stream();
@@ -114,10 +132,14 @@ class Interpreter {
   static std::string ResourceKey(const tensorflow::NodeDef& node);
 
  private:
-  explicit Interpreter(const tensorflow::GraphDef& graph) : graph_(graph) {}
+  struct Function;
+  explicit Interpreter(const tensorflow::GraphDef& graph);
   int NodeIndex(const std::string& name) const;
 
   const tensorflow::GraphDef& graph_;
+  Interpreter* owner_;  // holds the state; a function body's interpreter points at its caller's owner
+  std::map<std::string, std::unique_ptr<Function>> functions_;  // the library, instantiated (owner only)
+  int call_depth_ = 0;
   std::unordered_map<std::string, int> index_;
   std::vector<std::vector<TensorName>> inputs_;  // parsed inputs per node
   CheckpointSource checkpoint_;
@@ -181,5 +203,8 @@ void RegisterMathOps(std::map<std::string, OpRegistration>* r);
 void RegisterArrayOps(std::map<std::string, OpRegistration>* r);
 void RegisterTableOps(std::map<std::string, OpRegistration>* r);
 void RegisterParseOps(std::map<std::string, OpRegistration>* r);
+void RegisterFunctionOps(std::map<std::string, OpRegistration>* r);
+// The kernel of a node whose op is a library function (ops_function.cpp).
+Status CallNamedFunction(OpContext& c);
 
 }  // namespace pipeline

@@ -33,44 +33,6 @@ std::string TagSet(const tensorflow::MetaGraphDef& mg) {
   return "{" + Join(tags, ", ") + "}";
 }
 
-const tensorflow::AttrValue* FindAttr(const NodeDef& n, const tensorflow::OpDef* def, const std::string& name) {
-  auto it = n.attr().find(name);
-  if (it != n.attr().end()) return &it->second;
-  if (def != nullptr)
-    for (const auto& a : def->attr())
-      if (a.name() == name && a.has_default_value()) return &a.default_value();
-  return nullptr;
-}
-
-// Output dtypes of `n` per its OpDef; false when an attr is missing.
-bool OutputDtypes(const NodeDef& n, const tensorflow::OpDef& def, std::vector<DataType>* out) {
-  out->clear();
-  for (const auto& arg : def.output_arg()) {
-    std::vector<DataType> types;
-    if (!arg.type_list_attr().empty()) {
-      const auto* a = FindAttr(n, &def, arg.type_list_attr());
-      if (a == nullptr) return false;
-      for (int t : a->list().type()) types.push_back(static_cast<DataType>(t));
-    } else {
-      DataType t = arg.type();
-      if (t == tensorflow::DT_INVALID) {
-        const auto* a = FindAttr(n, &def, arg.type_attr());
-        if (a == nullptr) return false;
-        t = a->type();
-      }
-      int64_t count = 1;
-      if (!arg.number_attr().empty()) {
-        const auto* a = FindAttr(n, &def, arg.number_attr());
-        if (a == nullptr) return false;
-        count = a->i();
-      }
-      types.assign(static_cast<size_t>(std::max<int64_t>(count, 0)), t);
-    }
-    for (DataType t : types) out->push_back(arg.is_ref() ? static_cast<DataType>(t + 100) : t);
-  }
-  return true;
-}
-
 std::string DtypeEnumName(DataType t) { return tensorflow::DataType_Name(t); }
 
 }  // namespace
@@ -108,7 +70,7 @@ Status SavedModelReader::Open(const std::string& dir, const ReaderOptions& optio
     return Status::NotFound(pb + ": no MetaGraphDef tagged '" + options.tag + "' (tag sets: " + Join(sets, " ") + ")");
   }
   const auto& mg = *r->meta_graph_;
-  PIPELINE_RETURN_IF_ERROR(Interpreter::Create(mg.graph_def(), &r->interp_));
+  PIPELINE_RETURN_IF_ERROR(Interpreter::Create(mg.graph_def(), &r->interp_, &mg.meta_info_def().stripped_op_list()));
   // As TensorFlow's import: attrs against the OpDefs, and Const sizes against
   // their bytes, before anything runs or is allocated.
   PIPELINE_RETURN_IF_ERROR(savedmodel::CheckGraph(mg.graph_def(), mg.meta_info_def().stripped_op_list(), pb));
@@ -182,7 +144,7 @@ bool SavedModelReader::TensorDtype(const std::string& name, DataType* dtype) con
   if (def == nullptr) def = savedmodel::FindExporterOpDef(n->op());
   if (def == nullptr) return false;
   std::vector<DataType> types;
-  if (!OutputDtypes(*n, *def, &types) || t.index >= static_cast<int>(types.size())) return false;
+  if (!savedmodel::OutputDtypes(*n, *def, &types) || t.index >= static_cast<int>(types.size())) return false;
   *dtype = types[static_cast<size_t>(t.index)];
   return true;
 }

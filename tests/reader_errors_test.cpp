@@ -1,6 +1,7 @@
 // Damaged SavedModels give clear statuses, never crashes; interpreter and
 // tf.Example units against hand-computed expectations.
 #include <doctest/doctest.h>
+#include <google/protobuf/text_format.h>
 
 #include <filesystem>
 #include <fstream>
@@ -218,6 +219,131 @@ TEST_CASE("reader: interpreter flushes denormals to zero as TensorFlow's CPU ker
   // The caller's floating-point mode is restored.
   volatile float tiny = 1e-39f;
   CHECK(tiny * 1.0f != 0.f);
+}
+
+namespace {
+
+// A graph whose only computation is in its function library, as TF2 writes
+// it: f(x: float [1,3], v: resource) -> (y = BiasAdd(x, read(v)), idx = TopKV2(y, 2).indices).
+// `body_input` replaces the BiasAdd's second input, `ret_idx` the idx ret.
+tensorflow::GraphDef FunctionGraph(const std::string& body_input = "r:value:0",
+                                   const std::string& ret_idx = "t:indices:0") {
+  const std::string text = R"pb(
+    node { name: "v" op: "VarHandleOp" attr { key: "dtype" value { type: DT_FLOAT } }
+           attr { key: "shape" value { shape { dim { size: 3 } } } } }
+    node { name: "c" op: "Const" attr { key: "dtype" value { type: DT_FLOAT } }
+           attr { key: "value" value { tensor { dtype: DT_FLOAT tensor_shape { dim { size: 3 } }
+                                                float_val: 10 float_val: -10 float_val: 0.5 } } } }
+    node { name: "init" op: "AssignVariableOp" input: "v" input: "c" attr { key: "dtype" value { type: DT_FLOAT } } }
+    node { name: "x" op: "Placeholder" attr { key: "dtype" value { type: DT_FLOAT } } }
+    node { name: "call" op: "StatefulPartitionedCall" input: "x" input: "v"
+           attr { key: "f" value { func { name: "f" } } }
+           attr { key: "Tin" value { list { type: DT_FLOAT type: DT_RESOURCE } } }
+           attr { key: "Tout" value { list { type: DT_FLOAT type: DT_INT32 } } } }
+    library { function {
+      signature { name: "f" input_arg { name: "x" type: DT_FLOAT } input_arg { name: "v" type: DT_RESOURCE }
+                  output_arg { name: "y" type: DT_FLOAT } output_arg { name: "idx" type: DT_INT32 } }
+      node_def { name: "r" op: "ReadVariableOp" input: "v" attr { key: "dtype" value { type: DT_FLOAT } } }
+      node_def { name: "b" op: "BiasAdd" input: "x" input: "BODY_INPUT" attr { key: "T" value { type: DT_FLOAT } } }
+      node_def { name: "k" op: "Const" attr { key: "dtype" value { type: DT_INT32 } }
+                 attr { key: "value" value { tensor { dtype: DT_INT32 tensor_shape {} int_val: 2 } } } }
+      node_def { name: "t" op: "TopKV2" input: "b:output:0" input: "k:output:0" attr { key: "T" value { type: DT_FLOAT } } }
+      ret { key: "y" value: "b:output:0" }
+      ret { key: "idx" value: "RET_IDX" } } }
+  )pb";
+  std::string filled = text;
+  filled.replace(filled.find("BODY_INPUT"), 10, body_input);
+  filled.replace(filled.find("RET_IDX"), 7, ret_idx);
+  tensorflow::GraphDef g;
+  REQUIRE(google::protobuf::TextFormat::ParseFromString(filled, &g));
+  return g;
+}
+
+// ReadVariableOp is not an op our exporter writes: its OpDef comes from the
+// model, as a TF2 SavedModel's stripped_op_list carries it.
+tensorflow::OpList ModelOps() {
+  tensorflow::OpList ops;
+  REQUIRE(google::protobuf::TextFormat::ParseFromString(R"pb(
+    op { name: "ReadVariableOp" input_arg { name: "resource" type: DT_RESOURCE }
+         output_arg { name: "value" type_attr: "dtype" } attr { name: "dtype" type: "type" } })pb", &ops));
+  return ops;
+}
+
+}  // namespace
+
+TEST_CASE("reader: a function call runs its body with args and resource handles - output args by name - errors name the function") {
+  const tensorflow::OpList ops = ModelOps();
+  const tensorflow::GraphDef g = FunctionGraph();
+  std::unique_ptr<Interpreter> in;
+  Status st = Interpreter::Create(g, &in, &ops);
+  INFO(st.ToString());
+  REQUIRE(st.ok());
+  std::vector<TensorValue> out;
+  REQUIRE(in->Run({}, {}, {"init"}, &out).ok());
+  st = in->Run({{"x:0", TensorValue::From<float>({1, 3}, {1, 2, 3})}}, {"call:0", "call:1"}, {}, &out);
+  INFO(st.ToString());
+  REQUIRE(st.ok());
+  // y = [1+10, 2-10, 3+0.5]; the top 2 are indices 0 (11) and 2 (3.5).
+  REQUIRE(out[0].shape() == TensorShape{1, 3});
+  CHECK(out[0].data<float>()[0] == 11.f);
+  CHECK(out[0].data<float>()[1] == -8.f);
+  CHECK(out[0].data<float>()[2] == 3.5f);
+  REQUIRE(out[1].dtype() == tensorflow::DT_INT32);
+  CHECK(out[1].data<int32_t>()[0] == 0);
+  CHECK(out[1].data<int32_t>()[1] == 2);
+  // The body sees the caller's variable state: a new value reaches the next call.
+  auto& var = in->variables().at("v");
+  var.value.mutable_data<float>()[1] = 100.f;
+  REQUIRE(in->Run({{"x:0", TensorValue::From<float>({1, 3}, {1, 2, 3})}}, {"call:1"}, {}, &out).ok());
+  CHECK(out[0].data<int32_t>()[0] == 1);
+
+  // A body input naming no output arg, or an index past the arg's outputs, is
+  // refused when the interpreter is created, naming the function and node.
+  st = Interpreter::Create(FunctionGraph("r:nope:0"), &in, &ops);
+  CHECK(st.IsInvalidArgument());
+  CHECK(st.message().find("function f: node b: node r has no output arg 'nope'") != std::string::npos);
+  st = Interpreter::Create(FunctionGraph("r:value:0", "t:indices:1"), &in, &ops);
+  CHECK(st.IsInvalidArgument());
+  CHECK(st.message().find("output indices:1 of node t is out of range (it has 1)") != std::string::npos);
+  st = Interpreter::Create(FunctionGraph("nowhere"), &in, &ops);
+  CHECK(st.message().find("input 'nowhere' names no input arg of the function") != std::string::npos);
+  // Without the model's OpDef for ReadVariableOp its outputs cannot be named.
+  st = Interpreter::Create(FunctionGraph(), &in);
+  CHECK(st.message().find("op ReadVariableOp has no OpDef in the model") != std::string::npos);
+
+  // An op the interpreter lacks inside a body fails the call, naming both.
+  tensorflow::GraphDef bad = FunctionGraph();
+  bad.mutable_library()->mutable_function(0)->mutable_node_def(1)->set_op("Erf");
+  tensorflow::OpList with_erf = ops;
+  REQUIRE(google::protobuf::TextFormat::MergeFromString(
+      R"pb(op { name: "Erf" input_arg { name: "x" type_attr: "T" } output_arg { name: "output" type_attr: "T" }
+                attr { name: "T" type: "type" } })pb", &with_erf));
+  bad.mutable_library()->mutable_function(0)->mutable_node_def(1)->mutable_input()->RemoveLast();
+  REQUIRE(Interpreter::Create(bad, &in, &with_erf).ok());
+  REQUIRE(in->Run({}, {}, {"init"}, &out).ok());
+  st = in->Run({{"x:0", TensorValue::From<float>({1, 3}, {1, 2, 3})}}, {"call:0"}, {}, &out);
+  CHECK(st.code() == Status::Code::kUnimplemented);
+  CHECK(st.message().find("node call (op StatefulPartitionedCall): in function f: op Erf (node b) is not supported") !=
+        std::string::npos);
+}
+
+TEST_CASE("reader: a recursive function library is refused at its call depth and not by a stack overflow") {
+  // g(x) calls itself directly (a node whose op is the function's name).
+  tensorflow::GraphDef g;
+  REQUIRE(google::protobuf::TextFormat::ParseFromString(R"pb(
+    node { name: "x" op: "Placeholder" attr { key: "dtype" value { type: DT_FLOAT } } }
+    node { name: "call" op: "PartitionedCall" input: "x" attr { key: "f" value { func { name: "g" } } }
+           attr { key: "Tin" value { list { type: DT_FLOAT } } } attr { key: "Tout" value { list { type: DT_FLOAT } } } }
+    library { function {
+      signature { name: "g" input_arg { name: "x" type: DT_FLOAT } output_arg { name: "y" type: DT_FLOAT } }
+      node_def { name: "again" op: "g" input: "x" }
+      ret { key: "y" value: "again:y:0" } } })pb", &g));
+  std::unique_ptr<Interpreter> in;
+  REQUIRE(Interpreter::Create(g, &in).ok());
+  std::vector<TensorValue> out;
+  Status st = in->Run({{"x:0", TensorValue::Scalar<float>(1.f)}}, {"call:0"}, {}, &out);
+  CHECK(st.code() == Status::Code::kRuntime);
+  CHECK(st.message().find("calls nest deeper than 64 (a recursive function library)") != std::string::npos);
 }
 
 TEST_CASE("reader: tf.Example and TFRecord helpers round-trip and report errors") {
