@@ -3,8 +3,19 @@
 # debootstrap, clones this repository's HEAD into it, and runs the README's two
 # set-up commands there, read from README.md itself (the lines of its first
 # ```sh block that are not comments), so the README cannot drift from what is
-# tested. Nothing is cached between runs: the root is new every time and is
-# unmounted and removed at the end, on failure too.
+# tested. The root is new every time and is unmounted and removed at the end,
+# on failure too.
+#
+# Two things the root is given, both stated here:
+#   - the clone sits at the same absolute path as this repository, and when
+#     CCACHE_DIR is set (CI sets it) that compiler cache is mounted in: the
+#     Release build of the same commit at the same path then reuses CI's test
+#     stage's objects. ccache cannot hide a missing package: a header that is
+#     not installed misses the cache and fails the compile, and linking always
+#     runs.
+#   - no package index for pip (PIP_NO_INDEX=1): the root is a user machine
+#     without PyPI, so install-deps warns and the TensorFlow tests are reported
+#     as skipped by name. CI's test stage runs them with TensorFlow.
 #
 # Needs root and debootstrap (scripts/install-deps.sh installs it). The Debian
 # mirror is the host's own (its apt sources), so the root sees what a user's
@@ -65,17 +76,26 @@ cp -a /etc/apt/sources.list.d/. "$root/etc/apt/sources.list.d/"
 [ -f /etc/apt/sources.list ] && cp /etc/apt/sources.list "$root/etc/apt/sources.list"
 cp -a /etc/apt/apt.conf.d/. "$root/etc/apt/apt.conf.d/"
 
-echo "== git clone $(git -C "$repo" rev-parse --short HEAD) into the root"
-git clone -q --no-hardlinks "$repo" "$root/root/pipeline"
+echo "== git clone $(git -C "$repo" rev-parse --short HEAD) into the root at $repo"
+mkdir -p "$root$(dirname "$repo")"
+git clone -q --no-hardlinks "$repo" "$root$repo"
+cache_env=()
+if [ -n "${CCACHE_DIR:-}" ] && [ -d "$CCACHE_DIR" ]; then
+  mkdir -p "$root$CCACHE_DIR"
+  mount --bind "$CCACHE_DIR" "$root$CCACHE_DIR"
+  mounts+=("${CCACHE_DIR#/}")
+  cache_env=(CCACHE_DIR="$CCACHE_DIR")
+  echo "   compiler cache: $CCACHE_DIR"
+fi
 
 step=0
 for cmd in "${commands[@]}"; do
   step=$((step + 1))
   echo "== README command $step: $cmd"
   t0=$(date +%s)
-  chroot "$root" /usr/bin/env -i HOME=/root TERM=dumb LANG=C.UTF-8 \
+  chroot "$root" /usr/bin/env -i HOME=/root TERM=dumb LANG=C.UTF-8 PIP_NO_INDEX=1 "${cache_env[@]}" \
     PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-    /bin/bash -c "cd /root/pipeline && $cmd"
+    /bin/bash -c "cd '$repo' && $cmd"
   echo "== README command $step passed in $(($(date +%s) - t0)) s"
 done
 echo "== fresh root: both README commands passed in $(($(date +%s) - start)) s"

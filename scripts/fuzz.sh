@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 seconds="${FUZZ_SECONDS:-60}"
 jobs="$(nproc)"
 cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" \
-  -DCMAKE_CXX_COMPILER=clang++ -DPIPELINE_FUZZ=ON -DPIPELINE_SANITIZE=ON
+  -DCMAKE_CXX_COMPILER=clang++ -DPIPELINE_FUZZ=ON -DPIPELINE_SANITIZE=ON -DPIPELINE_TF_TESTS=OFF
 cmake --build build-fuzz -j"$jobs" --target fuzz_config fuzz_idx fuzz_savedmodel fuzz_json
 mkdir -p build-fuzz/artifacts
 status=0

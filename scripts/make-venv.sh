@@ -1,8 +1,6 @@
 #!/usr/bin/env bash
 # Makes the virtual environment for the TensorFlow conformance suite (tests/tf/)
-# and the bench peers. Not yet called by scripts/install-deps.sh: CI's time
-# budget needs the sanitizer and fuzz builds shared first (see the session note
-# on issue 12). Run it by hand, then configure with -DPIPELINE_TF_TESTS=ON.
+# and the bench peers; scripts/install-deps.sh calls it.
 set -euo pipefail
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
@@ -15,7 +13,11 @@ export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get install -y -q --no-install-recommends python3-venv python3-pip
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 VENV="$ROOT/.venv"
-PY_PINS=(tensorflow-cpu==2.21.0 tensorboard tensorflow-serving-api==2.21.0 numpy pytest torch==2.13.0)
+PY_PINS=(tensorflow-cpu==2.21.0 tensorboard tensorflow-serving-api==2.21.0 numpy pytest)
+# torch only for the bench peer, and only a CPU build: from the wheels pip
+# already knows locally (these machines hold torch 2.13.0+cpu), else from
+# PyTorch's CPU index; never PyPI's default torch, a CUDA build of several GB.
+TORCH_PIN=torch==2.13.0
 venv_ok() {
   [ -x "$VENV/bin/python" ] && "$VENV/bin/python" - "${PY_PINS[@]}" <<'PY' 2>/dev/null
 import sys
@@ -44,4 +46,10 @@ else
     echo "install-deps: warning: could not install ${PY_PINS[*]} into $VENV (no PyPI?);" \
          "the TensorFlow conformance tests (tests/tf/) will be reported as skipped" >&2
   fi
+fi
+if [ -x "$VENV/bin/python" ] && ! "$VENV/bin/python" -c "import torch" 2>/dev/null; then
+  "$VENV/bin/python" -m pip install -q --disable-pip-version-check --no-index "$TORCH_PIN" 2>/dev/null ||
+    "$VENV/bin/python" -m pip install -q --disable-pip-version-check --index-url https://download.pytorch.org/whl/cpu \
+      "$TORCH_PIN" 2>/dev/null ||
+    echo "install-deps: note: no CPU build of $TORCH_PIN found; pipeline bench runs without the PyTorch peer" >&2
 fi

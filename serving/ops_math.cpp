@@ -21,7 +21,7 @@ dnnl::memory::desc RowMajor(const dnnl::memory::dims& dims) {
 
 // ---- MatMul ----
 
-Status MatMulOp(OpContext& c) {
+Status MatMul2D(OpContext& c, bool ta, bool tb) {
   if (c.num_inputs() != 2) return c.Error("expects 2 inputs");
   const TensorValue& a = c.input(0);
   const TensorValue& b = c.input(1);
@@ -30,7 +30,6 @@ Status MatMulOp(OpContext& c) {
     return c.Error("In[0] and In[1] must be matrices, got shapes " + ShapeString(a.shape()) + " and " +
                    ShapeString(b.shape()));
   }
-  const bool ta = c.AttrOr("transpose_a", false), tb = c.AttrOr("transpose_b", false);
   const int64_t m = ta ? a.dim(1) : a.dim(0), k = ta ? a.dim(0) : a.dim(1);
   const int64_t kb = tb ? b.dim(1) : b.dim(0), n = tb ? b.dim(0) : b.dim(1);
   if (k != kb) {
@@ -558,10 +557,24 @@ Status Conv2DOp(OpContext& c) {
   return Status::Ok();
 }
 
+Status MatMulOp(OpContext& c) { return MatMul2D(c, c.AttrOr("transpose_a", false), c.AttrOr("transpose_b", false)); }
+
+// TF2's tf.matmul emits BatchMatMulV2 (adj_x / adj_y) where a shape is not
+// known to be a matrix at graph build time; on matrices it is MatMul.
+Status BatchMatMulOp(OpContext& c) {
+  if (c.num_inputs() == 2 && (c.input(0).rank() != 2 || c.input(1).rank() != 2)) {
+    return Status::Unimplemented("BatchMatMul with batch dimensions (shapes " + ShapeString(c.input(0).shape()) +
+                                 " and " + ShapeString(c.input(1).shape()) + ") is not supported; matrices are");
+  }
+  return MatMul2D(c, c.AttrOr("adj_x", false), c.AttrOr("adj_y", false));
+}
+
 }  // namespace
 
 void RegisterMathOps(std::map<std::string, OpRegistration>* r) {
   (*r)["MatMul"] = {MatMulOp, {}};
+  (*r)["BatchMatMulV2"] = {BatchMatMulOp, {}};
+  (*r)["BatchMatMulV3"] = {BatchMatMulOp, {}};
   (*r)["Add"] = {BinaryOp<BinOp::kAdd>, {}};
   (*r)["AddV2"] = {BinaryOp<BinOp::kAdd>, {}};
   (*r)["Sub"] = {BinaryOp<BinOp::kSub>, {}};

@@ -155,8 +155,14 @@ Status ReadVariableOp(OpContext& c) {
   Variable* var;
   PIPELINE_RETURN_IF_ERROR(ResourceVariable(c, 0, &var));
   if (!var->initialized) {
+    // TF's own message is "Could not find variable X ... In TF1, it can also
+    // mean the variable is uninitialized". The common cause in a SavedModel:
+    // a Keras 3 model written by tf.saved_model.save restores copies of its
+    // variables (Variable_N) while its signatures read the originals, so TF
+    // Serving's loader fails on it the same way.
     return c.Error("Error while reading resource variable " + c.input(0).handle() +
-                   ": the variable is uninitialized");
+                   ": the variable is uninitialized (neither the restore op nor the init op wrote it; TF Serving "
+                   "fails the same way. A Keras model saved with tf.saved_model.save is served from model.export())");
   }
   DataType dt;
   if (c.GetAttr("dtype", &dt).ok() && dt != var->dtype) {

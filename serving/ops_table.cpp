@@ -1,4 +1,4 @@
-// Hash-table kernels: HashTable(V2), InitializeTable(V2), LookupTableFind(V2),
+// Hash-table kernels: HashTable(V2), InitializeTable(V2), LookupTableImportV2, LookupTableFind(V2),
 // LookupTableSize(V2). A table is a resource of the interpreter named by the
 // node's shared_name (or node name); TF1's HashTable passes it "by
 // reference", HashTableV2 as a DT_RESOURCE handle -- both are handles here.
@@ -53,7 +53,10 @@ Status Table(OpContext& c, LookupTable** t) {
   return Status::Ok();
 }
 
-Status InitializeTableOp(OpContext& c) {
+// InitializeTable fills a table once; LookupTableImportV2 (what TF2's
+// StaticHashTable / KeyValueTensorInitializer emits) replaces its contents.
+template <bool kImport>
+Status FillTableOp(OpContext& c) {
   if (c.num_inputs() != 3) return c.Error("expects table, keys, values");
   LookupTable* t;
   PIPELINE_RETURN_IF_ERROR(Table(c, &t));
@@ -67,7 +70,7 @@ Status InitializeTableOp(OpContext& c) {
     return c.Error("keys and values must be vectors of the same size, got " + ShapeString(keys.shape()) + " and " +
                    ShapeString(values.shape()));
   }
-  if (t->initialized) return c.Error("Table already initialized");
+  if (t->initialized && !kImport) return c.Error("Table already initialized");
   t->index.clear();
   for (int64_t i = 0; i < keys.NumElements(); ++i) {
     if (!t->index.emplace(EncodeKey(keys, i), i).second) {
@@ -115,8 +118,9 @@ Status LookupTableSizeOp(OpContext& c) {
 void RegisterTableOps(std::map<std::string, OpRegistration>* r) {
   (*r)["HashTable"] = {HashTableOp, {}};
   (*r)["HashTableV2"] = {HashTableOp, {}};
-  (*r)["InitializeTable"] = {InitializeTableOp, {}};
-  (*r)["InitializeTableV2"] = {InitializeTableOp, {}};
+  (*r)["InitializeTable"] = {FillTableOp<false>, {}};
+  (*r)["InitializeTableV2"] = {FillTableOp<false>, {}};
+  (*r)["LookupTableImportV2"] = {FillTableOp<true>, {}};
   (*r)["LookupTableFind"] = {LookupTableFindOp, {}};
   (*r)["LookupTableFindV2"] = {LookupTableFindOp, {}};
   (*r)["LookupTableSize"] = {LookupTableSizeOp, {}};

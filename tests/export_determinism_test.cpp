@@ -61,7 +61,8 @@ TEST_CASE("export: the same trained tensors exported twice give byte-identical s
       }
       REQUIRE(files.size() == first.size());
       int compared = 0;
-      for (const auto& [name, bytes] : first) {
+      for (const auto& [name_binding, bytes] : first) {
+        const std::string& name = name_binding;  // clang 14: doctest's macros cannot capture a binding
         CAPTURE(name);
         REQUIRE(files.count(name) == 1);
         CHECK(files[name] == bytes);

@@ -53,13 +53,16 @@ TEST_CASE("export: structural parity with TF Serving's MNIST tutorial export") {
   for (const auto& [k, v] : golden.signature_def()) gk.insert(k);
   for (const auto& [k, v] : ours.signature_def()) ok.insert(k);
   REQUIRE(gk == ok);
-  for (const auto& [name, g] : golden.signature_def()) {
+  for (const auto& [name_binding, g] : golden.signature_def()) {
+    const std::string& name = name_binding;  // clang 14: doctest's macros cannot capture a binding
     CAPTURE(name);
     const auto& o = ours.signature_def().at(name);
     CHECK(o.method_name() == g.method_name());
-    for (auto [gm, om, what] : {std::tuple{&g.inputs(), &o.inputs(), "input"}, {&g.outputs(), &o.outputs(), "output"}}) {
+    for (auto [gm, om, what_binding] : {std::tuple{&g.inputs(), &o.inputs(), "input"}, {&g.outputs(), &o.outputs(), "output"}}) {
+      const char* what = what_binding;
       REQUIRE(gm->size() == om->size());
-      for (const auto& [key, gi] : *gm) {
+      for (const auto& [key_binding, gi] : *gm) {
+        const std::string& key = key_binding;
         CAPTURE(what);
         CAPTURE(key);
         REQUIRE(om->count(key) == 1);

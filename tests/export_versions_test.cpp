@@ -162,7 +162,8 @@ TEST_CASE("export: SIGKILL at a random moment leaves no version or a complete on
     std::map<int64_t, std::string> after;
     REQUIRE(savedmodel::ListVersions(base, &after).ok());
     CHECK(after.size() - before.size() <= 1);
-    for (const auto& [v, name] : after) {
+    for (const auto& [v_binding, name] : after) {
+      const auto& v = v_binding;  // clang 14: doctest's macros cannot capture a binding
       Status st = savedmodel::VerifyVersionDir(base + "/" + name);
       CHECK_MESSAGE(st.ok(), "trial " << trial << " version " << v << ": " << st.ToString());
       std::string warm;

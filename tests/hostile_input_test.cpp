@@ -72,9 +72,10 @@ std::string IntList(int n) {
 TEST_CASE("reliability: item 4: an override of one alias user leaves the other alone") {
   ScopedTempDir tmp("hostile-alias");
   const std::string cfg = ConfigWithLayers(tmp.path, "    - &h {units: 32}\n    - *h\n    - {units: 10}\n");
-  for (const auto& [override_text, expected] :
+  for (const auto& [override_binding, expected] :
        std::vector<std::pair<std::string, std::vector<int>>>{{"model.layers.0.units=64", {64, 32, 10}},
                                                              {"model.layers.1.units=16", {32, 16, 10}}}) {
+    const std::string& override_text = override_binding;  // clang 14: doctest's macros cannot capture a binding
     const CommandResult r = RunPipeline({"validate", cfg, override_text});
     INFO(override_text << "\n" << r.err << r.out);
     REQUIRE(r.exit_code == 0);

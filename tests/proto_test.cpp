@@ -195,7 +195,8 @@ std::vector<Golden> Goldens() {
 void CheckTensors(const google::protobuf::Map<std::string, tensorflow::TensorInfo>& got,
                   const std::map<std::string, Tensor>& want) {
   CHECK(got.size() == want.size());
-  for (const auto& [alias, t] : want) {
+  for (const auto& [alias_binding, t] : want) {
+    const std::string& alias = alias_binding;  // clang 14: doctest's macros cannot capture a binding
     INFO("alias " << alias);
     auto it = got.find(alias);
     REQUIRE(it != got.end());
@@ -229,7 +230,8 @@ TEST_CASE("proto: every golden saved_model.pb parses with the README's facts") {
     std::set<std::string> want_keys;
     for (const auto& [k, v] : g.signatures) want_keys.insert(k);
     CHECK(keys == want_keys);
-    for (const auto& [key, sig] : g.signatures) {
+    for (const auto& [key_binding, sig] : g.signatures) {
+      const std::string& key = key_binding;
       INFO("signature " << key);
       auto it = mg.signature_def().find(key);
       REQUIRE(it != mg.signature_def().end());

@@ -18,7 +18,6 @@ For the config named by --config: train it briefly with `pipeline run`
 """
 import json
 import os
-import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -61,25 +60,6 @@ CONFIGS = {
 }
 
 
-def pipeline_predict(args, version_dir, signature, feature, tmp, limit=None):
-    out = os.path.join(tmp, f"predict-{signature}.json")
-    cmd = [args.binary, "predict", version_dir, "--signature", signature, "--show", "0", "--json", out,
-           "--idx-images", os.path.join(tfcommon.FASHION, "t10k-images-idx3-ubyte.gz"),
-           "--idx-labels", os.path.join(tfcommon.FASHION, "t10k-labels-idx1-ubyte.gz"), "--feature", feature]
-    if limit:
-        cmd += ["--limit", str(limit)]
-    tfcommon.must_run(cmd)
-    with open(out) as f:
-        return json.load(f)
-
-
-def as_numpy(values, dtype):
-    import numpy as np
-    if dtype in ("DT_STRING", "string"):
-        return np.array(values, dtype=object)
-    return np.array([[float("nan") if v is None else v for v in row] for row in values], dtype=np.float64)
-
-
 def compare(c, what, tf_out, ours, max_diff, ref=None):
     """tf_out: {alias: ndarray}; ours: predict --json's outputs. Records the max abs diff.
 
@@ -94,7 +74,7 @@ def compare(c, what, tf_out, ours, max_diff, ref=None):
         return
     for alias, t in tf_out.items():
         o = ours[alias]
-        mine = as_numpy(o["values"], o["dtype"])
+        mine = tfcommon.as_numpy(o["values"], o["dtype"])
         t = np.asarray(t)
         t2 = t.reshape(t.shape[0], -1) if t.ndim > 0 else t
         if not c.check(t2.shape == mine.shape, f"{what} {alias}: TF shape {t.shape} vs ours {mine.shape}"):
@@ -108,7 +88,7 @@ def compare(c, what, tf_out, ours, max_diff, ref=None):
             ties = []
             if bad and "scores" in tf_out:
                 ts = np.asarray(tf_out["scores"], dtype=np.float64).reshape(t2.shape[0], -1)
-                os_ = as_numpy(ours["scores"]["values"], ours["scores"]["dtype"])
+                os_ = tfcommon.as_numpy(ours["scores"]["values"], ours["scores"]["dtype"])
                 slack = 2e-7 + 2 * float(np.abs(ts - os_).max())
                 for i in bad:
                     a, b = tf_strings[i], mine.tolist()[i]
@@ -199,36 +179,6 @@ def serialized_examples(tf, x, feature):
         feature: tf.train.Feature(float_list=tf.train.FloatList(value=row))})).SerializeToString() for row in x]
 
 
-SIG_RE = re.compile(r"^signature_def\['(.*)'\]:$")
-TI_RE = re.compile(r"^    (inputs|outputs)\['(.*)'\] tensor_info:$")
-
-
-def parse_show(text):
-    """signature blocks of `saved_model_cli show --all` / `pipeline inspect`:
-    {sig: {"method": m, "inputs": {alias: {dtype, shape, name}}, "outputs": {...}}}."""
-    sigs, sig, ti = {}, None, None
-    for line in text.splitlines():
-        m = SIG_RE.match(line)
-        if m:
-            sig = sigs.setdefault(m.group(1), {"inputs": {}, "outputs": {}})
-            ti = None
-            continue
-        if sig is None:
-            continue
-        m = TI_RE.match(line)
-        if m:
-            ti = sig[m.group(1)].setdefault(m.group(2), {})
-            continue
-        s = line.strip()
-        if ti is not None and re.match(r"^(dtype|shape|name): ", s):
-            k, v = s.split(": ", 1)
-            ti[k] = v
-        elif s.startswith("Method name is: "):
-            sig["method"] = s[len("Method name is: "):]
-            sig, ti = None, None
-    return sigs
-
-
 class Tester:
     def __init__(self, args, name, spec):
         self.args, self.name, self.spec = args, name, spec
@@ -279,7 +229,7 @@ class Tester:
                 else:
                     feed = {in_info.name: self.x}
                 outs = sess.run({a: t.name for a, t in sig.outputs.items()}, feed_dict=feed)
-                ours = pipeline_predict(self.args, vdir, name, self.feature, self.tmp)
+                ours = tfcommon.pipeline_predict(self.args, vdir, name, self.feature, self.tmp)
                 ours_all[name] = ours
                 compare(c, f"{os.path.basename(vdir)} TF1 {name}", outs, ours["outputs"], self.max_diff["tf1"],
                         ref_outputs(self.ref, sig))
@@ -379,7 +329,7 @@ class Tester:
         show = tfcommon.run(["saved_model_cli", "show", "--all", "--dir", vdir])
         c.check(show.returncode == 0, f"saved_model_cli show --all exited {show.returncode}: {show.stderr[-2000:]}")
         inspect = tfcommon.must_run([self.args.binary, "inspect", vdir])
-        theirs, mine = parse_show(show.stdout), parse_show(inspect.stdout)
+        theirs, mine = tfcommon.parse_show(show.stdout), tfcommon.parse_show(inspect.stdout)
         c.check(len(theirs) > 0 and theirs == mine,
                 f"saved_model_cli show vs pipeline inspect signatures:\n  TF:   {theirs}\n  ours: {mine}")
         for name, ours in ours_all.items():
@@ -395,7 +345,7 @@ class Tester:
             r = tfcommon.run(cmd)
             if not c.check(r.returncode == 0, f"saved_model_cli run {name} exited {r.returncode}: {r.stderr[-2000:]}"):
                 continue
-            three = pipeline_predict(self.args, vdir, name, self.feature, self.tmp, limit=3)
+            three = tfcommon.pipeline_predict(self.args, vdir, name, self.feature, self.tmp, limit=3)
             outs = {a: np.load(os.path.join(outdir, a + ".npy"), allow_pickle=True) for a in three["outputs"]}
             ref3 = {a: v[:3] for a, v in ref_outputs(self.ref, self.sigs[name]).items()}
             compare(c, f"saved_model_cli run {name}", outs, three["outputs"], self.max_diff["cli"], ref3)

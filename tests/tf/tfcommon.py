@@ -7,6 +7,7 @@ SKIP_RETURN_CODE) when TensorFlow is not installed -- unless CI=true, where a
 missing TensorFlow is a failure.
 """
 import argparse
+import re
 import gzip
 import json
 import os
@@ -179,3 +180,52 @@ def run_checks(c, tmp, body):
 
 def mkdtemp(tag):
     return tempfile.mkdtemp(prefix=f"pipeline-tf-{tag}-")
+
+
+def pipeline_predict(args, version_dir, signature, feature, tmp, limit=None):
+    out = os.path.join(tmp, f"predict-{signature}.json")
+    cmd = [args.binary, "predict", version_dir, "--signature", signature, "--show", "0", "--json", out,
+           "--idx-images", os.path.join(FASHION, "t10k-images-idx3-ubyte.gz"),
+           "--idx-labels", os.path.join(FASHION, "t10k-labels-idx1-ubyte.gz"), "--feature", feature]
+    if limit:
+        cmd += ["--limit", str(limit)]
+    must_run(cmd)
+    with open(out) as f:
+        return json.load(f)
+
+
+def as_numpy(values, dtype):
+    import numpy as np
+    if dtype in ("DT_STRING", "string"):
+        return np.array(values, dtype=object)
+    return np.array([[float("nan") if v is None else v for v in row] for row in values], dtype=np.float64)
+
+
+SIG_RE = re.compile(r"^signature_def\['(.*)'\]:$")
+TI_RE = re.compile(r"^    (inputs|outputs)\['(.*)'\] tensor_info:$")
+
+
+def parse_show(text):
+    """signature blocks of `saved_model_cli show --all` / `pipeline inspect`:
+    {sig: {"method": m, "inputs": {alias: {dtype, shape, name}}, "outputs": {...}}}."""
+    sigs, sig, ti = {}, None, None
+    for line in text.splitlines():
+        m = SIG_RE.match(line)
+        if m:
+            sig = sigs.setdefault(m.group(1), {"inputs": {}, "outputs": {}})
+            ti = None
+            continue
+        if sig is None:
+            continue
+        m = TI_RE.match(line)
+        if m:
+            ti = sig[m.group(1)].setdefault(m.group(2), {})
+            continue
+        s = line.strip()
+        if ti is not None and re.match(r"^(dtype|shape|name): ", s):
+            k, v = s.split(": ", 1)
+            ti[k] = v
+        elif s.startswith("Method name is: "):
+            sig["method"] = s[len("Method name is: "):]
+            sig, ti = None, None
+    return sigs
