@@ -3,6 +3,7 @@
 #include <sys/wait.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <regex>
 
 #include "stages/signals.h"
@@ -26,17 +27,29 @@ std::vector<double> Numbers(const std::string& list) {
 
 }  // namespace
 
-std::string DefaultPeerScript() { return std::string(PIPELINE_SOURCE_DIR) + "/bench/peers/torch_mlp.py"; }
+std::vector<PeerSpec> KnownPeers() {
+  const char* venv_env = std::getenv("PIPELINE_VENV");
+  const std::string venv = venv_env && *venv_env ? venv_env : std::string(PIPELINE_SOURCE_DIR) + "/.venv";
+  const std::string peers = std::string(PIPELINE_SOURCE_DIR) + "/bench/peers/";
+  return {
+      {"torch-pip", venv + "/bin/python", "torch", peers + "torch_mlp.py", ""},
+      {"keras", venv + "/bin/python", "tensorflow", peers + "keras_mlp.py", "TF_CPP_MIN_LOG_LEVEL=2"},
+      // Debian's torch 1.13 needs the OpenMP build of OpenBLAS (its README).
+      {"torch-debian", "/usr/bin/python3", "torch", peers + "torch_mlp.py",
+       "LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-openmp"},
+  };
+}
 
-Status RunPeer(const PeerOptions& o, PeerRun* out) {
+Status RunPeer(const PeerSpec& peer, const PeerOptions& o, PeerRun* out) {
   ScopedUnblockStopSignals children_take_signals;  // popen and system pass this thread's mask on
-  if (std::system("/usr/bin/python3 -c 'import torch, numpy' >/dev/null 2>&1") != 0) {
-    return Status::NotFound("python3-torch is not installed (apt-get install python3-torch python3-numpy "
-                            "libopenblas0-openmp); no peer run");
+  const std::string probe = Quote(peer.python) + " -c " + Quote("import " + peer.module + ", numpy") + " >/dev/null 2>&1";
+  if (std::system(probe.c_str()) != 0) {
+    return Status::NotFound(peer.python + " cannot import " + peer.module +
+                            (peer.name == "torch-debian" ? " (apt-get install python3-torch python3-numpy libopenblas0-openmp)"
+                                                         : " (scripts/install-deps.sh makes the virtual environment)"));
   }
-  const std::string cmd = "OMP_NUM_THREADS=" + std::to_string(o.threads) +
-                          " LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-openmp /usr/bin/python3 " +
-                          Quote(o.script) + " --data-dir " + Quote(o.data_dir) + " --threads " +
+  const std::string cmd = "OMP_NUM_THREADS=" + std::to_string(o.threads) + " " + peer.env + " " + Quote(peer.python) +
+                          " " + Quote(peer.script) + " --data-dir " + Quote(o.data_dir) + " --threads " +
                           std::to_string(o.threads) + " --epochs " + std::to_string(o.epochs) + " --batch-size " +
                           std::to_string(o.batch_size) + " --lr " + std::to_string(o.learning_rate) + " 2>&1";
   FILE* pipe = ::popen(cmd.c_str(), "r");

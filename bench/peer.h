@@ -1,5 +1,11 @@
-// The PyTorch peer (bench/peers/torch_mlp.py), run on the same data,
-// epochs, batch size and threads, against OpenBLAS as its README requires.
+// The bench peers: the reference workload in other frameworks, run on the same
+// data, epochs, batch size, learning rate and threads as our run, each a
+// script of bench/peers/ that prints a final `JSON {...}` line.
+//   torch-pip     PyTorch 2.13 (pip CPU build) from the virtual environment
+//   keras         TF 2.21 Keras model.fit, jit_compile off and on, the faster
+//   torch-debian  Debian's python3-torch 1.13 against OpenBLAS, when installed
+// The virtual environment is the source tree's .venv (scripts/install-deps.sh),
+// or PIPELINE_VENV.
 #pragma once
 
 #include <string>
@@ -9,25 +15,33 @@
 
 namespace pipeline::bench {
 
+struct PeerSpec {
+  std::string name;           // as --peer names it
+  std::string python;         // the interpreter
+  std::string module;         // what must import for the peer to run ("torch", "tensorflow")
+  std::string script;         // bench/peers/<script>
+  std::string env;            // environment assignments for the command line, shell-quoted
+};
+
 struct PeerRun {
   std::vector<double> epoch_seconds;  // every epoch, warm-up included
   double test_accuracy = 0.0;
-  std::string framework;              // e.g. "torch-1.13.0a0+git..."
+  std::string framework;              // e.g. "torch-2.13.0+cpu"
   std::string libs;                   // the BLAS/OpenMP libraries it loaded
 };
 
 struct PeerOptions {
-  std::string script;                 // path to torch_mlp.py
   std::string data_dir;
   int threads = 1, epochs = 1;
   int64_t batch_size = 100;
   double learning_rate = 0.01;
 };
 
-// bench/peers/torch_mlp.py of the source tree this binary was built from.
-std::string DefaultPeerScript();
+// Every peer, in the order bench runs them.
+std::vector<PeerSpec> KnownPeers();
 
-// NotFound when python3 or torch is missing (the bench then reports no peer).
-Status RunPeer(const PeerOptions& options, PeerRun* out);
+// NotFound when the interpreter or its framework is missing (the bench then
+// reports the peer as not run, with the reason).
+Status RunPeer(const PeerSpec& peer, const PeerOptions& options, PeerRun* out);
 
 }  // namespace pipeline::bench

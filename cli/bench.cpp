@@ -15,19 +15,22 @@
 #include "bench/training_run.h"
 #include "cli/command.h"
 #include "common/json.h"
+#include "common/strings.h"
 #include "config/loader.h"
 #include "engine/runtime.h"
 
 namespace pipeline::cli {
 
 extern const char kBenchUsage[] =
-    "usage: pipeline bench CONFIG [KEY=VALUE ...] [--epochs N] [--threads T] [--peer PATH|off]\n"
+    "usage: pipeline bench CONFIG [KEY=VALUE ...] [--epochs N] [--threads T] [--peer NAME[,NAME...]|off]\n"
     "                      [--gemm-seconds S] [--no-inference] [--json FILE]\n\n"
     "Trains CONFIG for N epochs (default 5) after one warm-up epoch, on T threads (default: the\n"
     "cores), and in the same run measures oneDNN's sgemm on the exact GEMM shapes of a training\n"
-    "step and on a 2048^3 GEMM, runs the PyTorch peer (default: bench/peers/torch_mlp.py of the source tree) on the\n"
-    "same data, epochs, batch size and threads, and times inference at batch 1, 100 and 10000.\n"
-    "Prints a table, the ratios ours/peer and ours/GEMM-only, and a final `JSON {...}` line.\n";
+    "step and on a 2048^3 GEMM, runs the peers (bench/peers/ of the source tree: torch-pip = PyTorch 2.13 and\n"
+    "keras = TF 2.21 model.fit, faster of jit_compile off/on, from .venv or PIPELINE_VENV; torch-debian =\n"
+    "Debian's python3-torch; default: all, a missing one is reported as not run) on the same data, epochs,\n"
+    "batch size and threads, and times inference at batch 1, 100 and 10000.\n"
+    "Prints a table, the ratios ours/peer for each peer and ours/GEMM-only, and a final `JSON {...}` line.\n";
 
 namespace {
 
@@ -60,10 +63,15 @@ struct BenchResults {
   double our_median = NAN, our_min = NAN;
   size_t gemm_shapes = 0;
   double sgemm = NAN, matmul = NAN, large = NAN, gemm_only = NAN;
-  bench::PeerRun peer;
-  std::string peer_note;
-  std::vector<double> peer_epochs;
-  double peer_median = NAN, peer_min = NAN;
+  struct Peer {
+    std::string name, note;         // note: why it did not run
+    bench::PeerRun run;
+    std::vector<double> epochs;     // timed epochs (after the warm-up)
+    double median = NAN, min = NAN;
+  };
+  std::vector<Peer> peers;
+  double fastest_peer_median = NAN;  // over the peers that ran
+  std::string fastest_peer;
   std::vector<std::pair<int64_t, double>> engine_rates, predict_rates;
   std::string inference_note;
 };
@@ -78,28 +86,51 @@ void MeasureGemms(const bench::TrainingRun& run, int threads, double gemm_second
   r->gemm_only = r->flops_per_epoch / (r->sgemm * 1e9);
 }
 
-// 3. The peer, same data, epochs, batch size and threads.
-void RunPeerScript(const std::string& peer_option, const PipelineConfig& cfg, int threads, int epochs,
-                   BenchResults* r) {
-  const std::string peer_script = peer_option.empty() ? bench::DefaultPeerScript() : peer_option;
-  if (peer_script != "off") {
-    if (!std::filesystem::exists(peer_script)) {
-      r->peer_note = "peer script " + peer_script + " not found";
-    } else {
-      Status ps = bench::RunPeer({peer_script, cfg.dataset.path, threads, epochs + 1, cfg.train.batch_size,
-                                  cfg.optimizer.learning_rate},
-                                 &r->peer);
-      if (ps.ok()) {
-        r->peer_epochs.assign(r->peer.epoch_seconds.begin() + 1, r->peer.epoch_seconds.end());
-      } else {
-        r->peer_note = ps.message();
-      }
-    }
-  } else {
-    r->peer_note = "--peer off";
+// 3. The peers, same data, epochs, batch size and threads.
+// --peer NAME[,NAME...] | off: the names, checked before anything runs (empty: all peers).
+Status ParsePeerOption(const std::string& peer_option, std::vector<std::string>* out) {
+  std::vector<std::string>& wanted = *out;
+  for (size_t start = 0; !peer_option.empty() && peer_option != "off";) {
+    const size_t comma = peer_option.find(',', start);
+    wanted.push_back(peer_option.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+    if (comma == std::string::npos) break;
+    start = comma + 1;
   }
-  r->peer_median = Median(r->peer_epochs);
-  r->peer_min = Min(r->peer_epochs);
+  std::vector<std::string> known;
+  for (const auto& p : bench::KnownPeers()) known.push_back(p.name);
+  for (const auto& w : wanted) {
+    if (std::find(known.begin(), known.end(), w) == known.end()) {
+      return Status::InvalidArgument("--peer: unknown peer '" + w + "' (known peers: " + Join(known, ", ") + ", or off)");
+    }
+  }
+  return Status::Ok();
+}
+
+Status RunPeers(const std::string& peer_option, const PipelineConfig& cfg, int threads, int epochs, BenchResults* r) {
+  std::vector<std::string> wanted;
+  PIPELINE_RETURN_IF_ERROR(ParsePeerOption(peer_option, &wanted));
+  if (peer_option == "off") return Status::Ok();
+  for (const auto& spec : bench::KnownPeers()) {
+    if (!wanted.empty() && std::find(wanted.begin(), wanted.end(), spec.name) == wanted.end()) continue;
+    BenchResults::Peer p;
+    p.name = spec.name;
+    Status ps = bench::RunPeer(spec, {cfg.dataset.path, threads, epochs + 1, cfg.train.batch_size,
+                                      cfg.optimizer.learning_rate},
+                               &p.run);
+    if (ps.ok()) {
+      p.epochs.assign(p.run.epoch_seconds.begin() + 1, p.run.epoch_seconds.end());
+    } else {
+      p.note = ps.message();
+    }
+    p.median = Median(p.epochs);
+    p.min = Min(p.epochs);
+    if (std::isfinite(p.median) && !(p.median >= r->fastest_peer_median)) {
+      r->fastest_peer_median = p.median;
+      r->fastest_peer = p.name;
+    }
+    r->peers.push_back(std::move(p));
+  }
+  return Status::Ok();
 }
 
 // 4. Inference throughput: the engine's forward pass, and the interpreter on an export.
@@ -122,7 +153,7 @@ void MeasureInference(const bench::TrainingRun& run, BenchResults* r) {
 
 // 5. Report: the table.
 void PrintTable(const BenchResults& r) {
-  const double ratio_peer = r.our_median / r.peer_median, ratio_gemm = r.our_median / r.gemm_only;
+  const double ratio_gemm = r.our_median / r.gemm_only;
   std::printf("\n%-34s %s\n", "", "value");
   std::printf("%-34s %.1f GFLOP/s (dnnl_sgemm, %zu GEMMs of a batch-%lld step)\n", "machine: sgemm, exact shapes",
               r.sgemm, r.gemm_shapes, static_cast<long long>(r.batch_size));
@@ -132,13 +163,19 @@ void PrintTable(const BenchResults& r) {
   std::printf("%-34s median %.3f  min %.3f s/epoch, %.0f examples/s, %.1f GFLOP/s\n", "ours: training", r.our_median,
               r.our_min, r.examples / r.our_median, r.flops_per_epoch / r.our_median / 1e9);
   std::printf("%-34s %.0f MB\n", "ours: peak RSS", r.rss_mb);
-  if (r.peer_epochs.empty()) {
-    std::printf("%-34s none: %s\n", "peer", r.peer_note.c_str());
-  } else {
-    std::printf("%-34s median %.3f  min %.3f s/epoch (%s)\n", "peer: torch training", r.peer_median, r.peer_min,
-                r.peer.framework.c_str());
+  if (r.peers.empty()) std::printf("%-34s none (--peer off)\n", "peers");
+  for (const auto& p : r.peers) {
+    const std::string label = "peer " + p.name;
+    if (p.epochs.empty()) {
+      std::printf("%-34s not run: %s\n", label.c_str(), p.note.c_str());
+      continue;
+    }
+    std::printf("%-34s median %.3f  min %.3f s/epoch, test accuracy %.4f (%s)\n", label.c_str(), p.median, p.min,
+                p.run.test_accuracy, p.run.framework.c_str());
+    std::printf("%-34s %.2f\n", ("  ratio ours/" + p.name + " s/epoch").c_str(), r.our_median / p.median);
   }
-  std::printf("%-34s %s\n", "ratio ours/peer s/epoch", Ratio(ratio_peer, 0.4).c_str());
+  std::printf("%-34s %s%s\n", "ratio ours/fastest peer s/epoch", Ratio(r.our_median / r.fastest_peer_median, 0.4).c_str(),
+              r.fastest_peer.empty() ? "" : (" (" + r.fastest_peer + ")").c_str());
   std::printf("%-34s %s\n", "ratio ours/GEMM-only", Ratio(ratio_gemm, 1.4).c_str());
   for (size_t i = 0; i < r.engine_rates.size(); ++i) {
     std::printf("%-34s %.0f examples/s (engine forward) | %.0f examples/s (predict, interpreter)\n",
@@ -150,7 +187,7 @@ void PrintTable(const BenchResults& r) {
 
 // 5. Report: the final `JSON {...}` line.
 std::string JsonLine(const BenchResults& r) {
-  const double ratio_peer = r.our_median / r.peer_median, ratio_gemm = r.our_median / r.gemm_only;
+  const double ratio_peer = r.our_median / r.fastest_peer_median, ratio_gemm = r.our_median / r.gemm_only;
   auto list = [](const std::vector<double>& v) {
     std::vector<std::string> s;
     for (double x : v) s.push_back(json::Number(x));
@@ -162,9 +199,18 @@ std::string JsonLine(const BenchResults& r) {
       .Num("gemm_only_s_per_epoch", r.gemm_only).Num("ours_median_s_per_epoch", r.our_median)
       .Num("ours_min_s_per_epoch", r.our_min).Raw("ours_epoch_seconds", list(r.ours))
       .Num("ours_examples_per_s", r.examples / r.our_median).Num("ours_gflops", r.flops_per_epoch / r.our_median / 1e9)
-      .Num("peak_rss_mb", r.rss_mb).Num("peer_median_s_per_epoch", r.peer_median).Num("peer_min_s_per_epoch", r.peer_min)
-      .Raw("peer_epoch_seconds", list(r.peer_epochs)).Num("ratio_ours_over_peer", ratio_peer)
+      .Num("peak_rss_mb", r.rss_mb).Str("fastest_peer", r.fastest_peer)
+      .Num("fastest_peer_median_s_per_epoch", r.fastest_peer_median).Num("ratio_ours_over_fastest_peer", ratio_peer)
       .Num("ratio_ours_over_gemm_only", ratio_gemm);
+  std::vector<std::string> peers;
+  for (const auto& p : r.peers) {
+    json::Object o;
+    o.Str("name", p.name).Str("framework", p.run.framework).Str("not_run", p.note).Num("median_s_per_epoch", p.median)
+        .Num("min_s_per_epoch", p.min).Raw("epoch_seconds", list(p.epochs)).Num("test_accuracy", p.run.test_accuracy)
+        .Num("ratio_ours_over_peer", r.our_median / p.median);
+    peers.push_back(o.str());
+  }
+  j.Raw("peers", json::Array(peers));
   for (size_t i = 0; i < r.engine_rates.size(); ++i) {
     j.Num(fmt::format("engine_inference_b{}_per_s", r.engine_rates[i].first), r.engine_rates[i].second);
     j.Num(fmt::format("predict_b{}_per_s", r.predict_rates[i].first), r.predict_rates[i].second);
@@ -190,8 +236,11 @@ int BenchCommand(const std::vector<std::string>& args) {
   a.overrides.push_back("train.threads=" + std::to_string(threads));
   a.overrides.push_back("dataset.validation.count=0");
   a.overrides.push_back("stages=[load,build,train]");
+  std::vector<std::string> peer_names;
+  Status st = ParsePeerOption(Option(a, "--peer"), &peer_names);
+  if (!st.ok()) return Fail(st);
   PipelineConfig cfg;
-  Status st = LoadConfig(a.config, a.overrides, &cfg);
+  st = LoadConfig(a.config, a.overrides, &cfg);
   if (!st.ok()) return Fail(st);
   Logger log(stdout, Logger::Level::kQuiet);
   std::printf("pipeline bench: %s, %d thread(s), %d timed epoch(s) after 1 warm-up\n", a.config.c_str(), threads, epochs);
@@ -215,7 +264,8 @@ int BenchCommand(const std::vector<std::string>& args) {
   r.our_min = Min(r.ours);
 
   MeasureGemms(*run, threads, gemm_seconds, &r);
-  RunPeerScript(Option(a, "--peer"), cfg, threads, epochs, &r);
+  st = RunPeers(Option(a, "--peer"), cfg, threads, epochs, &r);
+  if (!st.ok()) return Fail(st);
   if (!Flag(a, "--no-inference")) MeasureInference(*run, &r);
 
   PrintTable(r);

@@ -377,13 +377,15 @@ Status Interpreter::CallFunction(const std::string& name, const std::vector<Tens
     }
     feeds.emplace_back(body.args[k] + ":0", inputs[k]);
   }
-  if (owner_->call_depth_ >= kMaxCallDepth) {
+  // Per thread: concurrent runs of one interpreter each have their own call chain.
+  static thread_local int call_depth = 0;
+  if (call_depth >= kMaxCallDepth) {
     return Status::InvalidArgument("function " + name + ": calls nest deeper than " + std::to_string(kMaxCallDepth) +
                                    " (a recursive function library)");
   }
-  ++owner_->call_depth_;
+  ++call_depth;
   Status st = it->second->interp->Run(feeds, body.rets, body.control_rets, outputs);
-  --owner_->call_depth_;
+  --call_depth;
   return st.WithPrefix("in function " + name + ": ");
 }
 

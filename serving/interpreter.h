@@ -139,7 +139,6 @@ class Interpreter {
   const tensorflow::GraphDef& graph_;
   Interpreter* owner_;  // holds the state; a function body's interpreter points at its caller's owner
   std::map<std::string, std::unique_ptr<Function>> functions_;  // the library, instantiated (owner only)
-  int call_depth_ = 0;
   std::unordered_map<std::string, int> index_;
   std::vector<std::vector<TensorName>> inputs_;  // parsed inputs per node
   CheckpointSource checkpoint_;

@@ -346,6 +346,63 @@ TEST_CASE("reader: a recursive function library is refused at its call depth and
   CHECK(st.message().find("calls nest deeper than 64 (a recursive function library)") != std::string::npos);
 }
 
+TEST_CASE("reader: ops TF 2.21's own exports use - BatchMatMulV2 on matrices and LookupTableImportV2") {
+  // Found by tests/tf/tf_models_run.py: tf.matmul in a TF2-built v1 graph emits
+  // BatchMatMulV2 (adj_x/adj_y), and StaticHashTable fills its table with
+  // LookupTableImportV2, which replaces the contents (InitializeTableV2 refuses
+  // a second fill).
+  tensorflow::GraphDef g;
+  REQUIRE(google::protobuf::TextFormat::ParseFromString(R"pb(
+    node { name: "a" op: "Const" attr { key: "dtype" value { type: DT_FLOAT } }
+           attr { key: "value" value { tensor { dtype: DT_FLOAT tensor_shape { dim { size: 2 } dim { size: 3 } }
+                  float_val: 1 float_val: 2 float_val: 3 float_val: 4 float_val: 5 float_val: 6 } } } }
+    node { name: "ab" op: "BatchMatMulV2" input: "a" input: "a" attr { key: "T" value { type: DT_FLOAT } }
+           attr { key: "adj_y" value { b: true } } }
+    node { name: "ba" op: "BatchMatMulV3" input: "a" input: "a" attr { key: "adj_x" value { b: true } } }
+    node { name: "t" op: "HashTableV2" attr { key: "key_dtype" value { type: DT_INT64 } }
+           attr { key: "value_dtype" value { type: DT_STRING } } }
+    node { name: "k" op: "Const" attr { key: "dtype" value { type: DT_INT64 } }
+           attr { key: "value" value { tensor { dtype: DT_INT64 tensor_shape { dim { size: 2 } } int64_val: 0 int64_val: 1 } } } }
+    node { name: "v1" op: "Const" attr { key: "dtype" value { type: DT_STRING } }
+           attr { key: "value" value { tensor { dtype: DT_STRING tensor_shape { dim { size: 2 } } string_val: "a" string_val: "b" } } } }
+    node { name: "v2" op: "Const" attr { key: "dtype" value { type: DT_STRING } }
+           attr { key: "value" value { tensor { dtype: DT_STRING tensor_shape { dim { size: 2 } } string_val: "x" string_val: "y" } } } }
+    node { name: "import1" op: "LookupTableImportV2" input: "t" input: "k" input: "v1" }
+    node { name: "import2" op: "LookupTableImportV2" input: "t" input: "k" input: "v2" }
+    node { name: "init_again" op: "InitializeTableV2" input: "t" input: "k" input: "v1" }
+    node { name: "default" op: "Const" attr { key: "dtype" value { type: DT_STRING } }
+           attr { key: "value" value { tensor { dtype: DT_STRING tensor_shape {} string_val: "UNK" } } } }
+    node { name: "q" op: "Const" attr { key: "dtype" value { type: DT_INT64 } }
+           attr { key: "value" value { tensor { dtype: DT_INT64 tensor_shape { dim { size: 3 } } int64_val: 1 int64_val: 7 int64_val: 0 } } } }
+    node { name: "find" op: "LookupTableFindV2" input: "t" input: "q" input: "default" }
+    node { name: "cube" op: "Const" attr { key: "dtype" value { type: DT_FLOAT } }
+           attr { key: "value" value { tensor { dtype: DT_FLOAT tensor_shape { dim { size: 1 } dim { size: 1 } dim { size: 1 } } float_val: 1 } } } }
+    node { name: "batched" op: "BatchMatMulV2" input: "cube" input: "cube" })pb", &g));
+  std::unique_ptr<Interpreter> in;
+  REQUIRE(Interpreter::Create(g, &in).ok());
+  std::vector<TensorValue> out;
+  REQUIRE(in->Run({}, {"ab", "ba"}, {}, &out).ok());
+  // a a^T = [[14, 32], [32, 77]]; a^T a = [[17, 22, 27], [22, 29, 36], [27, 36, 45]].
+  REQUIRE(out[0].shape() == TensorShape{2, 2});
+  CHECK(out[0].data<float>()[1] == 32.f);
+  CHECK(out[0].data<float>()[3] == 77.f);
+  REQUIRE(out[1].shape() == TensorShape{3, 3});
+  CHECK(out[1].data<float>()[0] == 17.f);
+  CHECK(out[1].data<float>()[5] == 36.f);
+  Status st = in->Run({}, {"batched"}, {}, &out);
+  CHECK(st.code() == Status::Code::kUnimplemented);
+  CHECK(st.message().find("BatchMatMul with batch dimensions") != std::string::npos);
+
+  REQUIRE(in->Run({}, {}, {"import1"}, &out).ok());
+  REQUIRE(in->Run({}, {"find"}, {}, &out).ok());
+  CHECK(out[0].strings() == std::vector<std::string>{"b", "UNK", "a"});
+  REQUIRE(in->Run({}, {}, {"import2"}, &out).ok());  // an import replaces
+  REQUIRE(in->Run({}, {"find"}, {}, &out).ok());
+  CHECK(out[0].strings() == std::vector<std::string>{"y", "UNK", "x"});
+  st = in->Run({}, {}, {"init_again"}, &out);
+  CHECK(st.message().find("Table already initialized") != std::string::npos);
+}
+
 TEST_CASE("reader: tf.Example and TFRecord helpers round-trip and report errors") {
   const float v[3] = {1.5f, -2.f, 0.25f};
   const std::string s = EncodeFloatExample("x", v, 3);

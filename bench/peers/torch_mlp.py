@@ -13,42 +13,23 @@ test is t10k. Only the training loop is timed (shuffle included); loading and
 evaluation are not.
 """
 import argparse
-import gzip
 import json
 import os
 import statistics
-import struct
 import sys
 import time
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 
-TRAIN_EXAMPLES = 55000
-
-
-def read_idx_ubyte(path):
-    """An IDX file of unsigned bytes (magic 0x0000 08 NDIM), as a numpy array."""
-    with gzip.open(path, "rb") as f:
-        raw = f.read()
-    if len(raw) < 4:
-        raise ValueError(f"{path}: {len(raw)} bytes, shorter than an IDX header")
-    zero, dtype, ndim = struct.unpack(">HBB", raw[:4])
-    if zero != 0 or dtype != 0x08:
-        raise ValueError(f"{path}: not an unsigned-byte IDX file (magic {raw[:4].hex()})")
-    dims = struct.unpack(f">{ndim}I", raw[4:4 + 4 * ndim])
-    body = np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim)
-    if body.size != int(np.prod(dims)):
-        raise ValueError(f"{path}: header says {dims}, the file holds {body.size} values")
-    return body.reshape(dims)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import idx_data  # noqa: E402
+from idx_data import TRAIN_EXAMPLES, numeric_libraries  # noqa: E402
 
 
 def load(data_dir, prefix):
-    images = read_idx_ubyte(os.path.join(data_dir, f"{prefix}-images-idx3-ubyte.gz"))
-    labels = read_idx_ubyte(os.path.join(data_dir, f"{prefix}-labels-idx1-ubyte.gz"))
-    x = torch.from_numpy(images.reshape(images.shape[0], -1).astype(np.float32) / 255.0)
-    return x.contiguous(), torch.from_numpy(labels.astype(np.int64))
+    x, y = idx_data.load(data_dir, prefix)
+    return torch.from_numpy(x).contiguous(), torch.from_numpy(y)
 
 
 def make_model(init):
@@ -70,20 +51,6 @@ def make_model(init):
 def accuracy(model, x, y, batch=1000):
     hits = sum((model(x[i:i + batch]).argmax(1) == y[i:i + batch]).sum().item() for i in range(0, len(x), batch))
     return hits / len(x)
-
-
-def numeric_libraries():
-    """The BLAS / oneDNN / OpenMP libraries this process mapped: what the peer really ran on."""
-    found = set()
-    try:
-        with open("/proc/self/maps") as maps:
-            for line in maps:
-                path = line.split()[-1]
-                if path.startswith("/") and any(k in path for k in ("blas", "lapack", "dnnl", "mkl", "gomp", "omp")):
-                    found.add(os.path.realpath(path))
-    except OSError:
-        pass
-    return sorted(found)
 
 
 def main():

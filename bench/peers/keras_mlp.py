@@ -1,0 +1,99 @@
+#!/usr/bin/env python3
+"""The Keras bench peer: the reference workload trained by TF 2.21's model.fit.
+
+The same model and data as torch_mlp.py: MLP 784-256-256-10 with ReLU, softmax
+cross-entropy on the logits (mean over the batch), plain SGD, N(0,1) kernels
+and biases (tf.random_normal's defaults, as in TensorFlow's MNIST serving
+tutorial); the first 55,000 Fashion-MNIST training images, pixels / 255.
+
+model.fit runs once with jit_compile=False and once with jit_compile=True (XLA),
+each for --epochs epochs from the same initial weights; the faster by median
+epoch time is reported, the other's median beside it. Each epoch is timed by a
+callback from on_epoch_begin to on_epoch_end: fit's own shuffle is inside,
+loading and evaluation are not. Prints a final `JSON {...}` line for
+`pipeline bench`.
+"""
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from idx_data import TRAIN_EXAMPLES, load, numeric_libraries  # noqa: E402
+
+
+class EpochTimer:
+    def __init__(self, tf):
+        class Callback(tf.keras.callbacks.Callback):
+            def on_epoch_begin(cb, epoch, logs=None):
+                cb.start = time.perf_counter()
+
+            def on_epoch_end(cb, epoch, logs=None):
+                self.seconds.append(time.perf_counter() - cb.start)
+                self.losses.append(float(logs["loss"]))
+        self.seconds, self.losses = [], []
+        self.callback = Callback()
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data-dir", default="/usr/share/datasets/fashion-mnist")
+    ap.add_argument("--epochs", type=int, default=5)
+    ap.add_argument("--batch-size", type=int, default=100)
+    ap.add_argument("--lr", type=float, default=0.01)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args()
+
+    import numpy as np
+    import tensorflow as tf
+    tf.config.threading.set_intra_op_parallelism_threads(args.threads)
+    tf.config.threading.set_inter_op_parallelism_threads(args.threads)
+    tf.get_logger().setLevel("ERROR")
+
+    x_all, y_all = load(args.data_dir, "train")
+    x_test, y_test = load(args.data_dir, "t10k")
+    x_train, y_train = x_all[:TRAIN_EXAMPLES], y_all[:TRAIN_EXAMPLES]
+
+    def make_model():
+        tf.keras.utils.set_random_seed(args.seed)
+        init = tf.keras.initializers.RandomNormal(0.0, 1.0, seed=args.seed)
+        dense = lambda units, act=None: tf.keras.layers.Dense(units, activation=act, kernel_initializer=init,
+                                                              bias_initializer=init)
+        return tf.keras.Sequential([tf.keras.Input(shape=(784,)), dense(256, "relu"), dense(256, "relu"), dense(10)])
+
+    runs = {}
+    for jit in (False, True):
+        model = make_model()
+        model.compile(optimizer=tf.keras.optimizers.SGD(args.lr), jit_compile=jit,
+                      loss=tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+        timer = EpochTimer(tf)
+        model.fit(x_train, y_train, batch_size=args.batch_size, epochs=args.epochs, shuffle=True, verbose=0,
+                  callbacks=[timer.callback])
+        logits = model.predict(x_test, batch_size=1000, verbose=0)
+        runs[jit] = {"epoch_seconds": timer.seconds, "losses": timer.losses,
+                     "test_acc": float((np.argmax(logits, 1) == y_test).mean()),
+                     "median": statistics.median(timer.seconds)}
+        print(f"# jit_compile={jit}: median {runs[jit]['median']:.3f} s/epoch, test accuracy "
+              f"{runs[jit]['test_acc']:.4f}", flush=True)
+    best = min(runs, key=lambda j: runs[j]["median"])
+    r = runs[best]
+    result = {
+        "framework": f"keras-{tf.keras.__version__} (TF {tf.__version__}, jit_compile={best})",
+        "jit_compile": best, "other_jit_median_s_per_epoch": runs[not best]["median"],
+        "threads": args.threads, "epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr,
+        "test_acc": r["test_acc"], "final_mean_loss": r["losses"][-1], "median_s_per_epoch": r["median"],
+        "min_s_per_epoch": min(r["epoch_seconds"]), "epoch_seconds": [round(s, 4) for s in r["epoch_seconds"]],
+        "libs": numeric_libraries(),
+    }
+    print("JSON " + json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
