@@ -1,5 +1,6 @@
 """What every bench peer shares: the IDX reader (numpy only), the data split of
 TensorFlow's MNIST tutorial, and the list of numeric libraries a peer mapped."""
+import argparse
 import gzip
 import os
 import struct
@@ -44,3 +45,15 @@ def numeric_libraries():
     except OSError:
         pass
     return sorted(found)
+
+
+def argument_parser(doc):
+    """The command line every peer takes from `pipeline bench` (bench/peer.cpp)."""
+    ap = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data-dir", default="/usr/share/datasets/fashion-mnist")
+    ap.add_argument("--epochs", type=int, default=5)
+    ap.add_argument("--batch-size", type=int, default=100)
+    ap.add_argument("--lr", type=float, default=0.01)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--seed", type=int, default=0)
+    return ap

@@ -13,7 +13,6 @@ callback from on_epoch_begin to on_epoch_end: fit's own shuffle is inside,
 loading and evaluation are not. Prints a final `JSON {...}` line for
 `pipeline bench`.
 """
-import argparse
 import json
 import os
 import statistics
@@ -24,6 +23,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import idx_data  # noqa: E402
 from idx_data import TRAIN_EXAMPLES, load, numeric_libraries  # noqa: E402
 
 
@@ -41,13 +41,7 @@ class EpochTimer:
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--data-dir", default="/usr/share/datasets/fashion-mnist")
-    ap.add_argument("--epochs", type=int, default=5)
-    ap.add_argument("--batch-size", type=int, default=100)
-    ap.add_argument("--lr", type=float, default=0.01)
-    ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--seed", type=int, default=0)
+    ap = idx_data.argument_parser(__doc__)
     args = ap.parse_args()
 
     import numpy as np

@@ -12,7 +12,6 @@ the first 55,000 training images (the tutorial's split), validation the rest,
 test is t10k. Only the training loop is timed (shuffle included); loading and
 evaluation are not.
 """
-import argparse
 import json
 import os
 import statistics
@@ -54,13 +53,7 @@ def accuracy(model, x, y, batch=1000):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--data-dir", default="/usr/share/datasets/fashion-mnist")
-    ap.add_argument("--epochs", type=int, default=5)
-    ap.add_argument("--batch-size", type=int, default=100)
-    ap.add_argument("--lr", type=float, default=0.01)
-    ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--seed", type=int, default=0)
+    ap = idx_data.argument_parser(__doc__)
     ap.add_argument("--init", choices=["normal1", "glorot"], default="normal1")
     args = ap.parse_args()
 
