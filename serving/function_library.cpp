@@ -5,6 +5,7 @@
 #include <set>
 
 #include "serving/graph_check.h"
+#include "serving/tensor_name.h"
 
 namespace pipeline {
 
@@ -72,40 +73,33 @@ Status InstantiateFunction(const tensorflow::FunctionDef& f, const tensorflow::F
   }
   // "arg" -> "arg:0"; "node:out_arg:i" -> "node:<flat index>"; "^node" stays.
   auto resolve = [&](const std::string& in, const std::string& where, std::string* flat) -> Status {
-    if (!in.empty() && in[0] == '^') {
-      if (!names.count(in.substr(1))) return error(where + ": control input '" + in + "' names no node of the function");
+    TensorName t;  // "node:out_arg:i" parses as node "node:out_arg", index i
+    const bool parsed = ParseTensorName(in, &t);
+    if (parsed && t.control) {
+      if (!names.count(t.node)) return error(where + ": control input '" + in + "' names no node of the function");
       *flat = in;
       return Status::Ok();
     }
-    std::vector<std::string> parts;
-    for (size_t start = 0;;) {
-      const size_t colon = in.find(':', start);
-      parts.push_back(in.substr(start, colon == std::string::npos ? std::string::npos : colon - start));
-      if (colon == std::string::npos) break;
-      start = colon + 1;
-    }
-    if (parts.size() == 1) {
+    if (parsed && in.find(':') == std::string::npos) {
       if (std::find(body.args.begin(), body.args.end(), in) == body.args.end()) {
         return error(where + ": input '" + in + "' names no input arg of the function");
       }
       *flat = in + ":0";
       return Status::Ok();
     }
-    auto node = outputs.find(parts[0]);
-    if (parts.size() != 3 || node == outputs.end()) {
+    const size_t colon = parsed ? t.node.rfind(':') : std::string::npos;
+    auto node = colon == std::string::npos ? outputs.end() : outputs.find(t.node.substr(0, colon));
+    if (node == outputs.end()) {
       return error(where + ": input '" + in + "' is not of the form node:output_arg:index over a node of the function");
     }
-    auto arg = node->second.find(parts[1]);
-    if (arg == node->second.end()) return error(where + ": node " + parts[0] + " has no output arg '" + parts[1] + "'");
-    const std::string& digits = parts[2];
-    const bool numeric = !digits.empty() && digits.size() <= 6 &&
-                         std::all_of(digits.begin(), digits.end(), [](char ch) { return ch >= '0' && ch <= '9'; });
-    const int index = numeric ? std::stoi(digits) : -1;
-    if (index < 0 || index >= arg->second.second) {
-      return error(where + ": output " + parts[1] + ":" + parts[2] + " of node " + parts[0] + " is out of range (it has " +
-                   std::to_string(arg->second.second) + ")");
+    const std::string out_arg = t.node.substr(colon + 1);
+    auto arg = node->second.find(out_arg);
+    if (arg == node->second.end()) return error(where + ": node " + node->first + " has no output arg '" + out_arg + "'");
+    if (t.index >= arg->second.second) {
+      return error(where + ": output " + out_arg + ":" + std::to_string(t.index) + " of node " + node->first +
+                   " is out of range (it has " + std::to_string(arg->second.second) + ")");
     }
-    *flat = parts[0] + ":" + std::to_string(arg->second.first + index);
+    *flat = node->first + ":" + std::to_string(arg->second.first + t.index);
     return Status::Ok();
   };
   for (const auto& node : f.node_def()) {

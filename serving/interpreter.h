@@ -34,17 +34,10 @@
 #include "common/status.h"
 #include "proto/graph.pb.h"
 #include "proto/op_def.pb.h"
+#include "serving/tensor_name.h"
 #include "tfformat/tensor_value.h"
 
 namespace pipeline {
-
-struct TensorName {
-  std::string node;
-  int index = 0;
-  bool control = false;  // "^node"
-};
-// Parses "node", "node:k" or "^node"; false for an empty or malformed name.
-bool ParseTensorName(const std::string& s, TensorName* out);
 
 // Reads one checkpoint tensor: (prefix fed to RestoreV2, key) -> value.
 using CheckpointSource = std::function<Status(const std::string& prefix, const std::string& key, TensorValue*)>;
