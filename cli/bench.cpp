@@ -70,8 +70,6 @@ struct BenchResults {
     double median = NAN, min = NAN;
   };
   std::vector<Peer> peers;
-  double fastest_peer_median = NAN;  // over the peers that ran
-  std::string fastest_peer;
   std::vector<std::pair<int64_t, double>> engine_rates, predict_rates;
   std::string inference_note;
 };
@@ -87,31 +85,37 @@ void MeasureGemms(const bench::TrainingRun& run, int threads, double gemm_second
 }
 
 // 3. The peers, same data, epochs, batch size and threads.
-// --peer NAME[,NAME...] | off: the names, checked before anything runs (empty: all peers).
-Status ParsePeerOption(const std::string& peer_option, std::vector<std::string>* out) {
-  std::vector<std::string>& wanted = *out;
-  for (size_t start = 0; !peer_option.empty() && peer_option != "off";) {
+// --peer NAME[,NAME...] | off: the peers to run (default: all), in KnownPeers'
+// order; checked before anything runs.
+Status SelectPeers(const std::string& peer_option, std::vector<bench::PeerSpec>* out) {
+  const std::vector<bench::PeerSpec> known = bench::KnownPeers();
+  out->clear();
+  if (peer_option == "off") return Status::Ok();
+  if (peer_option.empty()) {
+    *out = known;
+    return Status::Ok();
+  }
+  std::vector<std::string> wanted, names;
+  for (size_t start = 0;;) {
     const size_t comma = peer_option.find(',', start);
     wanted.push_back(peer_option.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
     if (comma == std::string::npos) break;
     start = comma + 1;
   }
-  std::vector<std::string> known;
-  for (const auto& p : bench::KnownPeers()) known.push_back(p.name);
+  for (const auto& p : known) names.push_back(p.name);
   for (const auto& w : wanted) {
-    if (std::find(known.begin(), known.end(), w) == known.end()) {
-      return Status::InvalidArgument("--peer: unknown peer '" + w + "' (known peers: " + Join(known, ", ") + ", or off)");
+    if (std::find(names.begin(), names.end(), w) == names.end()) {
+      return Status::InvalidArgument("--peer: unknown peer '" + w + "' (known peers: " + Join(names, ", ") + ", or off)");
     }
   }
+  for (const auto& p : known)
+    if (std::find(wanted.begin(), wanted.end(), p.name) != wanted.end()) out->push_back(p);
   return Status::Ok();
 }
 
-Status RunPeers(const std::string& peer_option, const PipelineConfig& cfg, int threads, int epochs, BenchResults* r) {
-  std::vector<std::string> wanted;
-  PIPELINE_RETURN_IF_ERROR(ParsePeerOption(peer_option, &wanted));
-  if (peer_option == "off") return Status::Ok();
-  for (const auto& spec : bench::KnownPeers()) {
-    if (!wanted.empty() && std::find(wanted.begin(), wanted.end(), spec.name) == wanted.end()) continue;
+void RunPeers(const std::vector<bench::PeerSpec>& peers, const PipelineConfig& cfg, int threads, int epochs,
+              BenchResults* r) {
+  for (const auto& spec : peers) {
     BenchResults::Peer p;
     p.name = spec.name;
     Status ps = bench::RunPeer(spec, {cfg.dataset.path, threads, epochs + 1, cfg.train.batch_size,
@@ -124,13 +128,16 @@ Status RunPeers(const std::string& peer_option, const PipelineConfig& cfg, int t
     }
     p.median = Median(p.epochs);
     p.min = Min(p.epochs);
-    if (std::isfinite(p.median) && !(p.median >= r->fastest_peer_median)) {
-      r->fastest_peer_median = p.median;
-      r->fastest_peer = p.name;
-    }
     r->peers.push_back(std::move(p));
   }
-  return Status::Ok();
+}
+
+// The peer with the lowest median among those that ran; nullptr if none ran.
+const BenchResults::Peer* FastestPeer(const BenchResults& r) {
+  const BenchResults::Peer* best = nullptr;
+  for (const auto& p : r.peers)
+    if (std::isfinite(p.median) && (best == nullptr || p.median < best->median)) best = &p;
+  return best;
 }
 
 // 4. Inference throughput: the engine's forward pass, and the interpreter on an export.
@@ -174,8 +181,10 @@ void PrintTable(const BenchResults& r) {
                 p.run.test_accuracy, p.run.framework.c_str());
     std::printf("%-34s %.2f\n", ("  ratio ours/" + p.name + " s/epoch").c_str(), r.our_median / p.median);
   }
-  std::printf("%-34s %s%s\n", "ratio ours/fastest peer s/epoch", Ratio(r.our_median / r.fastest_peer_median, 0.4).c_str(),
-              r.fastest_peer.empty() ? "" : (" (" + r.fastest_peer + ")").c_str());
+  const BenchResults::Peer* fastest = FastestPeer(r);
+  std::printf("%-34s %s%s\n", "ratio ours/fastest peer s/epoch",
+              Ratio(r.our_median / (fastest ? fastest->median : NAN), 0.4).c_str(),
+              fastest ? (" (" + fastest->name + ")").c_str() : "");
   std::printf("%-34s %s\n", "ratio ours/GEMM-only", Ratio(ratio_gemm, 1.4).c_str());
   for (size_t i = 0; i < r.engine_rates.size(); ++i) {
     std::printf("%-34s %.0f examples/s (engine forward) | %.0f examples/s (predict, interpreter)\n",
@@ -187,7 +196,9 @@ void PrintTable(const BenchResults& r) {
 
 // 5. Report: the final `JSON {...}` line.
 std::string JsonLine(const BenchResults& r) {
-  const double ratio_peer = r.our_median / r.fastest_peer_median, ratio_gemm = r.our_median / r.gemm_only;
+  const BenchResults::Peer* fastest = FastestPeer(r);
+  const double fastest_median = fastest ? fastest->median : NAN;
+  const double ratio_peer = r.our_median / fastest_median, ratio_gemm = r.our_median / r.gemm_only;
   auto list = [](const std::vector<double>& v) {
     std::vector<std::string> s;
     for (double x : v) s.push_back(json::Number(x));
@@ -199,8 +210,8 @@ std::string JsonLine(const BenchResults& r) {
       .Num("gemm_only_s_per_epoch", r.gemm_only).Num("ours_median_s_per_epoch", r.our_median)
       .Num("ours_min_s_per_epoch", r.our_min).Raw("ours_epoch_seconds", list(r.ours))
       .Num("ours_examples_per_s", r.examples / r.our_median).Num("ours_gflops", r.flops_per_epoch / r.our_median / 1e9)
-      .Num("peak_rss_mb", r.rss_mb).Str("fastest_peer", r.fastest_peer)
-      .Num("fastest_peer_median_s_per_epoch", r.fastest_peer_median).Num("ratio_ours_over_fastest_peer", ratio_peer)
+      .Num("peak_rss_mb", r.rss_mb).Str("fastest_peer", fastest ? fastest->name : "")
+      .Num("fastest_peer_median_s_per_epoch", fastest_median).Num("ratio_ours_over_fastest_peer", ratio_peer)
       .Num("ratio_ours_over_gemm_only", ratio_gemm);
   std::vector<std::string> peers;
   for (const auto& p : r.peers) {
@@ -236,8 +247,8 @@ int BenchCommand(const std::vector<std::string>& args) {
   a.overrides.push_back("train.threads=" + std::to_string(threads));
   a.overrides.push_back("dataset.validation.count=0");
   a.overrides.push_back("stages=[load,build,train]");
-  std::vector<std::string> peer_names;
-  Status st = ParsePeerOption(Option(a, "--peer"), &peer_names);
+  std::vector<bench::PeerSpec> peers;
+  Status st = SelectPeers(Option(a, "--peer"), &peers);
   if (!st.ok()) return Fail(st);
   PipelineConfig cfg;
   st = LoadConfig(a.config, a.overrides, &cfg);
@@ -264,8 +275,7 @@ int BenchCommand(const std::vector<std::string>& args) {
   r.our_min = Min(r.ours);
 
   MeasureGemms(*run, threads, gemm_seconds, &r);
-  st = RunPeers(Option(a, "--peer"), cfg, threads, epochs, &r);
-  if (!st.ok()) return Fail(st);
+  RunPeers(peers, cfg, threads, epochs, &r);
   if (!Flag(a, "--no-inference")) MeasureInference(*run, &r);
 
   PrintTable(r);
