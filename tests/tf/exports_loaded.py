@@ -174,11 +174,6 @@ def tf_accuracy(sig_method, outs, labels, class_names):
     return int(np.sum(np.argmax(np.asarray(outs[key]), axis=1) == labels)) / len(labels)
 
 
-def serialized_examples(tf, x, feature):
-    return [tf.train.Example(features=tf.train.Features(feature={
-        feature: tf.train.Feature(float_list=tf.train.FloatList(value=row))})).SerializeToString() for row in x]
-
-
 class Tester:
     def __init__(self, args, name, spec):
         self.args, self.name, self.spec = args, name, spec
@@ -224,7 +219,7 @@ class Tester:
                 (in_alias, in_info), = sig.inputs.items()
                 if in_info.dtype == tf.string.as_datatype_enum:
                     if self.examples is None:
-                        self.examples = serialized_examples(tf, self.x, self.feature)
+                        self.examples = tfcommon.serialized_examples(tf, self.x, self.feature)
                     feed = {in_info.name: self.examples}
                 else:
                     feed = {in_info.name: self.x}

@@ -44,19 +44,6 @@ TOL = 1e-5
 EPOCHS, BATCH, LR = 2, 100, 0.01
 
 
-def fashion_train():
-    import numpy as np
-    imgs = tfcommon.read_idx(os.path.join(tfcommon.FASHION, "train-images-idx3-ubyte.gz"))
-    labels = tfcommon.read_idx(os.path.join(tfcommon.FASHION, "train-labels-idx1-ubyte.gz"))
-    return imgs.reshape(imgs.shape[0], -1).astype(np.float32) / np.float32(255.0), labels.astype(np.int64)
-
-
-def serialize(tf, x):
-    """Each row as a serialized tf.Example with float_list feature x (as `pipeline predict` encodes them)."""
-    return [tf.train.Example(features=tf.train.Features(feature={
-        "x": tf.train.Feature(float_list=tf.train.FloatList(value=row))})).SerializeToString() for row in x]
-
-
 def float64_forward(weights, x, softmax):
     """Exact forward pass of an MLP [(kernel, bias), ...] with ReLU between layers."""
     import numpy as np
@@ -135,7 +122,7 @@ def v1_model(tf, x_train, y_train, export_dir, regression):
             return {"scores": sess.run(y, {x: xs})}
 
         def run_examples(xs):
-            ser = serialize(tf, xs)
+            ser = tfcommon.serialized_examples(tf, xs, "x")
             if regression:
                 return {"outputs": sess.run(y, {serialized: ser})}
             c, v = sess.run([classes, values], {serialized: ser})
@@ -176,7 +163,7 @@ def main():
     tmp = tfcommon.mkdtemp(args.model)
 
     def body():
-        x_train, y_train = fashion_train()
+        x_train, y_train = tfcommon.fashion_set("train")
         x_test, labels = tfcommon.fashion_test_set()
         vdir = os.path.join(tmp, "model", "1")
         if args.model in ("tutorial", "regress"):
@@ -186,7 +173,7 @@ def main():
         exact = float64_forward(params, x_test, softmax=args.model != "regress")
         c.note(f"TF wrote {vdir}: signatures {sorted(runs)}")
         if args.model == "keras_save":
-            v1_failure(vdir, runs)
+            v1_failure(vdir, runs, x_test[:1])
             return
 
         # pipeline inspect lists what saved_model_cli show --all lists.
@@ -243,13 +230,13 @@ def main():
                 c.check(ours["accuracy"] == tf_acc, f"{name}: top class accuracy ours {ours['accuracy']} vs TF {tf_acc}")
                 c.note(f"{name}: top-class accuracy TF {tf_acc:.4f}, ours {ours['accuracy']:.4f}")
 
-    def v1_failure(vdir, runs):
+    def v1_failure(vdir, runs, one_image):
         g = tf.Graph()
         with g.as_default(), tf.compat.v1.Session(graph=g) as sess:
             mg = tf.compat.v1.saved_model.loader.load(sess, ["serve"], vdir)
             sig = mg.signature_def["serving_default"]
             try:
-                sess.run(list(sig.outputs.values())[0].name, {list(sig.inputs.values())[0].name: x_first()})
+                sess.run(list(sig.outputs.values())[0].name, {list(sig.inputs.values())[0].name: one_image})
                 tf_error = None
             except tf.errors.FailedPreconditionError as e:
                 tf_error = str(e)
@@ -273,11 +260,8 @@ def main():
                 and "model.export()" in r.stderr, f"pipeline predict exited {r.returncode}: {r.stderr}")
         c.note(f"{len(unrestored)} variables are not restored; TF's v1 loader: Could not find variable {variable}; "
                f"ours: exit {r.returncode}, reading resource variable {ours}: the variable is uninitialized")
-        out = runs["serving_default"](x_first())
+        out = runs["serving_default"](one_image)
         c.check(all(v.shape[0] == 1 for v in out.values()), "TF2's tf.saved_model.load runs it")
-
-    def x_first():
-        return tfcommon.fashion_test_set()[0][:1]
 
     tfcommon.run_checks(c, tmp, body)
 

@@ -103,13 +103,24 @@ def read_idx(path):
     return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
 
 
-def fashion_test_set():
-    """(images [N, 784] float32 scaled by 1/255 as `pipeline predict` does, labels [N] int)."""
+def fashion_set(split):
+    """Fashion-MNIST's `split` ("train" or "t10k"): (images [N, 784] float32 scaled
+    by 1/255 as `pipeline predict` does, labels [N] int64)."""
     import numpy as np
-    imgs = read_idx(os.path.join(FASHION, "t10k-images-idx3-ubyte.gz"))
-    labels = read_idx(os.path.join(FASHION, "t10k-labels-idx1-ubyte.gz"))
+    imgs = read_idx(os.path.join(FASHION, f"{split}-images-idx3-ubyte.gz"))
+    labels = read_idx(os.path.join(FASHION, f"{split}-labels-idx1-ubyte.gz"))
     x = imgs.reshape(imgs.shape[0], -1).astype(np.float32) / np.float32(255.0)
     return x, labels.astype(np.int64)
+
+
+def fashion_test_set():
+    return fashion_set("t10k")
+
+
+def serialized_examples(tf, x, feature):
+    """Each row of x as a serialized tf.Example with float_list feature `feature` (as `pipeline predict` encodes them)."""
+    return [tf.train.Example(features=tf.train.Features(feature={
+        feature: tf.train.Feature(float_list=tf.train.FloatList(value=row))})).SerializeToString() for row in x]
 
 
 def read_run_checkpoint(path, with_slots=False):
