@@ -15,6 +15,7 @@ int PredictCommand(const std::vector<std::string>& args);
 int SweepCommand(const std::vector<std::string>& args);
 int ReportCommand(const std::vector<std::string>& args);
 int BenchCommand(const std::vector<std::string>& args);
+int ServeCommand(const std::vector<std::string>& args);
 extern const char kRunUsage[];
 extern const char kValidateUsage[];
 extern const char kInspectUsage[];
@@ -22,6 +23,7 @@ extern const char kPredictUsage[];
 extern const char kSweepUsage[];
 extern const char kReportUsage[];
 extern const char kBenchUsage[];
+extern const char kServeUsage[];
 
 const std::vector<Command>& Commands() {
   static const std::vector<Command> commands = {
@@ -38,6 +40,8 @@ const std::vector<Command>& Commands() {
        kReportUsage, ReportCommand},
       {"bench", "time training against the GEMM floor and the PyTorch peer; inference throughput; peak RSS",
        kBenchUsage, BenchCommand},
+      {"serve", "serve SavedModels over TF Serving's gRPC and REST APIs (a drop-in for tensorflow_model_server)",
+       kServeUsage, ServeCommand},
   };
   return commands;
 }

@@ -33,6 +33,9 @@ inline constexpr InputKind kBundleData{"tensor bundle data file", 16 * kGiB};
 inline constexpr InputKind kCheckpoint{"checkpoint", 48 * kGiB};
 // predict --examples, TensorBoard event files, warmup requests.
 inline constexpr InputKind kTFRecordFile{"TFRecord file", 4 * kGiB};
+// pipeline serve --model_config_file / --batching_parameters_file /
+// --monitoring_config_file: text protos of a few KiB.
+inline constexpr InputKind kServerConfigFile{"model server config file", 16 * kMiB};
 // IDX data (plain or gzip) on disk; the decompressed content is bounded by
 // kIdxContentBytes, which the header's dimensions must also respect.
 inline constexpr InputKind kIdxFile{"IDX file", 16 * kGiB};

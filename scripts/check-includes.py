@@ -40,6 +40,8 @@ MAY_INCLUDE_ONLY = {
     "export": ["common", "proto", "tfformat"],
     # serving must never reach the training engine or the config.
     "serving": ["common", "proto", "tfformat"],
+    # the model server: transport, REST API and lifecycle over serving/.
+    "server": ["common", "proto", "tfformat", "serving"],
 }
 # Folders a folder must not include, whatever else it includes.
 MUST_NOT_INCLUDE = {

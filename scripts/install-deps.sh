@@ -12,7 +12,8 @@ $SUDO apt-get install -y -q --no-install-recommends \
   clang libclang-rt-14-dev libomp-14-dev \
   dataset-fashion-mnist \
   chromium \
-  debootstrap git ccache
+  debootstrap git ccache \
+  libgrpc++-dev protobuf-compiler-grpc
 # ocl-icd-opencl-dev, opencl-headers: Debian's oneDNN is built with the OpenCL GPU runtime, so its
 #   dnnl-config.cmake calls find_package(OpenCL) and fails without them (recommends are off).
 # debootstrap: scripts/fresh-root.sh proves the README on a new minimal Debian 12 root.
@@ -20,6 +21,7 @@ $SUDO apt-get install -y -q --no-install-recommends \
 # rapidjson-dev: the one JSON library (common/json_value.h reads, common/json.h writes); header-only.
 # chromium: tests/report_browser_test.cpp renders `pipeline report` output in headless Chromium.
 # ccache: CMakeLists.txt uses it when present; CI's fresh-root check shares its cache.
+# libgrpc++-dev, protobuf-compiler-grpc: `pipeline serve`'s gRPC API (TF Serving's PredictionService/ModelService; grpc_cpp_plugin).
 
 # The virtual environment of the TensorFlow conformance tests and the bench
 # peers (.venv/; CI=true fails without TensorFlow, elsewhere they are skipped).

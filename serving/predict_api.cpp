@@ -81,10 +81,21 @@ int HttpStatusCode(ErrorCode code) {
   switch (code) {
     case ErrorCode::kOk: return 200;
     case ErrorCode::kInvalidArgument:
-    case ErrorCode::kFailedPrecondition: return 400;
+    case ErrorCode::kFailedPrecondition:
+    case ErrorCode::kOutOfRange: return 400;
+    case ErrorCode::kUnauthenticated: return 401;
+    case ErrorCode::kPermissionDenied: return 403;
     case ErrorCode::kNotFound: return 404;
+    case ErrorCode::kAlreadyExists:
+    case ErrorCode::kAborted: return 409;
+    case ErrorCode::kResourceExhausted: return 429;
+    case ErrorCode::kCancelled: return 499;
     case ErrorCode::kUnimplemented: return 501;
-    case ErrorCode::kInternal: break;
+    case ErrorCode::kUnavailable: return 503;
+    case ErrorCode::kDeadlineExceeded: return 504;
+    case ErrorCode::kUnknown:
+    case ErrorCode::kInternal:
+    case ErrorCode::kDataLoss: break;
   }
   return 500;
 }

@@ -18,15 +18,25 @@
 
 namespace pipeline::serving {
 
-// TensorFlow's canonical error codes (tensorflow::error::Code = gRPC's), the
-// ones the serving API answers with.
+// TensorFlow's canonical error codes (tensorflow::error::Code = gRPC's).
 enum class ErrorCode {
   kOk = 0,
+  kCancelled = 1,
+  kUnknown = 2,
   kInvalidArgument = 3,
+  kDeadlineExceeded = 4,
   kNotFound = 5,
+  kAlreadyExists = 6,
+  kPermissionDenied = 7,
+  kResourceExhausted = 8,
   kFailedPrecondition = 9,
+  kAborted = 10,
+  kOutOfRange = 11,
   kUnimplemented = 12,
   kInternal = 13,
+  kUnavailable = 14,
+  kDataLoss = 15,
+  kUnauthenticated = 16,
 };
 
 // A serving answer's status: TF Serving's code and message.
@@ -44,8 +54,11 @@ struct ServingStatus {
   static ServingStatus From(const Status& st);
 };
 
-// The HTTP status TF Serving's REST API answers `code` with (ToHTTPStatusCode):
-// 200, 400 (invalid argument, failed precondition), 404, 501, 500.
+// The HTTP status TF Serving's REST API answers `code` with (its
+// ToHTTPStatusCode): 400 for invalid argument, failed precondition and out
+// of range; 404 not found; 409 already exists and aborted; 403, 401, 429
+// resource exhausted, 499 cancelled, 501 unimplemented, 503 unavailable,
+// 504 deadline exceeded; 500 for the rest.
 int HttpStatusCode(ErrorCode code);
 
 struct PredictRequest {

@@ -38,6 +38,18 @@ std::vector<std::string> Servable::Warnings(const std::string& key) const {
   return out;
 }
 
+bool Servable::InputDtypes(const std::string& key, std::map<std::string, tensorflow::DataType>* dtypes) const {
+  const tensorflow::SignatureDef* sig = reader_->FindSignature(key);
+  if (sig == nullptr) return false;
+  dtypes->clear();
+  for (const auto& [alias, info] : sig->inputs()) {
+    tensorflow::DataType dtype = info.dtype();
+    reader_->TensorDtype(info.name(), &dtype);  // the graph's word wins
+    (*dtypes)[alias] = dtype;
+  }
+  return true;
+}
+
 Status Servable::FirstInput(const std::string& key, TensorSpec* spec) const {
   const tensorflow::SignatureDef* sig = reader_->FindSignature(key);
   if (sig == nullptr) return Status::InvalidArgument("unknown signature '" + key + "'");
@@ -60,6 +72,7 @@ const std::vector<std::string>& Servable::ClassNames() {
 
 Status Servable::Run(const std::string& key, const std::map<std::string, TensorValue>& inputs,
                      const std::vector<std::string>& output_aliases, std::map<std::string, TensorValue>* outputs) {
+  std::lock_guard<std::mutex> lock(run_mu_);
   return reader_->RunSignature(key, inputs, output_aliases, outputs);
 }
 

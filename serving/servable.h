@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -68,6 +69,9 @@ class Servable {
   // one a single-input run feeds), its dtype the graph's. InvalidArgument for
   // an unknown key; Runtime "signature 'k' has no inputs" when it has none.
   Status FirstInput(const std::string& key, TensorSpec* spec) const;
+  // Every input of signature `key` by alias, with the graph's dtype (as
+  // FirstInput gives it); false for an unknown key.
+  bool InputDtypes(const std::string& key, std::map<std::string, tensorflow::DataType>* dtypes) const;
 
   // The class names a classify signature returns, by label index: the string
   // values of an index->string table initialized from constants (how
@@ -79,6 +83,8 @@ class Servable {
   // Runs signature `key` on `inputs` (by input alias); outputs by output
   // alias (`output_aliases` empty = every output). SavedModelReader::
   // RunSignature's checks and errors; see serving::Predict for TF Serving's.
+  // Thread-safe: the interpreter's kernels share one oneDNN stream and the
+  // graph's state, so concurrent runs of one servable take turns.
   Status Run(const std::string& key, const std::map<std::string, TensorValue>& inputs,
              const std::vector<std::string>& output_aliases, std::map<std::string, TensorValue>* outputs);
 
@@ -90,6 +96,7 @@ class Servable {
   std::unique_ptr<SavedModelReader> reader_;
   std::string name_;
   int64_t version_ = -1;
+  std::mutex run_mu_;  // one interpreter run at a time (see Run)
   bool class_names_done_ = false;
   std::vector<std::string> class_names_;
 };

@@ -90,7 +90,7 @@ TEST_CASE("tests: nothing in the repository reads the shared folder beside it") 
     for (int line_no = 1; std::getline(in, line); ++line_no)
       CHECK_MESSAGE(!std::regex_search(line, outside), file << ":" << line_no << ": " << line);
   }
-  for (const char* dir : {"tests", "scripts", "bench", "cli", "common", "config", "data", "engine", "tfformat", "export", "serving",
+  for (const char* dir : {"tests", "scripts", "bench", "cli", "common", "config", "data", "engine", "tfformat", "export", "serving", "server",
                           "stages", "sweep", "records", "report", "configs", "docs", "fuzz", ".ci", "tools"}) {
     if (!fs::exists(src / dir)) continue;
     for (const auto& e : fs::recursive_directory_iterator(src / dir)) {
