@@ -35,7 +35,11 @@ extern const char kServeUsage[] =
     "  --rest_api_timeout_in_ms=MS             a REST request must arrive within MS (default 30000)\n"
     "  --rest_api_enable_cors_support[=true]   CORS headers on every REST reply\n"
     "  --rest_api_max_body_bytes=N             larger REST bodies get 413 (default 268435456; ours)\n"
-    "  --grpc_max_message_bytes=N              largest gRPC message (default 268435456; ours)\n"
+    "  --grpc_max_message_bytes=N              largest gRPC message (default 2147483647; ours)\n"
+    "  --grpc_socket_path=PATH                 also serve gRPC on this Unix socket\n"
+    "  --grpc_max_threads=N                    threads running gRPC calls (default 4 per hardware thread)\n"
+    "  --grpc_channel_arguments=k1=v1,k2=v2    extra gRPC channel arguments\n"
+    "  --enable_signature_method_name_check    classify/regress need a signature of that method\n"
     "  --host=ADDR                             address both APIs listen on (default 0.0.0.0; ours)\n"
     "SIGTERM or SIGINT stops accepting, finishes the requests in flight and exits 0.\n"
     "Exit codes: 0 after a signal, 1 when the server cannot start (a port in use), 2 usage or config error.\n";
@@ -103,6 +107,12 @@ int ServeCommand(const std::vector<std::string>& args) {
        {Setter([&o](const std::string& v) { return ParseBool(v, &o.rest_api_enable_cors_support); }), "true or false"}},
       {"rest_api_max_body_bytes", {int64_flag(&o.rest_api_max_body_bytes, 1, int64_t{1} << 40), "bytes >= 1"}},
       {"grpc_max_message_bytes", {int64_flag(&o.grpc_max_message_bytes, 1024, (int64_t{1} << 31) - 1), "1024..2147483647"}},
+      {"grpc_socket_path", {string_flag(&o.grpc_socket_path), "a Unix socket path"}},
+      {"grpc_max_threads", {int_flag(&o.grpc_max_threads, 0, 4096), "0..4096"}},
+      {"grpc_channel_arguments", {string_flag(&o.grpc_channel_arguments), "k1=v1,k2=v2"}},
+      {"enable_signature_method_name_check",
+       {Setter([&o](const std::string& v) { return ParseBool(v, &o.enable_signature_method_name_check); }),
+        "true or false"}},
   };
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
@@ -129,7 +139,7 @@ int ServeCommand(const std::vector<std::string>& args) {
       return Usage("unknown flag --" + name + (hint.empty() ? "" : " (did you mean " + hint + "?)"));
     }
     if (!has_value) {
-      if (name == "rest_api_enable_cors_support") {
+      if (name == "rest_api_enable_cors_support" || name == "enable_signature_method_name_check") {
         value = "true";
       } else if (i + 1 < args.size()) {
         value = args[++i];

@@ -12,17 +12,18 @@ seconds="${FUZZ_SECONDS:-60}"
 jobs="$(nproc)"
 cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" \
   -DCMAKE_CXX_COMPILER=clang++ -DPIPELINE_FUZZ=ON -DPIPELINE_SANITIZE=ON -DPIPELINE_TF_TESTS=OFF
-cmake --build build-fuzz -j"$jobs" --target fuzz_config fuzz_idx fuzz_savedmodel fuzz_json
+cmake --build build-fuzz -j"$jobs" --target fuzz_config fuzz_idx fuzz_savedmodel fuzz_json fuzz_http fuzz_rest_json
 mkdir -p build-fuzz/artifacts
 status=0
-for target in config idx savedmodel json; do
+for target in config idx savedmodel json http rest_json; do
   scratch="build-fuzz/corpus-$target"
   mkdir -p "$scratch"
   if [ -n "${FUZZ_SEED:-}" ]; then
     # After this session's reader changes idx ran ~250 and config ~170 inputs/s here
     # under ASan (was ~11,000 and ~550; not yet profiled): counts sized to about a
     # minute each, with max_total_time as a ceiling so CI's time stays bounded.
-    case "$target" in config) runs=10000 ;; idx) runs=15000 ;; savedmodel) runs=150000 ;; json) runs=350000 ;; esac
+    case "$target" in config) runs=10000 ;; idx) runs=15000 ;; savedmodel) runs=150000 ;; json) runs=350000 ;;
+      http) runs=300000 ;; rest_json) runs=200000 ;; esac
     limit=(-seed="$FUZZ_SEED" -runs="$runs" -max_total_time=120)
     echo "== fuzz_$target: $runs runs from seed $FUZZ_SEED"
   else
@@ -42,7 +43,7 @@ for target in config idx savedmodel json; do
   fi
 done
 # Every committed regression input must still pass (no time limit: one run each).
-for target in config idx savedmodel json; do
+for target in config idx savedmodel json http rest_json; do
   if [ -d "fuzz/regressions/$target" ] && [ -n "$(ls -A "fuzz/regressions/$target")" ]; then
     "build-fuzz/fuzz_$target" -runs=0 "fuzz/regressions/$target"/* || status=1
   fi

@@ -28,8 +28,8 @@ struct HttpServerOptions {
   std::string host = "0.0.0.0";
   int port = 8501;        // 0: pick a free port (port() tells which)
   int num_threads = 0;    // event loops; 0 = hardware threads (TF Serving's --rest_api_num_threads default)
-  int64_t request_timeout_ms = 30000;  // TF Serving's --rest_api_timeout_in_ms default
-  int64_t idle_timeout_ms = 60000;
+  int64_t request_timeout_ms = 30000;  // TF Serving's --rest_api_timeout_in_ms default; <= 0: none
+  int64_t idle_timeout_ms = 60000;     // <= 0: none
   int max_connections = 10000;
   HttpParserLimits limits;
 };

@@ -113,11 +113,19 @@ Status RunModelServer(const ModelServerOptions& options) {
   GrpcServerOptions grpc_options;
   grpc_options.host = options.host;
   grpc_options.port = options.port;
-  grpc_options.max_message_bytes = options.grpc_max_message_bytes;
+  grpc_options.max_message_bytes = static_cast<int>(options.grpc_max_message_bytes);
+  grpc_options.socket_path = options.grpc_socket_path;
+  grpc_options.max_threads = options.grpc_max_threads;
+  grpc_options.classify.signature_method_name_check = options.enable_signature_method_name_check;
+  Status args = ParseGrpcChannelArguments(options.grpc_channel_arguments, &grpc_options.channel_arguments);
+  if (!args.ok()) return Status::InvalidArgument("--grpc_channel_arguments: " + args.message());
   PIPELINE_RETURN_IF_ERROR(GrpcServer::Start(grpc_options, &manager, &grpc));
   std::fprintf(stderr, "Running gRPC ModelServer at %s:%d ...\n", options.host.c_str(), grpc->port());
 
-  RestApi rest(&manager, RestApiOptions{options.rest_api_enable_cors_support});
+  RestApiOptions rest_options;
+  rest_options.enable_cors = options.rest_api_enable_cors_support;
+  rest_options.classify.signature_method_name_check = options.enable_signature_method_name_check;
+  RestApi rest(&manager, rest_options);
   std::unique_ptr<HttpServer> http;
   if (options.rest_api_port != 0) {
     HttpServerOptions http_options;

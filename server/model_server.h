@@ -28,7 +28,11 @@ struct ModelServerOptions {
   // Ours: the largest REST request body; larger ones get 413 before their
   // body is read.
   int64_t rest_api_max_body_bytes = int64_t{256} << 20;
-  int64_t grpc_max_message_bytes = int64_t{256} << 20;
+  int64_t grpc_max_message_bytes = (int64_t{1} << 31) - 1;  // TF Serving's kint32max
+  std::string grpc_socket_path;        // also listen on this Unix socket
+  int grpc_max_threads = 0;            // 0: 4 per hardware thread, TF Serving's default
+  std::string grpc_channel_arguments;  // "k1=v1,k2=v2"
+  bool enable_signature_method_name_check = false;
 };
 
 // Runs the server until a signal (blocks SIGTERM and SIGINT in the calling

@@ -231,7 +231,7 @@ ServingStatus RestApi::Dispatch(const HttpRequest& request, std::string* body) {
       st = serving::FillClassificationRequestFromJson(request.body, &classify);
       if (!st.ok()) return st;
       tensorflow::serving::ClassificationResponse response;
-      st = serving::Classify(*servable, classify, &response);
+      st = serving::Classify(*servable, classify, &response, options_.classify);
       if (!st.ok()) return st;
       return serving::MakeJsonFromClassificationResult(response.result(), body);
     }
@@ -241,7 +241,7 @@ ServingStatus RestApi::Dispatch(const HttpRequest& request, std::string* body) {
       st = serving::FillRegressionRequestFromJson(request.body, &regress);
       if (!st.ok()) return st;
       tensorflow::serving::RegressionResponse response;
-      st = serving::Regress(*servable, regress, &response);
+      st = serving::Regress(*servable, regress, &response, options_.classify);
       if (!st.ok()) return st;
       return serving::MakeJsonFromRegressionResult(response.result(), body);
     }

@@ -18,11 +18,13 @@
 
 #include "server/http_message.h"
 #include "server/model_manager.h"
+#include "serving/classify_api.h"
 
 namespace pipeline::server {
 
 struct RestApiOptions {
   bool enable_cors = false;  // --rest_api_enable_cors_support
+  serving::ClassifyOptions classify;  // --enable_signature_method_name_check
 };
 
 // Where a request path points. Parsed without regular expressions (the

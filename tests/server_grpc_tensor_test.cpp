@@ -2,16 +2,27 @@
 // Serving's AsProtoField), for every dtype a TensorValue holds. The dtypes
 // TensorValue::FromProto reads from typed fields round-trip through it; the
 // others (FromProto reads them only from tensor_content) are checked field
-// by field against TensorFlow's layout.
+// by field against TensorFlow's layout. Then server/grpc_server.h in
+// process: a GrpcServer on a picked port answering a C++ stub over a real
+// channel, and its helpers (TF Serving's clients against `pipeline serve`
+// are tests/tf/grpc_contract.py).
 #include <doctest/doctest.h>
+#include <grpcpp/grpcpp.h>
 
 #include <cstdint>
 #include <cstring>
+#include <filesystem>
 #include <limits>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "proto/serving_model_service.grpc.pb.h"
+#include "proto/serving_prediction_service.grpc.pb.h"
+#include "server/grpc_server.h"
 #include "server/grpc_tensor.h"
+#include "server/model_manager.h"
+#include "tests/support/fixtures.h"
 
 using namespace pipeline;
 using pipeline::server::TensorToTypedProto;
@@ -292,4 +303,245 @@ TEST_CASE("grpc tensor: the dtypes FromProto reads only from tensor_content agre
       CHECK(typed.uint64_val(1) == (1ull << 63));
     }
   }
+}
+
+namespace {
+
+// A manager serving the golden half_plus_two (y = 0.5x + 2, version 123) as "hp2".
+std::unique_ptr<pipeline::server::ModelManager> HalfPlusTwoManager() {
+  pipeline::server::ModelManagerOptions options;
+  options.file_system_poll_wait_seconds = 0;  // one poll, at Start
+  auto m = std::make_unique<pipeline::server::ModelManager>(options);
+  tensorflow::serving::ModelConfigList config;
+  auto* c = config.add_config();
+  c->set_name("hp2");
+  c->set_base_path((std::filesystem::path(pipeline::test::Fixture("golden/saved_model_half_plus_two_cpu/00000123")))
+                       .parent_path()
+                       .string());
+  c->set_model_platform("tensorflow");
+  Status st = m->Start(config);
+  INFO(st.ToString());
+  REQUIRE(st.ok());
+  return m;
+}
+
+tensorflow::serving::PredictRequest PredictX(const std::vector<float>& xs, const std::string& model = "hp2") {
+  tensorflow::serving::PredictRequest req;
+  req.mutable_model_spec()->set_name(model);
+  TensorValue::From<float>({static_cast<int64_t>(xs.size()), 1}, xs).ToProto(&(*req.mutable_inputs())["x"]);
+  return req;
+}
+
+}  // namespace
+
+TEST_CASE("grpc server: Predict and GetModelStatus over a real channel on a picked port") {
+  auto manager = HalfPlusTwoManager();
+  pipeline::server::GrpcServerOptions options;
+  options.host = "127.0.0.1";
+  options.port = 0;
+  std::unique_ptr<pipeline::server::GrpcServer> server;
+  Status st = pipeline::server::GrpcServer::Start(options, manager.get(), &server);
+  INFO(st.ToString());
+  REQUIRE(st.ok());
+  REQUIRE(server->port() > 0);
+  auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(server->port()), grpc::InsecureChannelCredentials());
+  auto stub = tensorflow::serving::PredictionService::NewStub(channel);
+
+  grpc::ClientContext ctx;
+  tensorflow::serving::PredictResponse resp;
+  grpc::Status gst = stub->Predict(&ctx, PredictX({1, 2, -4}), &resp);
+  INFO(gst.error_message());
+  REQUIRE(gst.ok());
+  const auto& y = resp.outputs().at("y");
+  CHECK(y.tensor_content().empty());
+  REQUIRE(y.float_val_size() == 3);
+  CHECK(y.float_val(0) == 2.5f);
+  CHECK(y.float_val(1) == 3.0f);
+  CHECK(y.float_val(2) == 0.0f);
+  CHECK(resp.model_spec().name() == "hp2");
+  CHECK(resp.model_spec().version().value() == 123);
+  CHECK(resp.model_spec().signature_name() == "serving_default");
+
+  // TensorFlow's codes are gRPC's: NOT_FOUND is 5 on both sides.
+  grpc::ClientContext ctx2;
+  gst = stub->Predict(&ctx2, PredictX({1}, "nope"), &resp);
+  CHECK(gst.error_code() == grpc::StatusCode::NOT_FOUND);
+  CHECK(gst.error_message() == "Servable not found for request: Latest(nope)");
+
+  auto models = tensorflow::serving::ModelService::NewStub(channel);
+  grpc::ClientContext ctx3;
+  tensorflow::serving::GetModelStatusRequest sreq;
+  sreq.mutable_model_spec()->set_name("hp2");
+  tensorflow::serving::GetModelStatusResponse sresp;
+  gst = models->GetModelStatus(&ctx3, sreq, &sresp);
+  REQUIRE(gst.ok());
+  REQUIRE(sresp.model_version_status_size() == 1);
+  CHECK(sresp.model_version_status(0).version() == 123);
+  CHECK(sresp.model_version_status(0).state() == tensorflow::serving::ModelVersionStatus::AVAILABLE);
+
+  server->Stop();
+  server->Stop();  // idempotent
+  grpc::ClientContext ctx4;
+  ctx4.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  gst = stub->Predict(&ctx4, PredictX({1}), &resp);
+  CHECK(gst.error_code() == grpc::StatusCode::UNAVAILABLE);
+}
+
+TEST_CASE("grpc server: a port already bound is an IOError naming it") {
+  auto manager = HalfPlusTwoManager();
+  pipeline::server::GrpcServerOptions options;
+  options.host = "127.0.0.1";
+  options.port = 0;
+  std::unique_ptr<pipeline::server::GrpcServer> first;
+  REQUIRE(pipeline::server::GrpcServer::Start(options, manager.get(), &first).ok());
+  options.port = first->port();
+  // gRPC binds with SO_REUSEPORT by default; without it a second bind fails.
+  options.channel_arguments = {{"grpc.so_reuseport", "0"}};
+  std::unique_ptr<pipeline::server::GrpcServer> second;
+  Status st = pipeline::server::GrpcServer::Start(options, manager.get(), &second);
+  CHECK(st.code() == Status::Code::kIOError);
+  CHECK(st.message().find("127.0.0.1:" + std::to_string(options.port)) != std::string::npos);
+  CHECK(second == nullptr);
+}
+
+TEST_CASE("grpc server: the RPC functions refuse a request without model_spec") {
+  auto manager = HalfPlusTwoManager();
+  tensorflow::serving::PredictResponse presp;
+  auto st = pipeline::server::PredictRpc(*manager, tensorflow::serving::PredictRequest(), &presp);
+  CHECK(st.code == serving::ErrorCode::kInvalidArgument);
+  CHECK(st.message == "Missing ModelSpec");
+  tensorflow::serving::GetModelMetadataResponse mresp;
+  st = pipeline::server::GetModelMetadataRpc(*manager, tensorflow::serving::GetModelMetadataRequest(), &mresp);
+  CHECK(st.message == "Missing ModelSpec");
+  tensorflow::serving::GetModelStatusResponse sresp;
+  st = pipeline::server::GetModelStatusRpc(*manager, tensorflow::serving::GetModelStatusRequest(), &sresp);
+  CHECK(st.message == "Missing ModelSpec");
+}
+
+TEST_CASE("grpc server: GetModelMetadata packs every signature and refuses other fields") {
+  auto manager = HalfPlusTwoManager();
+  tensorflow::serving::GetModelMetadataRequest req;
+  req.mutable_model_spec()->set_name("hp2");
+  tensorflow::serving::GetModelMetadataResponse resp;
+  auto st = pipeline::server::GetModelMetadataRpc(*manager, req, &resp);
+  CHECK(st.message == "GetModelMetadataRequest must specify at least one metadata_field");
+  req.add_metadata_field("signature_def");
+  st = pipeline::server::GetModelMetadataRpc(*manager, req, &resp);
+  REQUIRE(st.ok());
+  tensorflow::serving::SignatureDefMap map;
+  REQUIRE(resp.metadata().at("signature_def").UnpackTo(&map));
+  CHECK(map.signature_def_size() == 5);
+  CHECK(map.signature_def().at("serving_default").inputs().at("x").name() == "x:0");
+  CHECK(resp.model_spec().name() == "hp2");
+  CHECK(resp.model_spec().version().value() == 123);
+  CHECK(resp.model_spec().signature_name().empty());  // TF Serving sets only name and version here
+  req.add_metadata_field("foo");
+  st = pipeline::server::GetModelMetadataRpc(*manager, req, &resp);
+  CHECK(st.code == serving::ErrorCode::kInvalidArgument);
+  CHECK(st.message == "Metadata field %s is not supportedfoo");  // TF Serving's StrCat of a printf pattern
+}
+
+TEST_CASE("grpc server: a malformed input tensor is a parse error unless the request names a wrong input") {
+  auto manager = HalfPlusTwoManager();
+  tensorflow::serving::PredictRequest req = PredictX({1, 2});
+  (*req.mutable_inputs())["x"].set_tensor_content(std::string(3, '\0'));  // 3 bytes for 2 floats
+  tensorflow::serving::PredictResponse resp;
+  auto st = pipeline::server::PredictRpc(*manager, req, &resp);
+  CHECK(st.code == serving::ErrorCode::kInvalidArgument);
+  CHECK(st.message == "tensor parsing error: x");
+  // The same tensor under an alias the signature lacks: TF Serving checks the names first.
+  tensorflow::serving::PredictRequest wrong;
+  wrong.mutable_model_spec()->set_name("hp2");
+  (*wrong.mutable_inputs())["z"] = req.inputs().at("x");
+  st = pipeline::server::PredictRpc(*manager, wrong, &resp);
+  CHECK(st.code == serving::ErrorCode::kInvalidArgument);
+  CHECK(st.message.find("tensor parsing error") == std::string::npos);
+  // And under an unknown signature: FAILED_PRECONDITION first.
+  req.mutable_model_spec()->set_signature_name("nope");
+  st = pipeline::server::PredictRpc(*manager, req, &resp);
+  CHECK(st.code == serving::ErrorCode::kFailedPrecondition);
+}
+
+TEST_CASE("grpc server: MultiInference runs each task on the shared input") {
+  auto manager = HalfPlusTwoManager();
+  tensorflow::serving::MultiInferenceRequest req;
+  for (const char* sig : {"regress_x_to_y", "regress_x_to_y2"}) {
+    auto* t = req.add_tasks();
+    t->mutable_model_spec()->set_name("hp2");
+    t->mutable_model_spec()->set_signature_name(sig);
+    t->set_method_name("tensorflow/serving/regress");
+  }
+  for (float x : {2.0f, 4.0f}) {
+    auto& f = (*req.mutable_input()->mutable_example_list()->add_examples()->mutable_features()->mutable_feature())["x"];
+    f.mutable_float_list()->add_value(x);
+  }
+  tensorflow::serving::MultiInferenceResponse resp;
+  auto st = pipeline::server::MultiInferenceRpc(*manager, req, &resp);
+  INFO(st.message);
+  REQUIRE(st.ok());
+  REQUIRE(resp.results_size() == 2);
+  CHECK(resp.results(0).regression_result().regressions(0).value() == 3.0f);
+  CHECK(resp.results(0).regression_result().regressions(1).value() == 4.0f);
+  CHECK(resp.results(1).regression_result().regressions(1).value() == 5.0f);
+  CHECK(resp.results(1).model_spec().signature_name() == "regress_x_to_y2");
+  CHECK(resp.results(1).model_spec().version().value() == 123);
+
+  req.mutable_tasks(1)->mutable_model_spec()->set_name("other");
+  resp.Clear();
+  st = pipeline::server::MultiInferenceRpc(*manager, req, &resp);
+  CHECK(st.message == "All ModelSpecs in a MultiInferenceRequest must access the same model name.");
+  req.mutable_tasks(1)->mutable_model_spec()->set_name("hp2");
+  req.mutable_tasks(1)->mutable_model_spec()->set_signature_name("regress_x2_to_y3");  // input x2:0
+  st = pipeline::server::MultiInferenceRpc(*manager, req, &resp);
+  CHECK(st.message == "Input tensor must be the same for all Signatures.");
+  req.mutable_tasks(1)->mutable_model_spec()->set_signature_name("nope");
+  st = pipeline::server::MultiInferenceRpc(*manager, req, &resp);
+  CHECK(st.message == "Requested signature not found in model graph: nope");
+  req.mutable_tasks(1)->mutable_model_spec()->set_signature_name("serving_default");  // predict: inputs 'x'
+  st = pipeline::server::MultiInferenceRpc(*manager, req, &resp);
+  CHECK(st.message.rfind("No regression inputs found in SignatureDef: ", 0) == 0);
+}
+
+TEST_CASE("grpc server: HandleReloadConfigRequest takes only a model list and reports in its reply") {
+  auto manager = HalfPlusTwoManager();
+  tensorflow::serving::ReloadConfigRequest req;
+  tensorflow::serving::ReloadConfigResponse resp;
+  auto st = pipeline::server::ReloadConfigRpc(*manager, req, &resp);
+  CHECK(st.code == serving::ErrorCode::kInvalidArgument);
+  CHECK(st.message.rfind("ServerModelConfig type not supported by HandleReloadConfigRequest.", 0) == 0);
+  CHECK(resp.status().error_code() == tensorflow::error::INVALID_ARGUMENT);
+  CHECK(resp.status().error_message() == st.message);
+  auto* c = req.mutable_config()->mutable_model_config_list()->add_config();
+  c->set_name("hp2");
+  c->set_base_path(std::filesystem::path(pipeline::test::Fixture("golden/saved_model_half_plus_two_cpu/00000123"))
+                       .parent_path()
+                       .string());
+  resp.Clear();
+  st = pipeline::server::ReloadConfigRpc(*manager, req, &resp);
+  INFO(st.message);
+  CHECK(st.ok());
+  CHECK(resp.status().error_code() == tensorflow::error::OK);
+  CHECK(resp.status().error_message().empty());
+  tensorflow::serving::PredictResponse presp;
+  CHECK(pipeline::server::PredictRpc(*manager, PredictX({0}), &presp).ok());
+}
+
+TEST_CASE("grpc server: an error message over 1024 bytes is cut as TF Serving cuts it") {
+  CHECK(pipeline::server::GrpcErrorMessage("short") == "short");
+  const std::string exact(1024, 'a');
+  CHECK(pipeline::server::GrpcErrorMessage(exact) == exact);
+  CHECK(pipeline::server::GrpcErrorMessage(exact + "b") == exact + "...TRUNCATED");
+}
+
+TEST_CASE("grpc server: --grpc_channel_arguments parses key=value pairs") {
+  std::vector<std::pair<std::string, std::string>> args;
+  REQUIRE(pipeline::server::ParseGrpcChannelArguments("", &args).ok());
+  CHECK(args.empty());
+  REQUIRE(pipeline::server::ParseGrpcChannelArguments("grpc.max_concurrent_streams=100,grpc.primary_user_agent=a=b", &args).ok());
+  REQUIRE(args.size() == 2);
+  CHECK(args[0] == std::pair<std::string, std::string>("grpc.max_concurrent_streams", "100"));
+  CHECK(args[1] == std::pair<std::string, std::string>("grpc.primary_user_agent", "a=b"));
+  CHECK(pipeline::server::ParseGrpcChannelArguments("novalue", &args).IsInvalidArgument());
+  CHECK(pipeline::server::ParseGrpcChannelArguments("a=1,", &args).IsInvalidArgument());
+  CHECK(pipeline::server::ParseGrpcChannelArguments("=1", &args).IsInvalidArgument());
 }

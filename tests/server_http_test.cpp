@@ -613,7 +613,9 @@ TEST_CASE("server http: a client that pipelines without reading does not make th
   REQUIRE(c.Send(many));
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   // Only about one read's worth of answers is queued (plus socket buffers).
-  CHECK(rss_mb() - before < 40);
+  const long grown = rss_mb() - before;
+  INFO("resident memory grew by " << grown << " MB");
+  CHECK(grown < 40);
   for (int i = 0; i < 150; ++i) REQUIRE(c.Read().body.size() == (1u << 20));
 }
 
@@ -642,7 +644,8 @@ TEST_CASE("server http: a client dribbling bytes gets 408 while another is serve
     REQUIRE(fast.Send(Get("/fast")));
     const Response r = fast.Read();
     CHECK(r.status == 200);
-    CHECK(MsSince(t) < 100);
+    // Not held behind the slow client, whose 408 is due ~180 ms from here.
+    CHECK(MsSince(t) < 150);
   }
   const Response r = slow.Read();
   const int64_t elapsed = MsSince(start);
