@@ -7,6 +7,9 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <vector>
+
+#include <unistd.h>
 
 #include "cli/command.h"
 #include "common/strings.h"
@@ -150,6 +153,20 @@ int ServeCommand(const std::vector<std::string>& args) {
     if (!it->second.first(value)) {
       return Usage("--" + name + "=" + value + ": expected " + it->second.second);
     }
+  }
+  // Requests run one at a time per version through the interpreter, whose
+  // oneDNN calls would each fork OpenMP threads that then spin against the
+  // transport threads: one OpenMP thread per call measured up to 2x the
+  // batch-1 throughput at equal batch-100 throughput (docs/serving.md). The
+  // OpenMP runtime reads OMP_NUM_THREADS once, when it is loaded, so the
+  // process re-executes itself with it set; a user's own value wins.
+  if (std::getenv("OMP_NUM_THREADS") == nullptr) {
+    setenv("OMP_NUM_THREADS", "1", 1);
+    std::vector<char*> argv{const_cast<char*>("pipeline"), const_cast<char*>("serve")};
+    for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    execv("/proc/self/exe", argv.data());
+    // No /proc: serve with the runtime's default threads.
   }
   Status st = server::RunModelServer(o);
   if (!st.ok()) {
