@@ -123,6 +123,24 @@ std::string DirFingerprint(const std::string& dir) {
   return out;
 }
 
+// The version a model spec asks for: its number, its label's version (by
+// `config`'s version_labels), or none (the latest). InvalidArgument, TF
+// Serving's text, for a label the config does not define.
+ServingStatus RequestedVersion(const ModelConfig* config, const tensorflow::serving::ModelSpec& spec,
+                               std::optional<int64_t>* version) {
+  version->reset();
+  if (spec.has_version()) *version = spec.version().value();
+  if (spec.version_choice_case() != tensorflow::serving::ModelSpec::kVersionLabel) return ServingStatus::Ok();
+  if (config != nullptr) {
+    auto label = config->version_labels().find(spec.version_label());
+    if (label != config->version_labels().end()) {
+      *version = label->second;
+      return ServingStatus::Ok();
+    }
+  }
+  return ServingStatus::Error(ErrorCode::kInvalidArgument, "Unrecognized servable version label: " + spec.version_label());
+}
+
 }  // namespace
 
 Status ParseModelConfigText(const std::string& text, const std::string& file, ModelConfigList* out) {
@@ -326,18 +344,13 @@ ServingStatus ModelManager::Find(const tensorflow::serving::ModelSpec& spec,
   const std::string& name = spec.name();
   auto it = models_.find(name);
   std::optional<int64_t> version;
-  if (spec.has_version()) version = spec.version().value();
-  if (spec.version_choice_case() == tensorflow::serving::ModelSpec::kVersionLabel) {
+  ServingStatus st = RequestedVersion(it != models_.end() ? &it->second->config : nullptr, spec, &version);
+  if (!st.ok()) {
+    // A label of a model that does not exist: the model is what is missing.
     if (it == models_.end()) {
       return ServingStatus::Error(ErrorCode::kNotFound, "Servable not found for request: Latest(" + name + ")");
     }
-    const auto& labels = it->second->config.version_labels();
-    auto label = labels.find(spec.version_label());
-    if (label == labels.end()) {
-      return ServingStatus::Error(ErrorCode::kInvalidArgument,
-                                  "Unrecognized servable version label: " + spec.version_label());
-    }
-    version = label->second;
+    return st;
   }
   const std::string request = version ? "Specific(" + name + ", " + std::to_string(*version) + ")" : "Latest(" + name + ")";
   const ServingStatus not_found = ServingStatus::Error(ErrorCode::kNotFound, "Servable not found for request: " + request);
@@ -367,16 +380,8 @@ ServingStatus ModelManager::GetStatus(const tensorflow::serving::ModelSpec& spec
       ServingStatus::Error(ErrorCode::kNotFound, "Could not find any versions of model " + name);
   if (it == models_.end() || it->second->versions.empty()) return none;
   std::optional<int64_t> version;
-  if (spec.has_version()) version = spec.version().value();
-  if (spec.version_choice_case() == tensorflow::serving::ModelSpec::kVersionLabel) {
-    const auto& labels = it->second->config.version_labels();
-    auto label = labels.find(spec.version_label());
-    if (label == labels.end()) {
-      return ServingStatus::Error(ErrorCode::kInvalidArgument,
-                                  "Unrecognized servable version label: " + spec.version_label());
-    }
-    version = label->second;
-  }
+  ServingStatus st = RequestedVersion(&it->second->config, spec, &version);
+  if (!st.ok()) return st;
   const auto& versions = it->second->versions;
   response->clear_model_version_status();
   for (auto v = versions.rbegin(); v != versions.rend(); ++v) {  // newest first, as TF Serving lists them
