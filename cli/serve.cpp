@@ -37,6 +37,8 @@ extern const char kServeUsage[] =
     "  --rest_api_num_threads=N                REST event loops (default: one per hardware thread)\n"
     "  --rest_api_timeout_in_ms=MS             a REST request must arrive within MS (default 30000)\n"
     "  --rest_api_enable_cors_support[=true]   CORS headers on every REST reply\n"
+    "  --monitoring_config_file=F              a MonitoringConfig text proto: prometheus_config { enable: true }\n"
+    "                                          serves Prometheus text at /monitoring/prometheus/metrics (REST port)\n"
     "  --rest_api_max_body_bytes=N             larger REST bodies get 413 (default 268435456; ours)\n"
     "  --grpc_max_message_bytes=N              largest gRPC message (default 2147483647; ours)\n"
     "  --grpc_socket_path=PATH                 also serve gRPC on this Unix socket\n"
@@ -111,6 +113,7 @@ int ServeCommand(const std::vector<std::string>& args) {
       {"rest_api_max_body_bytes", {int64_flag(&o.rest_api_max_body_bytes, 1, int64_t{1} << 40), "bytes >= 1"}},
       {"grpc_max_message_bytes", {int64_flag(&o.grpc_max_message_bytes, 1024, (int64_t{1} << 31) - 1), "1024..2147483647"}},
       {"grpc_socket_path", {string_flag(&o.grpc_socket_path), "a Unix socket path"}},
+      {"monitoring_config_file", {string_flag(&o.monitoring_config_file), "a file"}},
       {"grpc_max_threads", {int_flag(&o.grpc_max_threads, 0, 4096), "0..4096"}},
       {"grpc_channel_arguments", {string_flag(&o.grpc_channel_arguments), "k1=v1,k2=v2"}},
       {"enable_signature_method_name_check",
@@ -131,7 +134,7 @@ int ServeCommand(const std::vector<std::string>& args) {
       value = name.substr(eq + 1);
       name = name.substr(0, eq);
     }
-    if (name == "enable_batching" || name == "batching_parameters_file" || name == "monitoring_config_file") {
+    if (name == "enable_batching" || name == "batching_parameters_file") {
       return Usage("--" + name + " is not supported yet");
     }
     auto it = flags.find(name);

@@ -17,6 +17,7 @@
 #include "proto/serving_model_service.grpc.pb.h"
 #include "proto/serving_prediction_service.grpc.pb.h"
 #include "server/grpc_tensor.h"
+#include "server/metrics.h"
 #include "server/model_manager.h"
 #include "serving/classify_api.h"
 #include "serving/servable.h"
@@ -386,15 +387,24 @@ class WorkerPool {
 // Queues `body` (returning a ServingStatus) on the pool and answers the call
 // with its status. A call whose client gave up while it waited (deadline,
 // cancel) is not run.
+// With `metrics`, the answered call is counted under `api` and the model
+// the request names (server/metrics.h).
 template <class Body>
-grpc::ServerUnaryReactor* Dispatch(WorkerPool* pool, grpc::CallbackServerContext* ctx, Body body) {
+grpc::ServerUnaryReactor* Dispatch(WorkerPool* pool, ServerMetrics* metrics, const char* api, std::string model,
+                                   grpc::CallbackServerContext* ctx, Body body) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-  pool->Run([ctx, reactor, body = std::move(body)]() mutable {
+  const auto start = std::chrono::steady_clock::now();
+  pool->Run([ctx, reactor, metrics, api, model = std::move(model), start, body = std::move(body)]() mutable {
     if (ctx->IsCancelled()) {
       reactor->Finish(grpc::Status::CANCELLED);
       return;
     }
-    reactor->Finish(ToGrpcStatus(body()));
+    const ServingStatus st = body();
+    if (metrics != nullptr) {
+      const std::chrono::duration<double, std::micro> took = std::chrono::steady_clock::now() - start;
+      metrics->Record(model, api, "GRPC", st.code, took.count());
+    }
+    reactor->Finish(ToGrpcStatus(st));
   });
   return reactor;
 }
@@ -402,55 +412,59 @@ grpc::ServerUnaryReactor* Dispatch(WorkerPool* pool, grpc::CallbackServerContext
 // The services: one line per RPC around the functions above.
 class PredictionServiceImpl final : public tfs::PredictionService::CallbackService {
  public:
-  PredictionServiceImpl(const ModelManager* manager, serving::ClassifyOptions options, WorkerPool* pool)
-      : manager_(manager), options_(options), pool_(pool) {}
+  PredictionServiceImpl(const ModelManager* manager, serving::ClassifyOptions options, WorkerPool* pool,
+                        ServerMetrics* metrics)
+      : manager_(manager), options_(options), pool_(pool), metrics_(metrics) {}
 
   grpc::ServerUnaryReactor* Classify(grpc::CallbackServerContext* ctx, const tfs::ClassificationRequest* request,
                                      tfs::ClassificationResponse* response) override {
-    return Dispatch(pool_, ctx, [=, this] { return ClassifyRpc(*manager_, *request, response, options_); });
+    return Dispatch(pool_, metrics_, "classify", request->model_spec().name(), ctx, [=, this] { return ClassifyRpc(*manager_, *request, response, options_); });
   }
   grpc::ServerUnaryReactor* Regress(grpc::CallbackServerContext* ctx, const tfs::RegressionRequest* request,
                                     tfs::RegressionResponse* response) override {
-    return Dispatch(pool_, ctx, [=, this] { return RegressRpc(*manager_, *request, response, options_); });
+    return Dispatch(pool_, metrics_, "regress", request->model_spec().name(), ctx, [=, this] { return RegressRpc(*manager_, *request, response, options_); });
   }
   grpc::ServerUnaryReactor* Predict(grpc::CallbackServerContext* ctx, const tfs::PredictRequest* request,
                                     tfs::PredictResponse* response) override {
-    return Dispatch(pool_, ctx, [=, this] { return PredictRpc(*manager_, *request, response); });
+    return Dispatch(pool_, metrics_, "predict", request->model_spec().name(), ctx, [=, this] { return PredictRpc(*manager_, *request, response); });
   }
   grpc::ServerUnaryReactor* MultiInference(grpc::CallbackServerContext* ctx, const tfs::MultiInferenceRequest* request,
                                            tfs::MultiInferenceResponse* response) override {
-    return Dispatch(pool_, ctx, [=, this] { return MultiInferenceRpc(*manager_, *request, response, options_); });
+    return Dispatch(pool_, metrics_, "multi_inference", request->tasks_size() ? request->tasks(0).model_spec().name() : "", ctx, [=, this] { return MultiInferenceRpc(*manager_, *request, response, options_); });
   }
   grpc::ServerUnaryReactor* GetModelMetadata(grpc::CallbackServerContext* ctx,
                                              const tfs::GetModelMetadataRequest* request,
                                              tfs::GetModelMetadataResponse* response) override {
-    return Dispatch(pool_, ctx, [=, this] { return GetModelMetadataRpc(*manager_, *request, response); });
+    return Dispatch(pool_, metrics_, "get_model_metadata", request->model_spec().name(), ctx, [=, this] { return GetModelMetadataRpc(*manager_, *request, response); });
   }
 
  private:
   const ModelManager* manager_;
   const serving::ClassifyOptions options_;
   WorkerPool* pool_;
+  ServerMetrics* metrics_;
 };
 
 class ModelServiceImpl final : public tfs::ModelService::CallbackService {
  public:
-  ModelServiceImpl(ModelManager* manager, WorkerPool* pool) : manager_(manager), pool_(pool) {}
+  ModelServiceImpl(ModelManager* manager, WorkerPool* pool, ServerMetrics* metrics)
+      : manager_(manager), pool_(pool), metrics_(metrics) {}
 
   grpc::ServerUnaryReactor* GetModelStatus(grpc::CallbackServerContext* ctx, const tfs::GetModelStatusRequest* request,
                                            tfs::GetModelStatusResponse* response) override {
-    return Dispatch(pool_, ctx, [=, this] { return GetModelStatusRpc(*manager_, *request, response); });
+    return Dispatch(pool_, metrics_, "get_model_status", request->model_spec().name(), ctx, [=, this] { return GetModelStatusRpc(*manager_, *request, response); });
   }
   // A reload loads models: seconds on a worker, never on gRPC's threads.
   grpc::ServerUnaryReactor* HandleReloadConfigRequest(grpc::CallbackServerContext* ctx,
                                                       const tfs::ReloadConfigRequest* request,
                                                       tfs::ReloadConfigResponse* response) override {
-    return Dispatch(pool_, ctx, [=, this] { return ReloadConfigRpc(*manager_, *request, response); });
+    return Dispatch(pool_, nullptr, "reload_config", "", ctx, [=, this] { return ReloadConfigRpc(*manager_, *request, response); });
   }
 
  private:
   ModelManager* manager_;
   WorkerPool* pool_;
+  ServerMetrics* metrics_;
 };
 
 // "host:port" as gRPC parses it: an IPv6 literal goes in brackets.
@@ -484,8 +498,8 @@ Status GrpcServer::Start(const GrpcServerOptions& options, ModelManager* manager
   int threads = options.max_threads;
   if (threads <= 0) threads = 4 * static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   impl.pool = std::make_unique<WorkerPool>(threads);
-  impl.prediction = std::make_unique<PredictionServiceImpl>(manager, options.classify, impl.pool.get());
-  impl.model = std::make_unique<ModelServiceImpl>(manager, impl.pool.get());
+  impl.prediction = std::make_unique<PredictionServiceImpl>(manager, options.classify, impl.pool.get(), options.metrics);
+  impl.model = std::make_unique<ModelServiceImpl>(manager, impl.pool.get(), options.metrics);
 
   grpc::ServerBuilder builder;
   const std::string address = Address(options.host, options.port);

@@ -37,6 +37,7 @@
 namespace pipeline::server {
 
 class ModelManager;
+class ServerMetrics;
 
 struct GrpcServerOptions {
   std::string host = "0.0.0.0";  // TF Serving listens on every interface
@@ -57,6 +58,9 @@ struct GrpcServerOptions {
   int64_t shutdown_grace_ms = 5000;
   // --enable_signature_method_name_check, for Classify, Regress and MultiInference.
   serving::ClassifyOptions classify;
+  // Counts every answered call when set (--monitoring_config_file); must
+  // outlive the server.
+  ServerMetrics* metrics = nullptr;
 };
 
 // --grpc_channel_arguments: "k1=v1,k2=v2" -> {(k1, v1), (k2, v2)}. An empty

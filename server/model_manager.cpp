@@ -1,8 +1,5 @@
 #include "server/model_manager.h"
 
-#include <google/protobuf/io/tokenizer.h>
-#include <google/protobuf/text_format.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -13,6 +10,7 @@
 #include "common/input_limits.h"
 #include "common/version_number.h"
 #include "proto/serving_prediction_log.pb.h"
+#include "server/text_proto.h"
 #include "serving/classify_api.h"
 #include "tfformat/tfrecord.h"
 
@@ -49,15 +47,6 @@ void Log(const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); 
 std::string ServableId(const std::string& name, int64_t version) {
   return "{name: " + name + " version: " + std::to_string(version) + "}";
 }
-
-// Collects protobuf's text-format errors with their line and column.
-class TextErrors : public google::protobuf::io::ErrorCollector {
- public:
-  void AddError(int line, int column, const std::string& message) override {
-    if (first.empty()) first = "line " + std::to_string(line + 1) + ", column " + std::to_string(column + 1) + ": " + message;
-  }
-  std::string first;
-};
 
 // The versions a policy aspires among `candidates` (ascending).
 std::set<int64_t> Aspired(const ModelConfig& config, const std::set<int64_t>& candidates) {
@@ -145,11 +134,9 @@ ServingStatus RequestedVersion(const ModelConfig* config, const tensorflow::serv
 
 Status ParseModelConfigText(const std::string& text, const std::string& file, ModelConfigList* out) {
   tensorflow::serving::ModelServerConfig config;
-  google::protobuf::TextFormat::Parser parser;
-  TextErrors errors;
-  parser.RecordErrorsTo(&errors);
-  if (!parser.ParseFromString(text, &config)) {
-    return Status::InvalidArgument(file + ": " + (errors.first.empty() ? "cannot parse the model server config" : errors.first) +
+  std::string error;
+  if (!ParseTextProto(text, &config, &error)) {
+    return Status::InvalidArgument(file + ": " + error +
                                    " (expected a ModelServerConfig text proto: model_config_list { config { name: \"m\" "
                                    "base_path: \"/models/m\" model_platform: \"tensorflow\" } })");
   }

@@ -14,6 +14,7 @@
 #include "common/input_limits.h"
 #include "server/grpc_server.h"
 #include "server/http_server.h"
+#include "server/metrics.h"
 #include "server/model_manager.h"
 #include "server/rest_api.h"
 
@@ -104,6 +105,17 @@ Status RunModelServer(const ModelServerOptions& options) {
     m->set_model_platform("tensorflow");
   }
 
+  // Checked before the first load, which can take long: a usage error must not wait for it.
+  std::string prometheus_path;
+  if (!options.monitoring_config_file.empty()) {
+    std::string text;
+    Status st = ReadInputFile(options.monitoring_config_file, input::kServerConfigFile, &text);
+    if (!st.ok()) return Status::InvalidArgument("--monitoring_config_file: " + st.message());
+    PIPELINE_RETURN_IF_ERROR(ParseMonitoringConfigText(text, options.monitoring_config_file, &prometheus_path));
+  }
+  ServerMetrics metrics;
+  ServerMetrics* counted = prometheus_path.empty() ? nullptr : &metrics;
+
   ModelManagerOptions manager_options;
   manager_options.file_system_poll_wait_seconds = options.file_system_poll_wait_seconds;
   ModelManager manager(manager_options);
@@ -115,6 +127,7 @@ Status RunModelServer(const ModelServerOptions& options) {
   grpc_options.port = options.port;
   grpc_options.max_message_bytes = static_cast<int>(options.grpc_max_message_bytes);
   grpc_options.socket_path = options.grpc_socket_path;
+  grpc_options.metrics = counted;
   grpc_options.max_threads = options.grpc_max_threads;
   grpc_options.classify.signature_method_name_check = options.enable_signature_method_name_check;
   Status args = ParseGrpcChannelArguments(options.grpc_channel_arguments, &grpc_options.channel_arguments);
@@ -125,6 +138,8 @@ Status RunModelServer(const ModelServerOptions& options) {
   RestApiOptions rest_options;
   rest_options.enable_cors = options.rest_api_enable_cors_support;
   rest_options.classify.signature_method_name_check = options.enable_signature_method_name_check;
+  rest_options.metrics = counted;
+  rest_options.prometheus_path = prometheus_path;
   RestApi rest(&manager, rest_options);
   std::unique_ptr<HttpServer> http;
   if (options.rest_api_port != 0) {
@@ -137,6 +152,7 @@ Status RunModelServer(const ModelServerOptions& options) {
     PIPELINE_RETURN_IF_ERROR(HttpServer::Start(
         http_options, [&rest](const HttpRequest& req, HttpResponse* resp) { rest.Handle(req, resp); }, &http));
     std::fprintf(stderr, "Exporting HTTP/REST API at:%s:%d ...\n", options.host.c_str(), http->port());
+    if (counted != nullptr) std::fprintf(stderr, "Prometheus metrics at %s on the REST port\n", prometheus_path.c_str());
   }
 
   std::unique_ptr<ConfigFilePoller> config_poller;

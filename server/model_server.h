@@ -33,6 +33,9 @@ struct ModelServerOptions {
   int grpc_max_threads = 0;            // 0: 4 per hardware thread, TF Serving's default
   std::string grpc_channel_arguments;  // "k1=v1,k2=v2"
   bool enable_signature_method_name_check = false;
+  // A MonitoringConfig text proto; with prometheus_config { enable: true }
+  // the REST port answers Prometheus text at its path.
+  std::string monitoring_config_file;
 };
 
 // Runs the server until a signal (blocks SIGTERM and SIGINT in the calling

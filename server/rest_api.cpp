@@ -3,6 +3,7 @@
 #include <google/protobuf/util/json_util.h>
 
 #include <cctype>
+#include <chrono>
 #include <cerrno>
 #include <cstdlib>
 
@@ -163,9 +164,8 @@ RestRoute ParseRestRoute(const std::string& method, const std::string& path) {
   return r;
 }
 
-ServingStatus RestApi::Dispatch(const HttpRequest& request, std::string* body) {
+ServingStatus RestApi::Dispatch(const HttpRequest& request, const RestRoute& route, std::string* body) {
   const std::string path = request.target.substr(0, request.target.find('?'));
-  const RestRoute route = ParseRestRoute(request.method, path);
   if (route.kind == RestRoute::Kind::kMalformed) return Invalid("Malformed request: " + request.method + " " + path);
   if (route.missing_model) return Invalid("Missing model name in request.");
   if (!route.version.empty() && route.has_label) {
@@ -250,8 +250,34 @@ ServingStatus RestApi::Dispatch(const HttpRequest& request, std::string* body) {
   return Invalid("Malformed request: " + request.method + " " + path);
 }
 
+namespace {
+
+// The API name a route is counted under (TF Serving's request_latency labels).
+const char* ApiName(RestRoute::Kind kind) {
+  switch (kind) {
+    case RestRoute::Kind::kPredict: return "predict";
+    case RestRoute::Kind::kClassify: return "classify";
+    case RestRoute::Kind::kRegress: return "regress";
+    case RestRoute::Kind::kStatus: return "get_model_status";
+    case RestRoute::Kind::kMetadata: return "get_model_metadata";
+    case RestRoute::Kind::kMalformed: break;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
 void RestApi::Handle(const HttpRequest& request, HttpResponse* response) {
+  const auto start = std::chrono::steady_clock::now();
   response->headers.clear();
+  const std::string path = request.target.substr(0, request.target.find('?'));
+  if (!options_.prometheus_path.empty() && options_.metrics != nullptr && path == options_.prometheus_path &&
+      request.method == "GET") {
+    response->status = 200;
+    response->headers.emplace_back("Content-Type", "text/plain; version=0.0.4");
+    response->body = options_.metrics->PrometheusText();
+    return;
+  }
   response->headers.emplace_back("Content-Type", "application/json");
   if (options_.enable_cors) {
     response->headers.emplace_back("Access-Control-Allow-Origin", "*");
@@ -263,16 +289,22 @@ void RestApi::Handle(const HttpRequest& request, HttpResponse* response) {
       return;
     }
   }
+  const RestRoute route = ParseRestRoute(request.method, path);
   std::string body;
   ServingStatus st;
   try {
-    st = Dispatch(request, &body);
+    st = Dispatch(request, route, &body);
   } catch (const std::exception& e) {  // oneDNN or protobuf: an internal error, never a dead server
     st = ServingStatus::Error(ErrorCode::kInternal, std::string("internal error: ") + e.what());
   }
   if (!st.ok()) body = serving::MakeJsonFromStatus(st);
   response->status = serving::HttpStatusCode(st.code);
   response->body = std::move(body);
+  const char* api = ApiName(route.kind);
+  if (options_.metrics != nullptr && api != nullptr) {
+    const std::chrono::duration<double, std::micro> took = std::chrono::steady_clock::now() - start;
+    options_.metrics->Record(route.model, api, "REST", st.code, took.count());
+  }
 }
 
 }  // namespace pipeline::server

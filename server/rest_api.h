@@ -17,6 +17,7 @@
 #include <string>
 
 #include "server/http_message.h"
+#include "server/metrics.h"
 #include "server/model_manager.h"
 #include "serving/classify_api.h"
 
@@ -25,6 +26,10 @@ namespace pipeline::server {
 struct RestApiOptions {
   bool enable_cors = false;  // --rest_api_enable_cors_support
   serving::ClassifyOptions classify;  // --enable_signature_method_name_check
+  // --monitoring_config_file: requests are counted here, and a GET of
+  // `prometheus_path` answers the Prometheus text. Unset: neither.
+  ServerMetrics* metrics = nullptr;
+  std::string prometheus_path;
 };
 
 // Where a request path points. Parsed without regular expressions (the
@@ -49,7 +54,7 @@ class RestApi {
   void Handle(const HttpRequest& request, HttpResponse* response);
 
  private:
-  serving::ServingStatus Dispatch(const HttpRequest& request, std::string* body);
+  serving::ServingStatus Dispatch(const HttpRequest& request, const RestRoute& route, std::string* body);
   ModelManager* manager_;
   RestApiOptions options_;
 };

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "server/metrics.h"
 #include "server/model_manager.h"
 #include "server/rest_api.h"
 #include "support/fixtures.h"
@@ -300,4 +301,64 @@ TEST_CASE("server rest: status and predict and errors through the handler") {
   for (const auto& [k, v] : r.headers) {
     if (k == "Content-Type") CHECK(v == "application/json");
   }
+}
+
+TEST_CASE("server metrics: Prometheus text counts requests and buckets their latency") {
+  ServerMetrics metrics;
+  metrics.Record("m", "predict", "REST", serving::ErrorCode::kOk, 5.0);     // <= 10: bucket 0
+  metrics.Record("m", "predict", "REST", serving::ErrorCode::kOk, 15.0);    // <= 18: bucket 1
+  metrics.Record("m", "predict", "REST", serving::ErrorCode::kNotFound, 1e12);  // above every bound
+  metrics.Record("m", "classify", "GRPC", serving::ErrorCode::kOk, 10.0);   // a bound is inclusive
+  const std::string text = metrics.PrometheusText();
+  CHECK(text.find(":tensorflow:serving:request_count{model_name=\"m\",status=\"OK\"} 3\n") != std::string::npos);
+  CHECK(text.find(":tensorflow:serving:request_count{model_name=\"m\",status=\"NOT_FOUND\"} 1\n") != std::string::npos);
+  const std::string labels = "model_name=\"m\",API=\"predict\",entrypoint=\"REST\"";
+  CHECK(text.find(":tensorflow:serving:request_latency_bucket{" + labels + ",le=\"10\"} 1\n") != std::string::npos);
+  CHECK(text.find(":tensorflow:serving:request_latency_bucket{" + labels + ",le=\"18\"} 2\n") != std::string::npos);
+  CHECK(text.find(":tensorflow:serving:request_latency_bucket{" + labels + ",le=\"+Inf\"} 3\n") != std::string::npos);
+  CHECK(text.find(":tensorflow:serving:request_latency_count{" + labels + "} 3\n") != std::string::npos);
+  CHECK(text.find(":tensorflow:serving:request_latency_sum{" + labels + "} 1000000000020\n") != std::string::npos);
+  CHECK(text.find("API=\"classify\",entrypoint=\"GRPC\",le=\"10\"} 1\n") != std::string::npos);
+  CHECK(ServerMetrics::BucketBound(2) == doctest::Approx(32.4));
+  std::string path;
+  CHECK(ParseMonitoringConfigText("prometheus_config { enable: true }", "mon.config", &path).ok());
+  CHECK(path == "/monitoring/prometheus/metrics");
+  CHECK(ParseMonitoringConfigText("prometheus_config { enable: false path: \"/x\" }", "mon.config", &path).ok());
+  CHECK(path.empty());
+  Status st = ParseMonitoringConfigText("prometheus_config { enabled: true }", "mon.config", &path);
+  CHECK(st.message().find("mon.config: line 1") != std::string::npos);
+}
+
+TEST_CASE("server rest: the Prometheus path and CORS preflight when enabled") {
+  pipeline::test::ScopedTempDir dir("rest");
+  Publish(dir.path / "m", 1);
+  ModelManager m(NoPolling());
+  REQUIRE(m.Start(OneModel((dir.path / "m").string())).ok());
+  ServerMetrics metrics;
+  RestApiOptions options;
+  options.enable_cors = true;
+  options.metrics = &metrics;
+  options.prometheus_path = "/monitoring/prometheus/metrics";
+  RestApi api(&m, options);
+  auto call = [&](const std::string& method, const std::string& target, const std::string& body = "") {
+    HttpRequest req;
+    req.method = method;
+    req.target = target;
+    req.body = body;
+    HttpResponse resp;
+    api.Handle(req, &resp);
+    return resp;
+  };
+  CHECK(call("POST", "/v1/models/m:predict", "{\"instances\": [1.0]}").status == 200);
+  CHECK(call("POST", "/v1/models/m:predict", "{\"instances\": [\"a\"]}").status == 400);
+  HttpResponse r = call("OPTIONS", "/v1/models/m:predict");
+  CHECK(r.status == 200);
+  bool cors = false;
+  for (const auto& [k, v] : r.headers) cors |= k == "Access-Control-Allow-Origin" && v == "*";
+  CHECK(cors);
+  r = call("GET", "/monitoring/prometheus/metrics");
+  CHECK(r.status == 200);
+  CHECK(r.body.find(":tensorflow:serving:request_count{model_name=\"m\",status=\"OK\"} 1\n") != std::string::npos);
+  CHECK(r.body.find(":tensorflow:serving:request_count{model_name=\"m\",status=\"INVALID_ARGUMENT\"} 1\n") !=
+        std::string::npos);
 }

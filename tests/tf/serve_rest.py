@@ -72,7 +72,12 @@ class OursPart:
         self.vdir = self.summary["export_dir"]
 
     def start(self):
-        self.server = servecommon.Server(self.args.binary, ["--model_name=fashion", f"--model_base_path={self.base}"],
+        monitoring = os.path.join(self.tmp, "monitoring.config")
+        with open(monitoring, "w") as f:
+            f.write("prometheus_config {\n  enable: true\n}\n")
+        self.server = servecommon.Server(self.args.binary, ["--model_name=fashion", f"--model_base_path={self.base}",
+                                                            f"--monitoring_config_file={monitoring}",
+                                                            "--rest_api_enable_cors_support"],
                                          os.path.join(self.tmp, "serve.log"))
         ok = self.c.check(self.server.wait_ready(), "the server did not open its port:\n" + self.server.log_text())
         if ok:
@@ -180,6 +185,13 @@ class OursPart:
         c.check(acc == self.summary["test_accuracy"], f"classify accuracy {acc} != test_accuracy {self.summary['test_accuracy']}")
         c.note(f"classify (100 examples per request, 10,000 images): scores max abs diff vs TF {worst:.3g}; "
                f"labels identical: {same_labels}; accuracy {acc}; {len(class_names)} class names")
+        # --monitoring_config_file: exactly the 100 classify requests above, all OK.
+        st, text, hdrs = self.get("/monitoring/prometheus/metrics")
+        want = ':tensorflow:serving:request_latency_count{model_name="fashion",API="classify",entrypoint="REST"} 100'
+        c.check(st == 200 and isinstance(text, str) and want in text.splitlines(),
+                f"Prometheus metrics: {st}, no line {want!r} in:\n{str(text)[:1500]}")
+        st, _, hdrs = self.get("/v1/models/fashion")
+        c.check(hdrs.get("Access-Control-Allow-Origin") == "*", f"--rest_api_enable_cors_support: no CORS header: {hdrs}")
 
     def expect_error(self, what, status, contains, method="POST", path="/v1/models/fashion:predict", body=None,
                      headers=None):
