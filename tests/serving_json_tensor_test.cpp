@@ -4,9 +4,9 @@
 // that source by hand, not from this implementation's output).
 #include <doctest/doctest.h>
 
-#include <chrono>
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <limits>
 #include <map>
 #include <string>
@@ -590,19 +590,20 @@ TEST_CASE("serving json tensor: classification and regression results are writte
   CHECK(st.message == "Cannot convert empty RegressionResults to JSON");
 }
 
-TEST_CASE("serving json tensor: a 784-float instance parses in well under a millisecond") {
+TEST_CASE("serving json tensor: a 784-float instance parses into one [1 784] float tensor") {
+  // What the REST API's batch-1 requests look like. Its speed is measured by
+  // the serving benchmark (docs/serving.md), not here: timed unit tests fail
+  // on shared or sanitized machines without telling anything.
   std::string json = "{\"instances\": [[";
   for (int i = 0; i < 784; ++i) json += (i ? ", " : "") + std::to_string((i % 256) / 255.0);
   json += "]]}";
   Source src{{{"x", tensorflow::DT_FLOAT}}};
   PredictRequest req;
   JsonFormat format;
-  const int runs = 2000;
-  const auto start = std::chrono::steady_clock::now();
-  for (int i = 0; i < runs; ++i) REQUIRE(FillPredictRequestFromJson(json, src.Fn(), &req, &format).ok());
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  MESSAGE("784-float request: " << seconds / runs * 1e6 << " us per parse");
+  for (int i = 0; i < 3; ++i) REQUIRE(FillPredictRequestFromJson(json, src.Fn(), &req, &format).ok());  // reused request
+  CHECK(req.inputs.size() == 1);
   CHECK(req.inputs.at("x").shape() == TensorShape{1, 784});
   CHECK(req.inputs.at("x").data<float>()[255] == 1.0f);
-  CHECK(seconds / runs < 1e-3);  // typically ~20 us; generous for sanitizer builds on shared cores
+  CHECK(req.inputs.at("x").data<float>()[256] == 0.0f);
+  CHECK(req.inputs.at("x").data<float>()[1] == static_cast<float>(std::strtod(std::to_string(1 / 255.0).c_str(), nullptr)));
 }
