@@ -142,20 +142,8 @@ ServingStatus PredictRpc(const ModelManager& manager, const tfs::PredictRequest&
   ServingStatus st = manager.Find(request.model_spec(), &servable);
   if (!st.ok()) return st;
   serving::PredictRequest in;
-  in.signature_name = request.model_spec().signature_name();
-  in.output_filter.assign(request.output_filter().begin(), request.output_filter().end());
   std::string bad_alias;
-  Status bad;
-  for (const auto& [alias, proto] : request.inputs()) {
-    TensorValue v;
-    Status parsed = TensorValue::FromProto(proto, &v);
-    // The first failure in alias order, as TF Serving's sorted walk meets it.
-    if (!parsed.ok() && (bad.ok() || alias < bad_alias)) {
-      bad = parsed;
-      bad_alias = alias;
-    }
-    in.inputs.emplace(alias, std::move(v));
-  }
+  const Status bad = serving::PredictRequestFromProto(request, &in, &bad_alias);
   if (!bad.ok()) return UnparsableInput(*servable, in, bad_alias, bad);
   serving::PredictResponse out;
   st = serving::Predict(*servable, in, &out);

@@ -82,19 +82,6 @@ Status ListVersions(const std::string& base, std::map<int64_t, std::string>* out
   return Status::Ok();
 }
 
-serving::PredictRequest PredictFromProto(const tensorflow::serving::PredictRequest& proto, Status* st) {
-  serving::PredictRequest request;
-  request.signature_name = proto.model_spec().signature_name();
-  for (const auto& [alias, tensor] : proto.inputs()) {
-    TensorValue v;
-    Status s = TensorValue::FromProto(tensor, &v);
-    if (!s.ok() && st->ok()) *st = s.WithPrefix("input '" + alias + "': ");
-    request.inputs[alias] = std::move(v);
-  }
-  request.output_filter.assign(proto.output_filter().begin(), proto.output_filter().end());
-  return request;
-}
-
 // What changes when a version directory is (re)written: the sizes and
 // modification times of the files a load reads first. A version copied in
 // non-atomically (`cp -r`) fails while half-copied, and is retried once the
@@ -413,9 +400,10 @@ Status RunWarmup(serving::Servable& servable, int64_t max_records, int64_t* repl
     if (!log.ParseFromString(records[i])) return Status::Corruption(where + "not a PredictionLog");
     ServingStatus st;
     if (log.has_predict_log()) {
-      Status conv;
-      serving::PredictRequest request = PredictFromProto(log.predict_log().request(), &conv);
-      if (!conv.ok()) return Status::Corruption(where + conv.message());
+      serving::PredictRequest request;
+      std::string bad_alias;
+      Status conv = serving::PredictRequestFromProto(log.predict_log().request(), &request, &bad_alias);
+      if (!conv.ok()) return Status::Corruption(where + "input '" + bad_alias + "': " + conv.message());
       serving::PredictResponse response;
       st = serving::Predict(servable, request, &response);
     } else if (log.has_classify_log()) {

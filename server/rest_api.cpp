@@ -164,8 +164,8 @@ RestRoute ParseRestRoute(const std::string& method, const std::string& path) {
   return r;
 }
 
-ServingStatus RestApi::Dispatch(const HttpRequest& request, const RestRoute& route, std::string* body) {
-  const std::string path = request.target.substr(0, request.target.find('?'));
+ServingStatus RestApi::Dispatch(const HttpRequest& request, const std::string& path, const RestRoute& route,
+                                std::string* body) {
   if (route.kind == RestRoute::Kind::kMalformed) return Invalid("Malformed request: " + request.method + " " + path);
   if (route.missing_model) return Invalid("Missing model name in request.");
   if (!route.version.empty() && route.has_label) {
@@ -293,7 +293,7 @@ void RestApi::Handle(const HttpRequest& request, HttpResponse* response) {
   std::string body;
   ServingStatus st;
   try {
-    st = Dispatch(request, route, &body);
+    st = Dispatch(request, path, route, &body);
   } catch (const std::exception& e) {  // oneDNN or protobuf: an internal error, never a dead server
     st = ServingStatus::Error(ErrorCode::kInternal, std::string("internal error: ") + e.what());
   }

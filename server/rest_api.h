@@ -54,7 +54,8 @@ class RestApi {
   void Handle(const HttpRequest& request, HttpResponse* response);
 
  private:
-  serving::ServingStatus Dispatch(const HttpRequest& request, const RestRoute& route, std::string* body);
+  serving::ServingStatus Dispatch(const HttpRequest& request, const std::string& path, const RestRoute& route,
+                                  std::string* body);
   ModelManager* manager_;
   RestApiOptions options_;
 };

@@ -100,6 +100,24 @@ int HttpStatusCode(ErrorCode code) {
   return 500;
 }
 
+Status PredictRequestFromProto(const tensorflow::serving::PredictRequest& proto, PredictRequest* request,
+                               std::string* bad_alias) {
+  request->signature_name = proto.model_spec().signature_name();
+  request->output_filter.assign(proto.output_filter().begin(), proto.output_filter().end());
+  Status bad;
+  bad_alias->clear();
+  for (const auto& [alias, tensor] : proto.inputs()) {  // a protobuf map: unordered
+    TensorValue v;
+    Status parsed = TensorValue::FromProto(tensor, &v);
+    if (!parsed.ok() && (bad.ok() || alias < *bad_alias)) {
+      bad = parsed;
+      *bad_alias = alias;
+    }
+    request->inputs.emplace(alias, std::move(v));
+  }
+  return bad;
+}
+
 ServingStatus Predict(Servable& servable, const PredictRequest& request, PredictResponse* response) {
   const std::string key = request.signature_name.empty() ? kDefaultSignature : request.signature_name;
   const tensorflow::SignatureDef* sig = servable.FindSignature(key);

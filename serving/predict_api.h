@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "proto/serving_predict.pb.h"
 #include "serving/servable.h"
 #include "tfformat/tensor_value.h"
 
@@ -66,6 +67,14 @@ struct PredictRequest {
   std::map<std::string, TensorValue> inputs;      // by input alias
   std::vector<std::string> output_filter;         // output aliases; empty = every output
 };
+
+// A wire PredictRequest (gRPC, a warmup record) as a PredictRequest: the
+// signature, the output filter and every input through TensorValue::FromProto
+// (tensor_content or typed lists). The inputs that parse are all kept; the
+// returned Status is the failure of the first unparsable input in alias order
+// (as TF Serving's sorted walk meets it), with its alias in *bad_alias.
+Status PredictRequestFromProto(const tensorflow::serving::PredictRequest& proto, PredictRequest* request,
+                               std::string* bad_alias);
 
 struct PredictResponse {
   std::string model_name;  // ModelSpec of the answer: the servable's name,

@@ -69,6 +69,18 @@ ModelManagerOptions NoPolling() {
   return o;
 }
 
+// One request through the REST handler, as the transport would hand it over.
+HttpResponse Call(RestApi& api, const std::string& method, const std::string& target, const std::string& body) {
+  HttpRequest req;
+  req.method = method;
+  req.target = target;
+  req.path = target.substr(0, target.find('?'));
+  req.body = body;
+  HttpResponse resp;
+  api.Handle(req, &resp);
+  return resp;
+}
+
 constexpr int kAvailable = ModelVersionStatus::AVAILABLE;
 constexpr int kEnd = ModelVersionStatus::END;
 
@@ -262,14 +274,7 @@ TEST_CASE("server rest: status and predict and errors through the handler") {
   REQUIRE(m.Start(OneModel((dir.path / "m").string())).ok());
   RestApi api(&m, RestApiOptions{});
   auto call = [&](const std::string& method, const std::string& target, const std::string& body = "") {
-    HttpRequest req;
-    req.method = method;
-    req.target = target;
-    req.path = target;
-    req.body = body;
-    HttpResponse resp;
-    api.Handle(req, &resp);
-    return resp;
+    return Call(api, method, target, body);
   };
   HttpResponse r = call("GET", "/v1/models/m");
   CHECK(r.status == 200);
@@ -341,13 +346,7 @@ TEST_CASE("server rest: the Prometheus path and CORS preflight when enabled") {
   options.prometheus_path = "/monitoring/prometheus/metrics";
   RestApi api(&m, options);
   auto call = [&](const std::string& method, const std::string& target, const std::string& body = "") {
-    HttpRequest req;
-    req.method = method;
-    req.target = target;
-    req.body = body;
-    HttpResponse resp;
-    api.Handle(req, &resp);
-    return resp;
+    return Call(api, method, target, body);
   };
   CHECK(call("POST", "/v1/models/m:predict", "{\"instances\": [1.0]}").status == 200);
   CHECK(call("POST", "/v1/models/m:predict", "{\"instances\": [\"a\"]}").status == 400);
