@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <functional>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -34,7 +35,8 @@ extern const char kServeUsage[] =
     "  --file_system_poll_wait_seconds=S       look for new and removed versions every S s (default 1)\n"
     "  --port=P                                gRPC port (default 8500; 0 picks a free one)\n"
     "  --rest_api_port=P                       REST port (default 8501; 0 disables REST)\n"
-    "  --rest_api_num_threads=N                REST event loops (default: one per hardware thread)\n"
+    "  --rest_api_num_threads=N                REST event loops (default: one per hardware thread; 4 per\n"
+    "                                          hardware thread with --enable_batching)\n"
     "  --rest_api_timeout_in_ms=MS             a REST request must arrive within MS (default 30000)\n"
     "  --rest_api_enable_cors_support[=true]   CORS headers on every REST reply\n"
     "  --monitoring_config_file=F              a MonitoringConfig text proto: prometheus_config { enable: true }\n"
@@ -45,6 +47,10 @@ extern const char kServeUsage[] =
     "  --grpc_max_threads=N                    threads running gRPC calls (default 4 per hardware thread)\n"
     "  --grpc_channel_arguments=k1=v1,k2=v2    extra gRPC channel arguments\n"
     "  --enable_signature_method_name_check    classify/regress need a signature of that method\n"
+    "  --enable_batching[=true]                merge concurrent requests of a signature into one run\n"
+    "  --batching_parameters_file=F            a BatchingParameters text proto: max_batch_size { value: 128 }\n"
+    "                                          batch_timeout_micros, max_enqueued_batches, num_batch_threads,\n"
+    "                                          allowed_batch_sizes (default: TF Serving's; needs --enable_batching)\n"
     "  --host=ADDR                             address both APIs listen on (default 0.0.0.0; ours)\n"
     "SIGTERM or SIGINT stops accepting, finishes the requests in flight and exits 0.\n"
     "Exit codes: 0 after a signal, 1 when the server cannot start (a port in use), 2 usage or config error.\n";
@@ -119,7 +125,13 @@ int ServeCommand(const std::vector<std::string>& args) {
       {"enable_signature_method_name_check",
        {Setter([&o](const std::string& v) { return ParseBool(v, &o.enable_signature_method_name_check); }),
         "true or false"}},
+      {"enable_batching",
+       {Setter([&o](const std::string& v) { return ParseBool(v, &o.enable_batching); }), "true or false"}},
+      {"batching_parameters_file", {string_flag(&o.batching_parameters_file), "a file"}},
   };
+  // The boolean flags: bare, they mean true (TF Serving's flag parser).
+  const std::set<std::string> bare_true = {"rest_api_enable_cors_support", "enable_signature_method_name_check",
+                                           "enable_batching"};
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
     if (a == "--help" || a == "-h") {
@@ -134,9 +146,6 @@ int ServeCommand(const std::vector<std::string>& args) {
       value = name.substr(eq + 1);
       name = name.substr(0, eq);
     }
-    if (name == "enable_batching" || name == "batching_parameters_file") {
-      return Usage("--" + name + " is not supported yet");
-    }
     auto it = flags.find(name);
     if (it == flags.end()) {
       std::vector<std::string> known;
@@ -145,7 +154,7 @@ int ServeCommand(const std::vector<std::string>& args) {
       return Usage("unknown flag --" + name + (hint.empty() ? "" : " (did you mean " + hint + "?)"));
     }
     if (!has_value) {
-      if (name == "rest_api_enable_cors_support" || name == "enable_signature_method_name_check") {
+      if (bare_true.count(name)) {
         value = "true";
       } else if (i + 1 < args.size()) {
         value = args[++i];

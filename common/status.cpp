@@ -12,6 +12,8 @@ std::string Status::ToString() const {
     case Code::kIOError: name = "IO error"; break;
     case Code::kUnimplemented: name = "Unimplemented"; break;
     case Code::kRuntime: name = "Runtime error"; break;
+    case Code::kUnavailable: name = "Unavailable"; break;
+    case Code::kFailedPrecondition: name = "Failed precondition"; break;
   }
   return std::string(name) + ": " + message_;
 }

@@ -10,7 +10,20 @@ namespace pipeline {
 
 class Status {
  public:
-  enum class Code { kOk, kInvalidArgument, kNotFound, kCorruption, kIOError, kUnimplemented, kRuntime };
+  enum class Code {
+    kOk,
+    kInvalidArgument,
+    kNotFound,
+    kCorruption,
+    kIOError,
+    kUnimplemented,
+    kRuntime,
+    // TF Serving's codes the model server answers with and nothing else makes:
+    // a full batching queue (gRPC UNAVAILABLE, HTTP 503) and a batched run
+    // whose outputs cannot be split back (FAILED_PRECONDITION, 400).
+    kUnavailable,
+    kFailedPrecondition,
+  };
 
   Status() = default;
   static Status Ok() { return Status(); }
@@ -20,6 +33,8 @@ class Status {
   static Status IOError(std::string msg) { return Status(Code::kIOError, std::move(msg)); }
   static Status Unimplemented(std::string msg) { return Status(Code::kUnimplemented, std::move(msg)); }
   static Status Runtime(std::string msg) { return Status(Code::kRuntime, std::move(msg)); }
+  static Status Unavailable(std::string msg) { return Status(Code::kUnavailable, std::move(msg)); }
+  static Status FailedPrecondition(std::string msg) { return Status(Code::kFailedPrecondition, std::move(msg)); }
 
   bool ok() const { return code_ == Code::kOk; }
   Code code() const { return code_; }

@@ -6,12 +6,14 @@
 // tensor whose element count disagrees with its shape, and a reply that is
 // not valid JSON (common/json_value.h, TF Serving's NaN mode) are bugs.
 #include <cstdint>
+#include <cstring>
 #include <cstdlib>
 #include <map>
 #include <string>
 #include <string_view>
 
 #include "common/json_value.h"
+#include "serving/json_float_rows.h"
 #include "serving/json_response.h"
 #include "serving/json_tensor.h"
 
@@ -35,6 +37,23 @@ void CheckJson(const std::string& json) {
   if (!pipeline::ParseJson(json, &v, options).ok()) std::abort();
 }
 
+// The no-DOM scanner (serving/json_float_rows.h) takes a body only when the
+// DOM codec takes it too, with the same signature, shape and float bits.
+void CheckFastPathAgrees(std::string_view json, const pipeline::serving::InputDtypesFn& dtypes_of) {
+  pipeline::serving::PredictRequest fast, dom;
+  pipeline::serving::JsonFormat fast_format, dom_format;
+  if (!pipeline::serving::FillFloatRowsFromJson(json, dtypes_of, &fast, &fast_format)) return;
+  if (!pipeline::serving::FillPredictRequestFromJsonDom(json, dtypes_of, &dom, &dom_format).ok()) std::abort();
+  if (fast.signature_name != dom.signature_name || fast_format != dom_format || fast.inputs.size() != 1 ||
+      dom.inputs.size() != 1 || fast.inputs.begin()->first != dom.inputs.begin()->first) {
+    std::abort();
+  }
+  const pipeline::TensorValue& a = fast.inputs.begin()->second;
+  const pipeline::TensorValue& b = dom.inputs.begin()->second;
+  if (a.dtype() != b.dtype() || a.shape() != b.shape()) std::abort();
+  if (a.raw_size() != b.raw_size() || std::memcmp(a.raw(), b.raw(), a.raw_size()) != 0) std::abort();
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -44,13 +63,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (kind == 0) {
     pipeline::serving::PredictRequest request;
     pipeline::serving::JsonFormat format;
-    ServingStatus st = pipeline::serving::FillPredictRequestFromJson(
-        json,
-        [&](const std::string&, std::map<std::string, tensorflow::DataType>* dtypes) {
-          *dtypes = Dtypes(data[0] / 3);
-          return ServingStatus::Ok();
-        },
-        &request, &format);
+    const pipeline::serving::InputDtypesFn dtypes_of = [&](const std::string&,
+                                                           std::map<std::string, tensorflow::DataType>* dtypes) {
+      *dtypes = Dtypes(data[0] / 3);
+      return ServingStatus::Ok();
+    };
+    ServingStatus st = pipeline::serving::FillPredictRequestFromJson(json, dtypes_of, &request, &format);
+    CheckFastPathAgrees(json, dtypes_of);
     if (!st.ok()) {
       CheckJson(pipeline::serving::MakeJsonFromStatus(st));
       return 0;

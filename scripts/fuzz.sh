@@ -24,7 +24,7 @@ for target in config idx savedmodel json http rest_json; do
     # minute each, with max_total_time as a ceiling so CI's time stays bounded.
     case "$target" in config) runs=10000 ;; idx) runs=15000 ;; savedmodel) runs=150000 ;; json) runs=350000 ;;
       http) runs=300000 ;; rest_json) runs=200000 ;; esac
-    limit=(-seed="$FUZZ_SEED" -runs="$runs" -max_total_time=120)
+    limit=(-seed="$FUZZ_SEED" -runs="$runs" -max_total_time=80)
     echo "== fuzz_$target: $runs runs from seed $FUZZ_SEED"
   else
     limit=(-max_total_time="$seconds")

@@ -198,6 +198,7 @@ class Loop {
     while (!(stopping_ && (conns_ == 0 || now_ >= stop_deadline_))) {
       const int n = ::epoll_wait(epoll_fd_, events, kMaxEvents, WaitMs());
       now_ = NowMs();
+      if (accept_resume_at_ != kNever && now_ >= accept_resume_at_) ResumeAccepting();
       for (int i = 0; i < n; ++i) {
         void* tag = events[i].data.ptr;
         if (tag == &listen_tag_) {
@@ -224,9 +225,27 @@ class Loop {
     for (const TimerList* l : {&request_, &idle_, &linger_})
       if (l->head) next = std::min(next, l->head->deadline);
     if (stopping_) next = std::min(next, stop_deadline_);
+    next = std::min(next, accept_resume_at_);
     if (next == kNever) return -1;
     const int64_t ms = next - now_;
     return ms <= 0 ? 0 : static_cast<int>(std::min<int64_t>(ms + 1, 60000));
+  }
+
+  // Out of descriptors with no spare: the listener leaves the epoll set for
+  // kAcceptPauseMs, then is tried again.
+  static constexpr int64_t kAcceptPauseMs = 50;
+  void PauseAccepting() {
+    if (listen_fd_ < 0 || accept_resume_at_ != kNever) return;
+    ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, listen_fd_, nullptr);
+    accept_resume_at_ = now_ + kAcceptPauseMs;
+  }
+  void ResumeAccepting() {
+    accept_resume_at_ = kNever;
+    if (listen_fd_ < 0) return;
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.ptr = &listen_tag_;
+    ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, listen_fd_, &ev);
   }
 
   void Accept() {
@@ -234,15 +253,22 @@ class Loop {
       const int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
       if (fd < 0) {
         if (errno == EINTR || errno == ECONNABORTED || errno == EPROTO) continue;
-        if ((errno == EMFILE || errno == ENFILE) && reserve_fd_ >= 0) {
+        if (errno == EMFILE || errno == ENFILE) {
           // Out of descriptors, the pending connection would keep the
           // level-triggered listener ready forever: give up the spare
           // descriptor to accept it and close it at once.
-          ::close(reserve_fd_);
-          const int shed = ::accept(listen_fd_, nullptr, nullptr);
-          if (shed >= 0) ::close(shed);
-          reserve_fd_ = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-          continue;
+          if (reserve_fd_ < 0) reserve_fd_ = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+          if (reserve_fd_ >= 0) {
+            ::close(reserve_fd_);
+            const int shed = ::accept(listen_fd_, nullptr, nullptr);
+            if (shed >= 0) ::close(shed);
+            reserve_fd_ = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+            continue;
+          }
+          // Another thread took the freed slot and the spare is gone: stop
+          // listening for a moment rather than spin on a ready listener;
+          // closing connections frees descriptors meanwhile.
+          PauseAccepting();
         }
         return;  // EAGAIN, or nothing to do about it
       }
@@ -522,6 +548,7 @@ class Loop {
   bool stopping_ = false;
   int64_t stop_deadline_ = kNever;
   int64_t now_ = 0;
+  int64_t accept_resume_at_ = kNever;  // PauseAccepting
   char buf_[kReadBytes];
   std::string pending_;
   HttpResponse response_;

@@ -254,6 +254,9 @@ void ModelManager::PollModel(Model& model) {
     const std::string fingerprint = DirFingerprint(dir);  // before reading: a change during the load retries
     std::unique_ptr<serving::Servable> loaded;
     Status st = serving::Servable::Load(dir, options_.reader, name, &loaded);
+    // Before the warmup, which TF Serving runs through the batching session:
+    // a warmup request larger than max_batch_size fails the load there too.
+    if (st.ok() && options_.batch_scheduler) loaded->set_batcher(options_.batch_scheduler->NewBatcher());
     int64_t warmed = 0;
     if (st.ok()) st = RunWarmup(*loaded, options_.max_warmup_records, &warmed);
     std::unique_lock lock(mu_);

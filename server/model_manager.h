@@ -6,9 +6,11 @@
 // what an export writes before its atomic rename, is never a version). A
 // poll (every file_system_poll_wait_seconds, and once at Start) lists them,
 // applies the model's version policy, and:
-//   - loads each newly aspired version (Servable::Load), replays its warmup
-//     records (assets.extra/tf_serving_warmup_requests) and only then makes
-//     it available: no request ever sees a version before it is warm;
+//   - loads each newly aspired version (Servable::Load), gives it a batcher
+//     when batching is on, replays its warmup records (assets.extra/
+//     tf_serving_warmup_requests; through the batcher, as TF Serving warms
+//     up its batching session) and only then makes it available: no request
+//     ever sees a version before it is warm;
 //   - a version that fails to load is END with the error in its status and
 //     is left out of the policy, so the previous version keeps serving; it is
 //     retried only once its directory has been removed and comes back;
@@ -37,6 +39,7 @@
 #include "proto/serving_get_model_status.pb.h"
 #include "proto/serving_model.pb.h"
 #include "proto/serving_model_server_config.pb.h"
+#include "server/batching.h"
 #include "serving/predict_api.h"
 #include "serving/servable.h"
 
@@ -54,6 +57,8 @@ struct ModelManagerOptions {
   ReaderOptions reader;
   // Warmup records replayed per version, at most (TF Serving's limit).
   int64_t max_warmup_records = 1000;
+  // Set: every version loaded runs through a batcher of this scheduler.
+  std::shared_ptr<BatchScheduler> batch_scheduler;
 };
 
 // One version as the status API reports it.

@@ -2,7 +2,9 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <sys/resource.h>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
@@ -12,6 +14,7 @@
 
 #include "common/files.h"
 #include "common/input_limits.h"
+#include "server/batching.h"
 #include "server/grpc_server.h"
 #include "server/http_server.h"
 #include "server/metrics.h"
@@ -84,6 +87,14 @@ Status RunModelServer(const ModelServerOptions& options) {
   if (options.port < 0 || options.port > 65535 || options.rest_api_port < 0 || options.rest_api_port > 65535) {
     return Status::InvalidArgument("--port and --rest_api_port must be in 0..65535");
   }
+  // A server holds a descriptor per connection: take the hard limit, as
+  // nginx's worker_rlimit_nofile advice goes, rather than the soft 1,024
+  // most shells start with (1,000 keep-alive clients would not fit).
+  rlimit files{};
+  if (::getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &files);
+  }
   // Signals are taken by sigwait below: block them before any thread starts,
   // so every thread inherits the mask.
   sigset_t signals;
@@ -116,8 +127,29 @@ Status RunModelServer(const ModelServerOptions& options) {
   ServerMetrics metrics;
   ServerMetrics* counted = prometheus_path.empty() ? nullptr : &metrics;
 
+  // TF Serving's server.cc: the file needs the flag; the flag alone takes
+  // the scheduler's defaults. One scheduler for every model (batching.h),
+  // checked before the first load. Declared before the manager: its threads
+  // are joined after every servable, and so every batcher, is gone.
+  std::shared_ptr<BatchScheduler> batch_scheduler;
+  if (!options.batching_parameters_file.empty() && !options.enable_batching) {
+    return Status::InvalidArgument("--batching_parameters_file is set without setting --enable_batching to true.");
+  }
+  if (options.enable_batching) {
+    BatchingOptions batching = DefaultServerBatchingOptions();
+    if (!options.batching_parameters_file.empty()) {
+      std::string text;
+      Status st = ReadInputFile(options.batching_parameters_file, input::kServerConfigFile, &text);
+      if (!st.ok()) return Status::InvalidArgument("--batching_parameters_file: " + st.message());
+      PIPELINE_RETURN_IF_ERROR(ParseBatchingParametersText(text, options.batching_parameters_file, &batching));
+    }
+    PIPELINE_RETURN_IF_ERROR(BatchScheduler::Create(batching, &batch_scheduler));
+    std::fprintf(stderr, "Batching requests: %s\n", DescribeBatchingOptions(batching).c_str());
+  }
+
   ModelManagerOptions manager_options;
   manager_options.file_system_poll_wait_seconds = options.file_system_poll_wait_seconds;
+  manager_options.batch_scheduler = batch_scheduler;
   ModelManager manager(manager_options);
   PIPELINE_RETURN_IF_ERROR(manager.Start(config));
 
@@ -147,6 +179,12 @@ Status RunModelServer(const ModelServerOptions& options) {
     http_options.host = options.host;
     http_options.port = options.rest_api_port;
     http_options.num_threads = options.rest_api_num_threads;
+    if (http_options.num_threads == 0 && batch_scheduler) {
+      // A REST request waits for its batch in its event loop: one loop per
+      // core would let at most that many requests join a batch. TF Serving's
+      // own default, 4 per core, instead.
+      http_options.num_threads = 4 * static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    }
     http_options.request_timeout_ms = options.rest_api_timeout_in_ms;
     http_options.limits.max_body_bytes = static_cast<size_t>(options.rest_api_max_body_bytes);
     PIPELINE_RETURN_IF_ERROR(HttpServer::Start(
@@ -169,6 +207,16 @@ Status RunModelServer(const ModelServerOptions& options) {
   if (http) http->Stop();  // stops accepting, answers what it has read, closes
   grpc->Stop();
   manager.Stop();
+  if (batch_scheduler) {
+    batch_scheduler->Stop();  // runs what is still queued (a late warmup), joins the threads
+    const BatchingStats b = batch_scheduler->stats();
+    std::fprintf(stderr,
+                 "Batching: %lld merged runs answered %lld requests (%lld rows, %lld padding rows); %lld ran "
+                 "unbatched, %lld refused\n",
+                 static_cast<long long>(b.runs), static_cast<long long>(b.tasks), static_cast<long long>(b.rows),
+                 static_cast<long long>(b.padded_rows), static_cast<long long>(b.unbatched),
+                 static_cast<long long>(b.rejected));
+  }
   return Status::Ok();
 }
 

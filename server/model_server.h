@@ -36,6 +36,11 @@ struct ModelServerOptions {
   // A MonitoringConfig text proto; with prometheus_config { enable: true }
   // the REST port answers Prometheus text at its path.
   std::string monitoring_config_file;
+  // Request batching (server/batching.h): concurrent runs of one signature
+  // merged along dimension 0. The file is a BatchingParameters text proto;
+  // without it, TF Serving's defaults. The file without the flag is an error.
+  bool enable_batching = false;
+  std::string batching_parameters_file;
 };
 
 // Runs the server until a signal (blocks SIGTERM and SIGINT in the calling

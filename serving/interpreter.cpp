@@ -1,10 +1,8 @@
-#if defined(__SSE__) || defined(__x86_64__)
-#include <xmmintrin.h>
-#endif
 #include "serving/interpreter.h"
 
 #include <algorithm>
 
+#include "serving/flush_denormals.h"
 #include "serving/function_library.h"
 
 namespace pipeline {
@@ -193,29 +191,6 @@ Status Deref(Interpreter& in, const Slot& s, const std::string& what, TensorValu
 
 }  // namespace
 
-namespace {
-
-// TensorFlow runs every CPU kernel with denormals flushed to zero: the
-// executor holds a port::ScopedFlushDenormal (tensorflow/core/platform/
-// denormal.cc: MXCSR FTZ and DAZ) while it runs ops. Found by tests/tf/: with
-// the seed model's large logits, softmax gives subnormal probabilities
-// (e.g. 6e-40) where TensorFlow gives 0, and classify's TopKV2 then orders
-// the classes after the top few differently from TF Serving. The graph runs
-// on the calling thread, so the guard covers it.
-class ScopedFlushDenormal {
- public:
-#if defined(__SSE__) || defined(__x86_64__)
-  ScopedFlushDenormal() : saved_(_mm_getcsr()) { _mm_setcsr(saved_ | kFlushToZero | kDenormalsAreZero); }
-  ~ScopedFlushDenormal() { _mm_setcsr(saved_); }
-
- private:
-  static constexpr unsigned kFlushToZero = 0x8000, kDenormalsAreZero = 0x0040;
-  unsigned saved_;
-#endif
-};
-
-}  // namespace
-
 Status Interpreter::Run(const std::vector<std::pair<std::string, TensorValue>>& feeds,
                         const std::vector<std::string>& fetches, const std::vector<std::string>& targets,
                         std::vector<TensorValue>* outputs, const RunOptions& options) {
@@ -337,6 +312,24 @@ Status Interpreter::Run(const std::vector<std::pair<std::string, TensorValue>>& 
     PIPELINE_RETURN_IF_ERROR(Deref(*this, outs[static_cast<size_t>(t.index)], "fetch '" + name + "'", &v));
     outputs->push_back(std::move(v));
   }
+  return Status::Ok();
+}
+
+Status Interpreter::RunKernel(const NodeDef& node, std::vector<TensorValue> inputs, std::vector<TensorValue>* outputs) {
+  auto found = OpRegistry().find(node.op());
+  if (found == OpRegistry().end()) return UnsupportedOp(node);
+  if (!found->second.ref_inputs.empty()) {
+    return Status::Unimplemented("op " + node.op() + " (node " + node.name() + ") takes a variable reference");
+  }
+  OpContext ctx(this, &node);
+  ctx.input_refs_.resize(inputs.size());
+  ctx.inputs_ = std::move(inputs);
+  Status st = found->second.kernel(ctx);
+  if (!st.ok()) return Status::Runtime("node " + node.name() + " (op " + node.op() + "): " + st.message());
+  if (!ctx.output_refs_.empty()) {
+    return Status::Unimplemented("op " + node.op() + " (node " + node.name() + ") outputs a variable reference");
+  }
+  *outputs = std::move(ctx.outputs_);
   return Status::Ok();
 }
 

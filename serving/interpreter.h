@@ -90,6 +90,16 @@ class Interpreter {
              const std::vector<std::string>& targets, std::vector<TensorValue>* outputs,
              const RunOptions& options = {});
 
+  // Runs `node`'s kernel alone on its data inputs, outside a Run: what a
+  // compiled signature (serving/compiled_signature.h) calls for the light ops
+  // it does not compile itself (Softmax, TopKV2, ParseExample, a table
+  // lookup), so each op's semantics keep one home. Errors carry Run's
+  // "node N (op O): " prefix. Ops taking or giving variable references are
+  // refused. Safe to call concurrently for kernels that only read the
+  // interpreter's state (a restored table), which is all a compiled
+  // signature calls.
+  Status RunKernel(const tensorflow::NodeDef& node, std::vector<TensorValue> inputs, std::vector<TensorValue>* outputs);
+
   // The nodes Run would execute for these fetches/targets (feeds pruned), in
   // execution order; Unimplemented naming the first unsupported op.
   Status Plan(const std::vector<std::string>& fed_tensors, const std::vector<std::string>& roots,

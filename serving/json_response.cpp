@@ -3,6 +3,7 @@
 #include <rapidjson/prettywriter.h>
 #include <rapidjson/stringbuffer.h>
 
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -103,11 +104,21 @@ void WriteValues(const TensorValue& t, bool bytes, int dim, Writer* w, int64_t* 
 std::string TfServingDecimal(double value, bool is_float) {
   if (std::isnan(value)) return "NaN";
   if (std::isinf(value)) return std::signbit(value) ? "-Infinity" : "Infinity";
+  // to_chars with a precision is specified as printf's "%.*g" in the "C"
+  // locale (the same bytes), and it and from_chars are several times faster
+  // than snprintf and strtof: a batch-100 reply writes 1,000 of these.
   char buf[40];
-  std::snprintf(buf, sizeof buf, "%.6g", value);
-  const bool same = is_float ? std::strtof(buf, nullptr) == static_cast<float>(value) : std::strtod(buf, nullptr) == value;
-  if (!same) std::snprintf(buf, sizeof buf, "%.*g", is_float ? 9 : 17, value);
-  std::string s = buf;
+  char* end = std::to_chars(buf, buf + sizeof buf, value, std::chars_format::general, 6).ptr;
+  bool same = false;
+  if (is_float) {
+    float back = 0;
+    same = std::from_chars(buf, end, back).ec == std::errc() && back == static_cast<float>(value);
+  } else {
+    double back = 0;
+    same = std::from_chars(buf, end, back).ec == std::errc() && back == value;
+  }
+  if (!same) end = std::to_chars(buf, buf + sizeof buf, value, std::chars_format::general, is_float ? 9 : 17).ptr;
+  std::string s(buf, end);
   if (s.find('.') == std::string::npos && s.find('e') == std::string::npos) s += ".0";
   return s;
 }

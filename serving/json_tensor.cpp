@@ -17,6 +17,7 @@
 
 #include "common/strings.h"
 #include "common/utf8.h"
+#include "serving/json_float_rows.h"
 
 namespace pipeline::serving {
 namespace {
@@ -746,6 +747,12 @@ void WriteScore(float score, Writer* w) {
 
 ServingStatus FillPredictRequestFromJson(std::string_view json, const InputDtypesFn& input_dtypes_of,
                                          PredictRequest* request, JsonFormat* format) {
+  if (FillFloatRowsFromJson(json, input_dtypes_of, request, format)) return ServingStatus::Ok();
+  return FillPredictRequestFromJsonDom(json, input_dtypes_of, request, format);
+}
+
+ServingStatus FillPredictRequestFromJsonDom(std::string_view json, const InputDtypesFn& input_dtypes_of,
+                                            PredictRequest* request, JsonFormat* format) {
   rapidjson::Document doc;
   ServingStatus st = ParseJson(json, &doc);
   if (!st.ok()) return st;

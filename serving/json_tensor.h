@@ -26,12 +26,6 @@
 
 namespace pipeline::serving {
 
-// The input dtypes of a signature ("" = the default signature) by alias: what
-// TF Serving reads from the signature's TensorInfos (GetInfoMap). Its errors
-// are returned as they are.
-using InputDtypesFn =
-    std::function<ServingStatus(const std::string& signature_name, std::map<std::string, tensorflow::DataType>* input_dtypes)>;
-
 // Fills request->signature_name and request->inputs from a predict body, and
 // *format from the key used ("instances": kRow, "inputs": kColumnar; set once
 // the key is known). TF Serving's rules:
@@ -45,8 +39,13 @@ using InputDtypesFn =
 //     ("Conversion of JSON Value: 1.5 to type: half"), as in TF Serving.
 // Errors are InvalidArgument (parse errors "JSON Parse error: <RapidJSON's
 // message> at offset: N") except that Unimplemented and the callback's own.
+// The common one-float-input row body takes a scanner without a DOM first
+// (serving/json_float_rows.h); everything else, and every error, the DOM.
 ServingStatus FillPredictRequestFromJson(std::string_view json, const InputDtypesFn& input_dtypes_of,
                                          PredictRequest* request, JsonFormat* format);
+// The DOM codec alone: what the scanner is tested and fuzzed against.
+ServingStatus FillPredictRequestFromJsonDom(std::string_view json, const InputDtypesFn& input_dtypes_of,
+                                            PredictRequest* request, JsonFormat* format);
 
 // Fill request->model_spec().signature_name() (when given) and request->input:
 // an ExampleList, or an ExampleListWithContext when "context" is present.

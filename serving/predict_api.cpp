@@ -71,6 +71,8 @@ ServingStatus ServingStatus::From(const Status& st) {
     case Status::Code::kRuntime: return Error(ErrorCode::kInvalidArgument, st.message());
     case Status::Code::kNotFound: return Error(ErrorCode::kNotFound, st.message());
     case Status::Code::kUnimplemented: return Error(ErrorCode::kUnimplemented, st.message());
+    case Status::Code::kUnavailable: return Error(ErrorCode::kUnavailable, st.message());
+    case Status::Code::kFailedPrecondition: return Error(ErrorCode::kFailedPrecondition, st.message());
     case Status::Code::kCorruption:
     case Status::Code::kIOError: break;
   }

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -75,6 +76,12 @@ struct PredictRequest {
 // (as TF Serving's sorted walk meets it), with its alias in *bad_alias.
 Status PredictRequestFromProto(const tensorflow::serving::PredictRequest& proto, PredictRequest* request,
                                std::string* bad_alias);
+
+// The input dtypes of a signature ("" = the default signature) by alias: what
+// TF Serving reads from the signature's TensorInfos (GetInfoMap). Its errors
+// are returned as they are.
+using InputDtypesFn =
+    std::function<ServingStatus(const std::string& signature_name, std::map<std::string, tensorflow::DataType>* input_dtypes)>;
 
 struct PredictResponse {
   std::string model_name;  // ModelSpec of the answer: the servable's name,

@@ -19,7 +19,28 @@ Status Servable::Open(const std::string& dir, const ReaderOptions& options, cons
   return Status::Ok();
 }
 
-Status Servable::Restore() { return reader_->Restore(); }
+Status Servable::Restore() {
+  PIPELINE_RETURN_IF_ERROR(reader_->Restore());
+  for (const std::string& key : reader_->SignatureKeys()) {
+    std::string why_not;
+    std::unique_ptr<CompiledSignature> compiled = CompiledSignature::Compile(*reader_, key, &why_not);
+    if (compiled) compiled_[key] = std::move(compiled);
+    else not_compiled_[key] = why_not;
+  }
+  return Status::Ok();
+}
+
+const CompiledSignature* Servable::Compiled(const std::string& key) const {
+  auto c = compiled_.find(key);
+  return c == compiled_.end() ? nullptr : c->second.get();
+}
+
+std::string Servable::ExecutionPath(const std::string& key) const {
+  auto c = compiled_.find(key);
+  if (c != compiled_.end()) return "compiled: " + c->second->Describe();
+  auto n = not_compiled_.find(key);
+  return "interpreter: " + (n != not_compiled_.end() ? n->second : std::string("not restored"));
+}
 
 Status Servable::Load(const std::string& dir, const ReaderOptions& options, const std::string& name,
                       std::unique_ptr<Servable>* out) {
@@ -72,6 +93,21 @@ const std::vector<std::string>& Servable::ClassNames() {
 
 Status Servable::Run(const std::string& key, const std::map<std::string, TensorValue>& inputs,
                      const std::vector<std::string>& output_aliases, std::map<std::string, TensorValue>* outputs) {
+  if (batcher_) return batcher_->Run(*this, key, inputs, output_aliases, outputs);
+  return RunUnbatched(key, inputs, output_aliases, outputs);
+}
+
+Status Servable::RunUnbatched(const std::string& key, const std::map<std::string, TensorValue>& inputs,
+                              const std::vector<std::string>& output_aliases,
+                              std::map<std::string, TensorValue>* outputs) {
+  auto compiled = compiled_.find(key);
+  if (compiled != compiled_.end() && compiled->second->TryRun(inputs, output_aliases, outputs)) return Status::Ok();
+  return RunInterpreted(key, inputs, output_aliases, outputs);
+}
+
+Status Servable::RunInterpreted(const std::string& key, const std::map<std::string, TensorValue>& inputs,
+                                const std::vector<std::string>& output_aliases,
+                                std::map<std::string, TensorValue>* outputs) {
   std::lock_guard<std::mutex> lock(run_mu_);
   return reader_->RunSignature(key, inputs, output_aliases, outputs);
 }

@@ -5,6 +5,10 @@
 // its warnings, its first input with the graph's dtype, and the class names
 // a classify signature's `classes` output draws from.
 //
+// A signature runs compiled (serving/compiled_signature.h: cached oneDNN
+// primitives, concurrent runs, no lock) when its graph allows, else through
+// the interpreter, one run at a time. Restore compiles every signature.
+//
 // Two ways to run a signature:
 //   - Servable::Run: the reader's RunSignature, whose errors name the
 //     signature ("signature 'k' has no input 'a' (inputs: x)"); `pipeline
@@ -22,6 +26,7 @@
 
 #include "common/status.h"
 #include "proto/saved_model.pb.h"
+#include "serving/compiled_signature.h"
 #include "serving/reader.h"
 #include "tfformat/tensor_value.h"
 
@@ -39,6 +44,20 @@ struct TensorSpec {
   tensorflow::DataType dtype = tensorflow::DT_INVALID;
 };
 
+class Servable;
+
+// Where a server's request batching plugs in (TF Serving's BatchingSession
+// wraps the Session the same way): Servable::Run hands every run to the
+// batcher, which merges concurrent runs of one signature along dimension 0,
+// runs the merged inputs once through Servable::RunUnbatched and hands each
+// caller its rows of the outputs.
+class RunBatcher {
+ public:
+  virtual ~RunBatcher() = default;
+  virtual Status Run(Servable& servable, const std::string& key, const std::map<std::string, TensorValue>& inputs,
+                     const std::vector<std::string>& output_aliases, std::map<std::string, TensorValue>* outputs) = 0;
+};
+
 class Servable {
  public:
   // Parses and checks DIR (SavedModelReader::Open): no graph execution, so
@@ -48,7 +67,8 @@ class Servable {
   // (TF Serving's rule, common/version_number.h), else -1.
   static Status Open(const std::string& dir, const ReaderOptions& options, const std::string& name,
                      std::unique_ptr<Servable>* out);
-  // Restores the variables and runs the init op (SavedModelReader::Restore).
+  // Restores the variables and runs the init op (SavedModelReader::Restore),
+  // then compiles every signature that can be.
   Status Restore();
   // Open + Restore: what a server does to make a version available.
   static Status Load(const std::string& dir, const ReaderOptions& options, const std::string& name,
@@ -85,8 +105,23 @@ class Servable {
   // RunSignature's checks and errors; see serving::Predict for TF Serving's.
   // Thread-safe: the interpreter's kernels share one oneDNN stream and the
   // graph's state, so concurrent runs of one servable take turns.
+  // With a batcher set, the run goes through it (see RunBatcher).
   Status Run(const std::string& key, const std::map<std::string, TensorValue>& inputs,
              const std::vector<std::string>& output_aliases, std::map<std::string, TensorValue>* outputs);
+  // Run without the batcher: what the batcher calls with merged inputs.
+  Status RunUnbatched(const std::string& key, const std::map<std::string, TensorValue>& inputs,
+                      const std::vector<std::string>& output_aliases, std::map<std::string, TensorValue>* outputs);
+  // The interpreter alone, whatever compiled: the reference the compiled
+  // path is tested against.
+  Status RunInterpreted(const std::string& key, const std::map<std::string, TensorValue>& inputs,
+                        const std::vector<std::string>& output_aliases, std::map<std::string, TensorValue>* outputs);
+  // How signature `key` runs: "compiled: MatMul 784x256 + BiasAdd + Relu, ..."
+  // or "interpreter: <why it did not compile>".
+  std::string ExecutionPath(const std::string& key) const;
+  // The compiled form of signature `key`, or nullptr.
+  const CompiledSignature* Compiled(const std::string& key) const;
+  // Set before the servable takes traffic (not thread-safe against Run).
+  void set_batcher(std::shared_ptr<RunBatcher> batcher) { batcher_ = std::move(batcher); }
 
   SavedModelReader& reader() { return *reader_; }
   const SavedModelReader& reader() const { return *reader_; }
@@ -97,6 +132,9 @@ class Servable {
   std::string name_;
   int64_t version_ = -1;
   std::mutex run_mu_;  // one interpreter run at a time (see Run)
+  std::shared_ptr<RunBatcher> batcher_;
+  std::map<std::string, std::unique_ptr<CompiledSignature>> compiled_;  // by signature key
+  std::map<std::string, std::string> not_compiled_;                     // key -> why
   bool class_names_done_ = false;
   std::vector<std::string> class_names_;
 };

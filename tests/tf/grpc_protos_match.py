@@ -23,13 +23,19 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import tfcommon  # noqa: E402
 
 # Messages with no reference in the venv: tensorflow-serving-api does not ship
-# tensorflow_serving/config/monitoring_config.proto's module. They are checked
-# by hand against that file (bool enable = 1; string path = 2; and
-# PrometheusConfig prometheus_config = 1) and reported as such, not skipped
-# silently; any other missing message is a mismatch.
+# tensorflow_serving/config/monitoring_config.proto's module, nor
+# servables/tensorflow/session_bundle_config.proto's. They are checked by hand
+# against those files (bool enable = 1; string path = 2; and PrometheusConfig
+# prometheus_config = 1; BatchingParameters' wrappers 1-5, repeated int64
+# allowed_batch_sizes = 6, bool pad_variable_length_inputs = 7) and reported
+# as such, not skipped silently; any other missing message is a mismatch.
 NO_REFERENCE = {
     "tensorflow.serving.PrometheusConfig": {"enable": (1, 8), "path": (2, 9)},
     "tensorflow.serving.MonitoringConfig": {"prometheus_config": (1, 11)},
+    "tensorflow.serving.BatchingParameters": {
+        "max_batch_size": (1, 11), "batch_timeout_micros": (2, 11), "max_enqueued_batches": (3, 11),
+        "num_batch_threads": (4, 11), "thread_pool_name": (5, 11), "allowed_batch_sizes": (6, 3),
+        "pad_variable_length_inputs": (7, 8)},
 }
 
 # Packages whose *_pb2 modules hold the reference descriptors.

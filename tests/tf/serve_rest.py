@@ -12,6 +12,12 @@ plain HTTP clients (urllib, raw sockets) and real TensorFlow as the judge.
   and a regression model, tests/tf/tf_models_run.py) plus TF Serving's
   half_plus_two golden, served together from a --model_config_file with
   version labels: predict, classify and regress equal TF's outputs.
+--part batching: a small export of the same config served with
+  --enable_batching and a --batching_parameters_file: 200 1-row predicts from
+  8 threads at once equal the unbatched server's answers and TF's to 1e-5
+  (not bit for bit: oneDNN's matmul for one row sums in another order than
+  for eight), fewer merged runs than requests, and a request larger than
+  max_batch_size refused with TF Serving's text.
 """
 import base64
 import json
@@ -379,6 +385,106 @@ def within_float64_rule(np, served, tf_out, params, x):
     return bool((np.abs(served - exact)[over] <= bound).all())
 
 
+class BatchingPart:
+    """The same export served unbatched, then batched: the same answers."""
+
+    REQUESTS = 200
+    CLIENTS = 8
+    PARAMETERS = ("max_batch_size { value: 8 }\n"
+                  "batch_timeout_micros { value: 100000 }\n"
+                  "max_enqueued_batches { value: 100 }\n"
+                  "num_batch_threads { value: 2 }\n"
+                  "allowed_batch_sizes: 2\nallowed_batch_sizes: 4\nallowed_batch_sizes: 8\n")
+
+    def __init__(self, args):
+        self.args = args
+        self.tf = tfcommon.import_tensorflow()
+        import numpy as np
+        self.np = np
+        self.c = tfcommon.Checks("serve rest: batching")
+        self.tmp = tfcommon.mkdtemp("serve-batching")
+        self.x, _ = tfcommon.fashion_test_set()
+        self.x = self.x[:self.REQUESTS]
+
+    def export(self):
+        self.base = os.path.join(self.tmp, "models", "fashion")
+        tfcommon.must_run([self.args.binary, "run", os.path.join(self.args.source_dir, "configs/fashion_mnist.yaml"),
+                           "train.epochs=1", "dataset.train.count=2000", "dataset.validation.count=500",
+                           he_layers(), f"export.path={self.base}", "--run-dir", os.path.join(self.tmp, "run")],
+                          cwd=self.tmp)
+        with open(os.path.join(self.tmp, "run", "summary.json")) as f:
+            self.vdir = json.load(f)["export_dir"]
+
+    def serve(self, name, flags):
+        server = servecommon.Server(self.args.binary, ["--model_name=fashion", f"--model_base_path={self.base}"] + flags,
+                                    os.path.join(self.tmp, f"{name}.log"))
+        return server if self.c.check(server.wait_ready(), f"{name}: the server did not open its port:\n"
+                                      + server.log_text()) else None
+
+    def predict_rows(self, server, rows):
+        """{row: (status, predictions)} of one 1-row predict per row, from CLIENTS threads at once."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        def one(i):
+            st, body, _ = servecommon.http(server, "POST", "/v1/models/fashion:predict",
+                                           {"signature_name": "predict_images", "instances": self.x[i:i + 1].tolist()})
+            return i, st, body
+
+        with ThreadPoolExecutor(self.CLIENTS) as pool:
+            return {i: (st, body) for i, st, body in pool.map(one, rows)}
+
+    def main(self):
+        def body():
+            c, np = self.c, self.np
+            self.export()
+            plain = self.serve("unbatched", [])
+            if plain is None:
+                return
+            try:
+                unbatched = self.predict_rows(plain, range(self.REQUESTS))
+            finally:
+                plain.stop()
+            params = os.path.join(self.tmp, "batching.config")
+            with open(params, "w") as f:
+                f.write(self.PARAMETERS)
+            server = self.serve("batched", ["--enable_batching", f"--batching_parameters_file={params}"])
+            if server is None:
+                return
+            try:
+                batched = self.predict_rows(server, range(self.REQUESTS))
+                st, body, _ = servecommon.http(server, "POST", "/v1/models/fashion:predict",
+                                               {"signature_name": "predict_images", "instances": self.x[:9].tolist()})
+                c.check(st == 400 and body == {"error": "Task size 9 is larger than maximum input batch size 8"},
+                        f"a 9-row predict with max_batch_size 8: {st} {body}")
+            finally:
+                code = server.stop()
+            c.check(code == 0, f"SIGTERM: the batching server exited {code}, expected 0")
+            theirs, _ = tf1_outputs(self.tf, self.vdir, "predict_images", self.x)
+            worst_plain = worst_tf = 0.0
+            for i in range(self.REQUESTS):
+                (st_b, b), (st_u, u) = batched[i], unbatched[i]
+                if not c.check(st_b == 200 and st_u == 200, f"row {i}: batched {st_b} {str(b)[:200]}, unbatched {st_u}"):
+                    return
+                worst_plain = max(worst_plain, max_abs(b["predictions"], u["predictions"]))
+                worst_tf = max(worst_tf, max_abs(b["predictions"], theirs["outputs"][i:i + 1]))
+            c.check(worst_plain <= TOL, f"batched vs unbatched answers: max abs diff {worst_plain:.3g}")
+            c.check(worst_tf <= TOL, f"batched answers vs TF: max abs diff {worst_tf:.3g}")
+            log = server.log_text()
+            c.check("Batching requests: max_batch_size=8 batch_timeout_micros=100000" in log,
+                    "the log does not report the batching options:\n" + log[-2000:])
+            import re
+            m = re.search(r"Batching: (\d+) merged runs answered (\d+) requests \((\d+) rows, (\d+) padding rows\)", log)
+            if c.check(m is not None, "the log does not report the batching counters:\n" + log[-2000:]):
+                runs, tasks, rows, padding = map(int, m.groups())
+                c.check(tasks == self.REQUESTS and rows == self.REQUESTS,
+                        f"{tasks} requests of {rows} rows went through the batcher, expected {self.REQUESTS}")
+                c.check(runs < self.REQUESTS, f"{runs} merged runs for {self.REQUESTS} requests: nothing merged")
+                c.note(f"{self.REQUESTS} 1-row predicts from {self.CLIENTS} threads: {runs} merged runs, "
+                       f"{padding} padding rows; max abs diff vs unbatched {worst_plain:.3g}, vs TF {worst_tf:.3g}")
+        tfcommon.run_checks(self.c, self.tmp, body)
+
+
 if __name__ == "__main__":
-    args = tfcommon.parse_args(lambda p: p.add_argument("--part", required=True, choices=["ours", "tf_models"]))
-    (OursPart if args.part == "ours" else TfModelsPart)(args).main()
+    args = tfcommon.parse_args(lambda p: p.add_argument("--part", required=True,
+                                                        choices=["ours", "tf_models", "batching"]))
+    {"ours": OursPart, "tf_models": TfModelsPart, "batching": BatchingPart}[args.part](args).main()

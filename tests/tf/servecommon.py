@@ -19,9 +19,10 @@ def free_port():
 
 class Server:
     """`pipeline serve` with the given flags on free ports; stop() sends SIGTERM
-    and returns the exit code."""
+    and returns the exit code. preexec_fn runs in the child before the exec
+    (e.g. to set its resource limits)."""
 
-    def __init__(self, binary, flags, log_path, rest=True):
+    def __init__(self, binary, flags, log_path, rest=True, preexec_fn=None):
         self.grpc_port = free_port()
         self.rest_port = free_port() if rest else 0
         self.log_path = log_path
@@ -29,7 +30,7 @@ class Server:
         cmd = [binary, "serve", f"--port={self.grpc_port}", f"--rest_api_port={self.rest_port}",
                "--host=127.0.0.1"] + flags
         self.started = time.monotonic()
-        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT, preexec_fn=preexec_fn)
         self.ready_seconds = None
 
     def wait_ready(self, timeout=120):

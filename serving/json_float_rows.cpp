@@ -1,0 +1,202 @@
+#include "serving/json_float_rows.h"
+
+#include <rapidjson/internal/strtod.h>
+
+#include <cmath>
+#include <limits>
+#include <string>
+#include <vector>
+
+namespace pipeline::serving {
+namespace {
+
+// A cursor over the body; every method returns false at anything the fast
+// path does not take.
+class Scanner {
+ public:
+  explicit Scanner(std::string_view s) : p_(s.data()), end_(s.data() + s.size()) {}
+
+  static bool Digit(char c) { return c >= '0' && c <= '9'; }
+  void SkipSpace() {
+    while (p_ < end_ && (*p_ == ' ' || *p_ == '\n' || *p_ == '\r' || *p_ == '\t')) ++p_;
+  }
+  bool Eat(char c) {
+    SkipSpace();
+    if (p_ == end_ || *p_ != c) return false;
+    ++p_;
+    return true;
+  }
+  bool Peek(char c) {
+    SkipSpace();
+    return p_ < end_ && *p_ == c;
+  }
+  bool AtEnd() {
+    SkipSpace();
+    return p_ == end_;
+  }
+  // A string of printable ASCII without escapes (what signature names are).
+  bool PlainString(std::string_view* out) {
+    if (!Eat('"')) return false;
+    const char* start = p_;
+    while (p_ < end_ && *p_ != '"') {
+      const unsigned char c = static_cast<unsigned char>(*p_);
+      if (c == '\\' || c < 0x20 || c >= 0x80) return false;
+      ++p_;
+    }
+    if (p_ == end_) return false;
+    *out = std::string_view(start, static_cast<size_t>(p_ - start));
+    ++p_;
+    return true;
+  }
+  // A JSON number (RFC 8259's grammar) as float, computed digit for digit as
+  // RapidJSON's default (not full-precision) ParseNumber computes it -- the
+  // DOM codec's parser, so both routes give the same bits: the significand
+  // in an integer while it is exact (2^53), then in a double for up to 17
+  // significant digits, scaled once by a power of ten
+  // (internal::StrtodNormalPrecision). Integers of more than 9 digits and
+  // exponents RapidJSON refuses are left to the DOM codec.
+  bool Number(float* out) {
+    SkipSpace();
+    bool minus = false;
+    if (p_ < end_ && *p_ == '-') {
+      minus = true;
+      ++p_;
+    }
+    if (p_ == end_ || !Digit(*p_)) return false;
+    unsigned i = 0;
+    int significant = 0;  // RapidJSON's significandDigit (the first digit uncounted)
+    if (*p_ == '0') {
+      ++p_;
+    } else {
+      i = static_cast<unsigned>(*p_++ - '0');
+      for (int digits = 1; p_ < end_ && Digit(*p_); ++digits) {
+        if (digits == 9) return false;  // RapidJSON would switch to 64 bits
+        i = i * 10 + static_cast<unsigned>(*p_++ - '0');
+        ++significant;
+      }
+    }
+    bool use_double = false;
+    double d = 0;
+    int exp_frac = 0;
+    if (p_ < end_ && *p_ == '.') {
+      ++p_;
+      if (p_ == end_ || !Digit(*p_)) return false;
+      uint64_t i64 = i;
+      while (p_ < end_ && Digit(*p_)) {
+        if (i64 > (uint64_t{1} << 53) - 1) break;
+        i64 = i64 * 10 + static_cast<unsigned>(*p_++ - '0');
+        --exp_frac;
+        if (i64 != 0) ++significant;
+      }
+      d = static_cast<double>(i64);
+      use_double = true;
+      while (p_ < end_ && Digit(*p_)) {
+        if (significant < 17) {
+          d = d * 10.0 + (*p_++ - '0');
+          --exp_frac;
+          if (d > 0.0) ++significant;
+        } else {
+          ++p_;
+        }
+      }
+    }
+    int exp = 0;
+    if (p_ < end_ && (*p_ == 'e' || *p_ == 'E')) {
+      ++p_;
+      if (!use_double) d = static_cast<double>(i);
+      use_double = true;
+      bool exp_minus = false;
+      if (p_ < end_ && (*p_ == '+' || *p_ == '-')) exp_minus = *p_++ == '-';
+      if (p_ == end_ || !Digit(*p_)) return false;
+      while (p_ < end_ && Digit(*p_)) {
+        exp = exp * 10 + (*p_++ - '0');
+        if (exp > 308 - exp_frac) return false;  // RapidJSON: "Number too big" (or, negative, its own clamp)
+      }
+      if (exp_minus) exp = -exp;
+    }
+    if (!use_double) {
+      // An integer: TF Serving wants it exact in a float (|i| < 2^24).
+      if (i > (1u << std::numeric_limits<float>::digits) - 1) return false;
+      *out = static_cast<float>(minus ? -static_cast<int64_t>(i) : static_cast<int64_t>(i));  // "-0" is the integer 0
+      return true;
+    }
+    d = rapidjson::internal::StrtodNormalPrecision(d, exp + exp_frac);
+    if (minus) d = -d;
+    // Beyond float's range is TF Serving's "without loss of precision" error,
+    // for the DOM codec to word.
+    if (!std::isfinite(d) || d > static_cast<double>(std::numeric_limits<float>::max()) ||
+        d < static_cast<double>(std::numeric_limits<float>::lowest())) {
+      return false;
+    }
+    *out = static_cast<float>(d);
+    return true;
+  }
+
+ private:
+  const char* p_;
+  const char* end_;
+};
+
+// "instances": [[n, ...], ...] into `values`, `width` numbers per row.
+bool ScanRows(Scanner* s, std::vector<float>* values, int64_t* rows, int64_t* width) {
+  if (!s->Eat('[')) return false;
+  *rows = 0;
+  *width = -1;
+  do {
+    if (!s->Eat('[')) return false;
+    int64_t n = 0;
+    do {
+      float v = 0;
+      if (!s->Number(&v)) return false;
+      values->push_back(v);
+      ++n;
+    } while (s->Eat(','));
+    if (!s->Eat(']')) return false;
+    if (*width >= 0 && n != *width) return false;  // ragged: the full codec's error
+    *width = n;
+    ++*rows;
+    if (*rows == 1) values->reserve(static_cast<size_t>(n) * 8);
+  } while (s->Eat(','));
+  return s->Eat(']');
+}
+
+}  // namespace
+
+bool FillFloatRowsFromJson(std::string_view json, const InputDtypesFn& input_dtypes_of, PredictRequest* request,
+                           JsonFormat* format) {
+  Scanner s(json);
+  if (!s.Eat('{')) return false;
+  bool have_signature = false, have_instances = false;
+  std::string_view signature;
+  std::vector<float> values;
+  int64_t rows = 0, width = 0;
+  if (s.Peek('}')) return false;
+  do {
+    std::string_view key;
+    if (!s.PlainString(&key) || !s.Eat(':')) return false;
+    if (key == "signature_name" && !have_signature) {
+      if (!s.PlainString(&signature)) return false;
+      have_signature = true;
+    } else if (key == "instances" && !have_instances) {
+      if (!ScanRows(&s, &values, &rows, &width)) return false;
+      have_instances = true;
+    } else {
+      return false;
+    }
+  } while (s.Eat(','));
+  if (!s.Eat('}') || !s.AtEnd() || !have_instances) return false;
+
+  std::map<std::string, tensorflow::DataType> dtypes;
+  const std::string signature_name(signature);
+  if (!input_dtypes_of(signature_name, &dtypes).ok() || dtypes.size() != 1 ||
+      dtypes.begin()->second != tensorflow::DT_FLOAT) {
+    return false;
+  }
+  request->signature_name = signature_name;
+  request->inputs.clear();
+  request->inputs.emplace(dtypes.begin()->first, TensorValue::From<float>({rows, width}, values));
+  *format = JsonFormat::kRow;
+  return true;
+}
+
+}  // namespace pipeline::serving
