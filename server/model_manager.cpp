@@ -119,6 +119,21 @@ ServingStatus RequestedVersion(const ModelConfig* config, const tensorflow::serv
 
 }  // namespace
 
+Status CheckModelConfigList(const ModelConfigList& list, const std::string& where) {
+  std::set<std::string> names;
+  for (const ModelConfig& m : list.config()) {
+    const std::string which = where + "model '" + m.name() + "': ";
+    if (m.name().empty()) return Status::InvalidArgument(where + "a model config has no name");
+    if (!names.insert(m.name()).second) return Status::InvalidArgument(which + "the name appears twice");
+    if (m.base_path().empty()) return Status::InvalidArgument(which + "no base_path");
+    if (!m.model_platform().empty() && m.model_platform() != "tensorflow") {
+      return Status::InvalidArgument(which + "model_platform \"" + m.model_platform() +
+                                     "\" is not served (allowed: \"tensorflow\")");
+    }
+  }
+  return Status::Ok();
+}
+
 Status ParseModelConfigText(const std::string& text, const std::string& file, ModelConfigList* out) {
   tensorflow::serving::ModelServerConfig config;
   std::string error;
@@ -130,17 +145,7 @@ Status ParseModelConfigText(const std::string& text, const std::string& file, Mo
   if (!config.has_model_config_list()) {
     return Status::InvalidArgument(file + ": no model_config_list (the only ModelServerConfig kind the server reads)");
   }
-  std::set<std::string> names;
-  for (const ModelConfig& m : config.model_config_list().config()) {
-    const std::string which = file + ": model '" + m.name() + "': ";
-    if (m.name().empty()) return Status::InvalidArgument(file + ": a model config has no name");
-    if (!names.insert(m.name()).second) return Status::InvalidArgument(which + "the name appears twice");
-    if (m.base_path().empty()) return Status::InvalidArgument(which + "no base_path");
-    if (!m.model_platform().empty() && m.model_platform() != "tensorflow") {
-      return Status::InvalidArgument(which + "model_platform \"" + m.model_platform() +
-                                     "\" is not served (allowed: \"tensorflow\")");
-    }
-  }
+  PIPELINE_RETURN_IF_ERROR(CheckModelConfigList(config.model_config_list(), file + ": "));
   *out = config.model_config_list();
   return Status::Ok();
 }
@@ -156,12 +161,7 @@ Status ModelManager::Start(const ModelConfigList& config) {
 }
 
 Status ModelManager::ReloadConfig(const ModelConfigList& config) {
-  std::set<std::string> names;
-  for (const ModelConfig& m : config.config()) {
-    if (m.name().empty()) return Status::InvalidArgument("a model config has no name");
-    if (!names.insert(m.name()).second) return Status::InvalidArgument("model '" + m.name() + "' appears twice");
-    if (m.base_path().empty()) return Status::InvalidArgument("model '" + m.name() + "' has no base_path");
-  }
+  PIPELINE_RETURN_IF_ERROR(CheckModelConfigList(config, ""));
   {
     std::unique_lock lock(mu_);
     std::map<std::string, std::shared_ptr<Model>> next;

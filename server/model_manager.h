@@ -50,6 +50,10 @@ namespace pipeline::server {
 // error, an empty or duplicate model name, a missing base_path, or a
 // model_platform other than "tensorflow" (or empty).
 Status ParseModelConfigText(const std::string& text, const std::string& file, tensorflow::serving::ModelConfigList* out);
+// The checks both a config file and a reload (HandleReloadConfigRequest)
+// pass: every model named once, with a base_path and the tensorflow
+// platform. Messages start with `where` ("m.config: " or "").
+Status CheckModelConfigList(const tensorflow::serving::ModelConfigList& list, const std::string& where);
 
 struct ModelManagerOptions {
   // Seconds between polls of the base paths; <= 0 polls only once, at Start.

@@ -222,6 +222,29 @@ TEST_CASE("server manager: config text errors name the file and the line") {
   CHECK(st.message().find("model_platform \"onnx\" is not served") != std::string::npos);
 }
 
+TEST_CASE("server manager: a reload is checked as a config file is and keeps the models it would replace") {
+  pipeline::test::ScopedTempDir dir("manager");
+  const std::string base = dir / "m";
+  Publish(base, 1);
+  ModelManagerOptions options;
+  options.file_system_poll_wait_seconds = 0;
+  ModelManager m(options);
+  REQUIRE(m.Start(OneModel(base)).ok());
+  tensorflow::serving::ModelConfigList reload;
+  auto* onnx = reload.add_config();
+  onnx->set_name("m");
+  onnx->set_base_path(base);
+  onnx->set_model_platform("onnx");
+  Status st = m.ReloadConfig(reload);
+  CHECK(st.IsInvalidArgument());
+  CHECK(st.message() == "model 'm': model_platform \"onnx\" is not served (allowed: \"tensorflow\")");
+  onnx->set_model_platform("tensorflow");
+  auto* twice = reload.add_config();
+  *twice = *onnx;
+  CHECK(m.ReloadConfig(reload).message() == "model 'm': the name appears twice");
+  CHECK(States(m) == std::vector<std::pair<int64_t, int>>{{1, kAvailable}});  // still serving
+}
+
 TEST_CASE("server rest: paths route as TF Serving's regular expressions match them") {
   using K = RestRoute::Kind;
   struct Case {
