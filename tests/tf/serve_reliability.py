@@ -8,9 +8,10 @@ trivial handler; this is the whole server, on a real export:
   on each, all in flight together: every one of the 1,000 answers is 200 and
   equal to TF 2.21's output for its image to 1e-5, the server holds all 1,000
   connections open at the end, and after they close a normal request is
-  served. The server runs with a soft RLIMIT_NOFILE of 1024 (the usual
-  default; the test raises its own limit for its 1,000 sockets): running out
-  of descriptors there is a server bug, not the test's.
+  served. The server starts with a soft RLIMIT_NOFILE of 1024 (the usual
+  default; `pipeline serve` raises it to the hard limit itself, and the test
+  raises its own for its 1,000 sockets): running out of descriptors there is
+  a server bug, not the test's.
 --part slow_client: with --rest_api_timeout_in_ms=1000 and one event loop
   (--rest_api_num_threads=1, so the slow client and everyone else share it),
   a connection dribbling a predict one byte every 0.5 s gets 408 about 1 s
