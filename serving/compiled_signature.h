@@ -61,7 +61,7 @@ class CompiledSignature {
   bool TryRun(const std::map<std::string, TensorValue>& inputs, const std::vector<std::string>& output_aliases,
               std::map<std::string, TensorValue>* outputs) const;
 
-  // "2 matmul (bias, relu fused) + 1 matmul (bias fused); kernels: Softmax"
+  // The steps in order: "MatMul 784x256 + BiasAdd, Relu, ..., Softmax"
   std::string Describe() const;
   // Batch sizes with cached primitives (for tests: the cache bound).
   size_t CachedBatchSizes() const;

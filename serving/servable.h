@@ -103,9 +103,9 @@ class Servable {
   // Runs signature `key` on `inputs` (by input alias); outputs by output
   // alias (`output_aliases` empty = every output). SavedModelReader::
   // RunSignature's checks and errors; see serving::Predict for TF Serving's.
-  // Thread-safe: the interpreter's kernels share one oneDNN stream and the
-  // graph's state, so concurrent runs of one servable take turns.
-  // With a batcher set, the run goes through it (see RunBatcher).
+  // Thread-safe: compiled runs go concurrently; interpreter runs of one
+  // servable take turns (its kernels share one oneDNN stream and the graph's
+  // state). With a batcher set, the run goes through it (see RunBatcher).
   Status Run(const std::string& key, const std::map<std::string, TensorValue>& inputs,
              const std::vector<std::string>& output_aliases, std::map<std::string, TensorValue>* outputs);
   // Run without the batcher: what the batcher calls with merged inputs.
@@ -115,7 +115,7 @@ class Servable {
   // path is tested against.
   Status RunInterpreted(const std::string& key, const std::map<std::string, TensorValue>& inputs,
                         const std::vector<std::string>& output_aliases, std::map<std::string, TensorValue>* outputs);
-  // How signature `key` runs: "compiled: MatMul 784x256 + BiasAdd + Relu, ..."
+  // How signature `key` runs: "compiled: MatMul 784x256 + BiasAdd, Relu, ..."
   // or "interpreter: <why it did not compile>".
   std::string ExecutionPath(const std::string& key) const;
   // The compiled form of signature `key`, or nullptr.
