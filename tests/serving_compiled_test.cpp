@@ -70,7 +70,10 @@ void CheckAgrees(Servable& s, const std::string& key, const std::map<std::string
   REQUIRE(st.ok());
   REQUIRE(s.Run(key, inputs, {}, &compiled).ok());
   REQUIRE(compiled.size() == interpreted.size());
-  for (const auto& [alias, want] : interpreted) {
+  for (const auto& entry : interpreted) {
+    // Not a structured binding: doctest's INFO captures it in a lambda, which clang refuses.
+    const std::string& alias = entry.first;
+    const TensorValue& want = entry.second;
     INFO(key << " output " << alias);
     REQUIRE(compiled.count(alias));
     const TensorValue& got = compiled.at(alias);
