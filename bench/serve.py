@@ -573,8 +573,9 @@ def run_served_rows(tf, base, x, rows, args, tmp):
     return done
 
 
-def parse_args(argv=None):
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def add_model_arguments(p):
+    """What is served, as this script and bench/serve_soak.py take it: an export's base path or --train, the
+    model name, the binary and the config."""
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--model_base_path", help="an export's base path (holding numeric version directories)")
     src.add_argument("--train", action="store_true", help="run --config for one epoch into a temporary directory first")
@@ -582,6 +583,11 @@ def parse_args(argv=None):
     p.add_argument("--binary", default=os.path.join(SOURCE_DIR, "build", "pipeline"), help="the pipeline executable")
     p.add_argument("--config", default=os.path.join(SOURCE_DIR, "configs", "fashion_mnist.yaml"),
                    help="the config --train runs and the engine row's topology")
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_model_arguments(p)
     p.add_argument("--train-override", action="append", default=[], metavar="KEY=VALUE",
                    help="a config override for --train (repeatable), e.g. dataset.train.count=2000")
     p.add_argument("--seconds", type=int, default=5, help="timed seconds per row (whole seconds: wrk takes no less)")

@@ -27,6 +27,7 @@ import time
 
 SOURCE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(SOURCE_DIR, "tests", "tf"))
+import serve  # noqa: E402  (bench/serve.py: what is served and how it is trained)
 import servecommon  # noqa: E402
 import tfcommon  # noqa: E402
 
@@ -221,13 +222,6 @@ def slope_kb_per_min(samples, window_s):
 
 # ---------------------------------------------------------------- the run
 
-def train_export(binary, config, tmp):
-    base = os.path.join(tmp, "models", "fashion")
-    tfcommon.must_run([binary, "run", config, "train.epochs=1", f"export.path={base}",
-                       "--run-dir", os.path.join(tmp, "run")], cwd=tmp)
-    return base
-
-
 def report(samples, tally, code, window_s, out=sys.stdout):
     kbs = [kb for _, kb in samples]
     slope, since = slope_kb_per_min(samples, window_s)
@@ -248,12 +242,7 @@ def report(samples, tally, code, window_s, out=sys.stdout):
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    src = p.add_mutually_exclusive_group(required=True)
-    src.add_argument("--model_base_path", help="an export's base path (holding numeric version directories)")
-    src.add_argument("--train", action="store_true", help="run --config for one epoch into a temporary directory first")
-    p.add_argument("--model_name", default="fashion")
-    p.add_argument("--binary", default=os.path.join(SOURCE_DIR, "build", "pipeline"))
-    p.add_argument("--config", default=os.path.join(SOURCE_DIR, "configs", "fashion_mnist.yaml"))
+    serve.add_model_arguments(p)
     p.add_argument("--minutes", type=float, default=5.0)
     p.add_argument("--sample-seconds", type=float, default=5.0)
     p.add_argument("--rest-threads", type=int, default=3)
@@ -270,7 +259,7 @@ def main(argv=None):
     import numpy as np
     tmp = tempfile.mkdtemp(prefix="pipeline-soak-")
     try:
-        base = train_export(args.binary, args.config, tmp) if args.train else os.path.abspath(args.model_base_path)
+        base = serve.train_export(args.binary, args.config, [], tmp) if args.train else os.path.abspath(args.model_base_path)
         x, _ = tfcommon.fashion_test_set()
         server = servecommon.Server(args.binary, [f"--model_name={args.model_name}", f"--model_base_path={base}"]
                                     + args.server_flag, os.path.join(tmp, "serve.log"))

@@ -131,12 +131,9 @@ Status BatchingOptionsFromProto(const tensorflow::serving::BatchingParameters& p
 
 Status ParseBatchingParametersText(const std::string& text, const std::string& file, BatchingOptions* out) {
   tensorflow::serving::BatchingParameters params;
-  std::string error;
-  if (!ParseTextProto(text, &params, &error)) {
-    return Status::InvalidArgument(file + ": " + error +
-                                   " (expected a BatchingParameters text proto: max_batch_size { value: 128 } "
-                                   "batch_timeout_micros { value: 1000 } num_batch_threads { value: 4 })");
-  }
+  PIPELINE_RETURN_IF_ERROR(ParseTextProtoFile(
+      text, file, "max_batch_size { value: 128 } batch_timeout_micros { value: 1000 } num_batch_threads { value: 4 }",
+      &params));
   return BatchingOptionsFromProto(params, out).WithPrefix(file + ": ");
 }
 

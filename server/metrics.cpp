@@ -82,11 +82,7 @@ std::string ServerMetrics::PrometheusText() const {
 
 Status ParseMonitoringConfigText(const std::string& text, const std::string& file, std::string* path) {
   tensorflow::serving::MonitoringConfig config;
-  std::string error;
-  if (!ParseTextProto(text, &config, &error)) {
-    return Status::InvalidArgument(file + ": " + error +
-                                   " (expected a MonitoringConfig text proto: prometheus_config { enable: true })");
-  }
+  PIPELINE_RETURN_IF_ERROR(ParseTextProtoFile(text, file, "prometheus_config { enable: true }", &config));
   path->clear();
   if (!config.prometheus_config().enable()) return Status::Ok();
   *path = config.prometheus_config().path().empty() ? "/monitoring/prometheus/metrics" : config.prometheus_config().path();

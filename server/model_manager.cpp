@@ -136,12 +136,9 @@ Status CheckModelConfigList(const ModelConfigList& list, const std::string& wher
 
 Status ParseModelConfigText(const std::string& text, const std::string& file, ModelConfigList* out) {
   tensorflow::serving::ModelServerConfig config;
-  std::string error;
-  if (!ParseTextProto(text, &config, &error)) {
-    return Status::InvalidArgument(file + ": " + error +
-                                   " (expected a ModelServerConfig text proto: model_config_list { config { name: \"m\" "
-                                   "base_path: \"/models/m\" model_platform: \"tensorflow\" } })");
-  }
+  PIPELINE_RETURN_IF_ERROR(ParseTextProtoFile(
+      text, file, "model_config_list { config { name: \"m\" base_path: \"/models/m\" model_platform: \"tensorflow\" } }",
+      &config));
   if (!config.has_model_config_list()) {
     return Status::InvalidArgument(file + ": no model_config_list (the only ModelServerConfig kind the server reads)");
   }

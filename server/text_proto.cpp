@@ -16,13 +16,14 @@ class FirstError : public google::protobuf::io::ErrorCollector {
 
 }  // namespace
 
-bool ParseTextProto(const std::string& text, google::protobuf::Message* out, std::string* error) {
+Status ParseTextProtoFile(const std::string& text, const std::string& file, const std::string& example,
+                          google::protobuf::Message* out) {
   google::protobuf::TextFormat::Parser parser;
   FirstError errors;
   parser.RecordErrorsTo(&errors);
-  if (parser.ParseFromString(text, out)) return true;
-  *error = errors.first.empty() ? "cannot parse" : errors.first;
-  return false;
+  if (parser.ParseFromString(text, out)) return Status::Ok();
+  return Status::InvalidArgument(file + ": " + (errors.first.empty() ? "cannot parse" : errors.first) +
+                                 " (expected a " + out->GetDescriptor()->name() + " text proto: " + example + ")");
 }
 
 }  // namespace pipeline::server

@@ -3,6 +3,7 @@
 #include <oneapi/dnnl/dnnl.hpp>
 
 #include <set>
+#include <unordered_map>
 #include <utility>
 
 #include "common/strings.h"
@@ -81,9 +82,12 @@ struct CompiledSignature::Program {
 struct CompiledSignature::BatchPlan {
   struct Workspace {
     dnnl::stream stream;
-    // Per dense layer: its memory objects (whose handles each run sets) and
-    // its scratchpad. Nothing here is shared with another run.
-    std::vector<memory> src, weights, bias, dst, scratchpad;
+    // Per dense layer: its memory objects (whose handles each run sets), its
+    // scratchpad, and the argument map naming them, built once (a
+    // dnnl::memory is a handle: the map's copies see set_data_handle).
+    // Nothing here is shared with another run.
+    std::vector<memory> src, dst;
+    std::vector<std::unordered_map<int, memory>> args;
   };
 
   int64_t batch = 0;
@@ -108,10 +112,14 @@ struct CompiledSignature::BatchPlan {
     for (size_t d = 0; d < matmuls.size(); ++d) {
       const Program::Dense& layer = p.dense[d];
       ws->src.emplace_back(src_md[d], e, kNoHandle);
-      ws->weights.emplace_back(weights_md[d], e, const_cast<char*>(layer.kernel.raw()));
-      ws->bias.emplace_back(bias_md[d], e, layer.bias.valid() ? const_cast<char*>(layer.bias.raw()) : kNoHandle);
       ws->dst.emplace_back(dst_md[d], e, kNoHandle);
-      ws->scratchpad.emplace_back(scratchpad_md[d], e);  // allocated by oneDNN, owned by the memory
+      std::unordered_map<int, memory> args = {
+          {DNNL_ARG_SRC, ws->src.back()},
+          {DNNL_ARG_WEIGHTS, memory(weights_md[d], e, const_cast<char*>(layer.kernel.raw()))},
+          {DNNL_ARG_DST, ws->dst.back()},
+          {DNNL_ARG_SCRATCHPAD, memory(scratchpad_md[d], e)}};  // allocated by oneDNN, owned by the memory
+      if (layer.bias.valid()) args.emplace(DNNL_ARG_BIAS, memory(bias_md[d], e, const_cast<char*>(layer.bias.raw())));
+      ws->args.push_back(std::move(args));
     }
     return ws;
   }
@@ -427,12 +435,7 @@ bool CompiledSignature::TryRun(const std::map<std::string, TensorValue>& inputs,
     const size_t i = static_cast<size_t>(step.dense);
     ws->src[i].set_data_handle(const_cast<char*>(x.raw()));
     ws->dst[i].set_data_handle(y.mutable_raw());
-    std::unordered_map<int, memory> args = {{DNNL_ARG_SRC, ws->src[i]},
-                                            {DNNL_ARG_WEIGHTS, ws->weights[i]},
-                                            {DNNL_ARG_DST, ws->dst[i]},
-                                            {DNNL_ARG_SCRATCHPAD, ws->scratchpad[i]}};
-    if (d.bias.valid()) args.emplace(DNNL_ARG_BIAS, ws->bias[i]);
-    plan->matmuls[i].execute(ws->stream, args);
+    plan->matmuls[i].execute(ws->stream, ws->args[i]);
     ws->stream.wait();
     slots[static_cast<size_t>(d.out)] = std::move(y);
   }

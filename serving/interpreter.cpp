@@ -175,6 +175,19 @@ struct Slot {
   std::string ref;  // variable key when the output is a reference
 };
 
+// A kernel's failure as Run reports it: prefixed with its node and op (once),
+// NotFound, Corruption and Unimplemented kept, anything else Runtime.
+Status KernelError(const NodeDef& node, const Status& st) {
+  const std::string prefix = "node " + node.name() + " (op " + node.op() + "): ";
+  if (st.message().rfind(prefix, 0) == 0) return st;
+  switch (st.code()) {
+    case Status::Code::kNotFound: return Status::NotFound(prefix + st.message());
+    case Status::Code::kCorruption: return Status::Corruption(prefix + st.message());
+    case Status::Code::kUnimplemented: return Status::Unimplemented(prefix + st.message());
+    default: return Status::Runtime(prefix + st.message());
+  }
+}
+
 Status Deref(Interpreter& in, const Slot& s, const std::string& what, TensorValue* out) {
   if (s.ref.empty()) {
     if (!s.value.valid()) return Status::Runtime(what + " has no value");
@@ -276,16 +289,7 @@ Status Interpreter::Run(const std::vector<std::pair<std::string, TensorValue>>& 
       }
     }
     Status st = reg.kernel(ctx);
-    if (!st.ok()) {
-      const std::string prefix = "node " + node->name() + " (op " + node->op() + "): ";
-      if (st.message().rfind(prefix, 0) == 0) return st;
-      switch (st.code()) {
-        case Status::Code::kNotFound: return Status::NotFound(prefix + st.message());
-        case Status::Code::kCorruption: return Status::Corruption(prefix + st.message());
-        case Status::Code::kUnimplemented: return Status::Unimplemented(prefix + st.message());
-        default: return Status::Runtime(prefix + st.message());
-      }
-    }
+    if (!st.ok()) return KernelError(*node, st);
     auto& slots = values[node];
     slots.resize(std::max(ctx.outputs_.size(), ctx.output_refs_.size()));
     for (size_t k = 0; k < slots.size(); ++k) {
@@ -325,7 +329,7 @@ Status Interpreter::RunKernel(const NodeDef& node, std::vector<TensorValue> inpu
   ctx.input_refs_.resize(inputs.size());
   ctx.inputs_ = std::move(inputs);
   Status st = found->second.kernel(ctx);
-  if (!st.ok()) return Status::Runtime("node " + node.name() + " (op " + node.op() + "): " + st.message());
+  if (!st.ok()) return KernelError(node, st);
   if (!ctx.output_refs_.empty()) {
     return Status::Unimplemented("op " + node.op() + " (node " + node.name() + ") outputs a variable reference");
   }

@@ -31,7 +31,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import servecommon  # noqa: E402
 import tfcommon  # noqa: E402
-from serve_rest import he_layers, max_abs  # noqa: E402
+from serve_rest import max_abs, train_he_fashion  # noqa: E402
 
 TOL = 1e-5
 CONNECTIONS = 1000
@@ -40,13 +40,9 @@ PREDICT = "/v1/models/fashion:predict"
 
 
 def train(args, tmp):
-    """A small export of configs/fashion_mnist.yaml (He initialization: float32 rounding far below 1e-5);
-    returns (base path, version dir)."""
-    base = os.path.join(tmp, "models", "fashion")
-    tfcommon.must_run([args.binary, "run", os.path.join(args.source_dir, "configs/fashion_mnist.yaml"),
-                       "train.epochs=1", "dataset.train.count=2000", "dataset.validation.count=500", he_layers(),
-                       f"export.path={base}", "--run-dir", os.path.join(tmp, "run")], cwd=tmp)
-    return base, os.path.join(base, "1")
+    """A small export of configs/fashion_mnist.yaml; returns (base path, version dir)."""
+    base, summary = train_he_fashion(args, tmp, 2000, 500)
+    return base, summary["export_dir"]
 
 
 def predict_request(row):

@@ -39,6 +39,19 @@ def he_layers():
             f"{{units: 10, {ki}}}]")
 
 
+def train_he_fashion(args, tmp, train_count, validation_count, *extra):
+    """One epoch of configs/fashion_mnist.yaml with He initialization (float32 rounding far below 1e-5) on
+    `train_count` images, exported under tmp/models/fashion; returns (base path, the run's summary.json)."""
+    base = os.path.join(tmp, "models", "fashion")
+    run_dir = os.path.join(tmp, "run")
+    tfcommon.must_run([args.binary, "run", os.path.join(args.source_dir, "configs/fashion_mnist.yaml"),
+                       "train.epochs=1", f"dataset.train.count={train_count}",
+                       f"dataset.validation.count={validation_count}", he_layers(), *extra,
+                       f"export.path={base}", "--run-dir", run_dir], cwd=tmp)
+    with open(os.path.join(run_dir, "summary.json")) as f:
+        return base, json.load(f)
+
+
 def max_abs(a, b):
     import numpy as np
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
@@ -67,14 +80,7 @@ class OursPart:
         self.x, self.labels = tfcommon.fashion_test_set()
 
     def train(self):
-        self.base = os.path.join(self.tmp, "models", "fashion")
-        run_dir = os.path.join(self.tmp, "run")
-        tfcommon.must_run([self.args.binary, "run", os.path.join(self.args.source_dir, "configs/fashion_mnist.yaml"),
-                           "train.epochs=1", "dataset.train.count=20000", "dataset.validation.count=2000",
-                           he_layers(), "export.warmup=true", f"export.path={self.base}", "--run-dir", run_dir],
-                          cwd=self.tmp)
-        with open(os.path.join(run_dir, "summary.json")) as f:
-            self.summary = json.load(f)
+        self.base, self.summary = train_he_fashion(self.args, self.tmp, 20000, 2000, "export.warmup=true")
         self.vdir = self.summary["export_dir"]
 
     def start(self):
@@ -407,13 +413,8 @@ class BatchingPart:
         self.x = self.x[:self.REQUESTS]
 
     def export(self):
-        self.base = os.path.join(self.tmp, "models", "fashion")
-        tfcommon.must_run([self.args.binary, "run", os.path.join(self.args.source_dir, "configs/fashion_mnist.yaml"),
-                           "train.epochs=1", "dataset.train.count=2000", "dataset.validation.count=500",
-                           he_layers(), f"export.path={self.base}", "--run-dir", os.path.join(self.tmp, "run")],
-                          cwd=self.tmp)
-        with open(os.path.join(self.tmp, "run", "summary.json")) as f:
-            self.vdir = json.load(f)["export_dir"]
+        self.base, summary = train_he_fashion(self.args, self.tmp, 2000, 500)
+        self.vdir = summary["export_dir"]
 
     def serve(self, name, flags):
         server = servecommon.Server(self.args.binary, ["--model_name=fashion", f"--model_base_path={self.base}"] + flags,
