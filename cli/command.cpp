@@ -16,6 +16,7 @@ int SweepCommand(const std::vector<std::string>& args);
 int ReportCommand(const std::vector<std::string>& args);
 int BenchCommand(const std::vector<std::string>& args);
 int ServeCommand(const std::vector<std::string>& args);
+int SchemaCommand(const std::vector<std::string>& args);
 extern const char kRunUsage[];
 extern const char kValidateUsage[];
 extern const char kInspectUsage[];
@@ -24,6 +25,7 @@ extern const char kSweepUsage[];
 extern const char kReportUsage[];
 extern const char kBenchUsage[];
 extern const char kServeUsage[];
+extern const char kSchemaUsage[];
 
 const std::vector<Command>& Commands() {
   static const std::vector<Command> commands = {
@@ -42,6 +44,8 @@ const std::vector<Command>& Commands() {
        kBenchUsage, BenchCommand},
       {"serve", "serve SavedModels over TF Serving's gRPC and REST APIs (a drop-in for tensorflow_model_server)",
        kServeUsage, ServeCommand},
+      {"schema", "print the JSON Schema of a config (or with --sweep, of a sweep file) for editors", kSchemaUsage,
+       SchemaCommand},
   };
   return commands;
 }

@@ -5,6 +5,9 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include <rapidjson/prettywriter.h>
+#include <rapidjson/memorystream.h>
+#include <rapidjson/reader.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
@@ -140,6 +143,38 @@ std::string Array(const std::vector<std::string>& json_values) {
   for (const auto& v : json_values) w.Raw(v);
   w.EndArray();
   return w.str();
+}
+
+namespace {
+
+// Numbers are read as their text (kParseNumbersAsStringsFlag) and written back
+// as that text, instead of re-printing a double (1e-07 would become 1e-7).
+// PrettyWriter's own RawNumber would quote them.
+class TextNumberPrettyWriter : public rapidjson::PrettyWriter<rapidjson::StringBuffer> {
+ public:
+  using PrettyWriter::PrettyWriter;
+  bool RawNumber(const char* text, rapidjson::SizeType length, bool) {
+    return RawValue(text, length, rapidjson::kNumberType);
+  }
+};
+
+}  // namespace
+
+std::string StringArray(const std::vector<std::string>& values) {
+  std::vector<std::string> quoted;
+  for (const auto& v : values) quoted.push_back(Quote(v));
+  return Array(quoted);
+}
+
+std::string Indented(std::string_view json_text) {
+  rapidjson::StringBuffer out;
+  TextNumberPrettyWriter writer(out);
+  writer.SetIndent(' ', 2);
+  rapidjson::Reader reader;
+  rapidjson::MemoryStream in(json_text.data(), json_text.size());
+  if (!reader.Parse<rapidjson::kParseNumbersAsStringsFlag | rapidjson::kParseValidateEncodingFlag>(in, writer))
+    return "";
+  return std::string(out.GetString(), out.GetSize()) + "\n";
 }
 
 }  // namespace pipeline::json

@@ -66,5 +66,12 @@ class Object {
 };
 
 std::string Array(const std::vector<std::string>& json_values);
+// ["a", "b"]: each string quoted.
+std::string StringArray(const std::vector<std::string>& values);
+
+// `json_text` laid out over lines, two spaces per level, numbers and strings
+// exactly as given: for files people read and diff (schemas/*.json).
+// Returns "" if `json_text` is not JSON.
+std::string Indented(std::string_view json_text);
 
 }  // namespace pipeline::json

@@ -157,6 +157,11 @@ bool Validator::CheckScalar(const YAML::Node& node, const KeySpec& spec, const s
     ErrorAt(loc, path, fmt::format("expected {}, got the string '{}' (tagged !!str)", KeyTypeName(spec.type), text));
     return false;
   }
+  if (IsQuotedScalar(node) && spec.type != KeyType::kString && spec.type != KeyType::kEnum) {
+    ErrorAt(loc, path, fmt::format("expected {}, got the string '{}' (quoted; write it without quotes)",
+                                   KeyTypeName(spec.type), text));
+    return false;
+  }
   double value = 0;
   auto& parsed = entries_[path].value;
   switch (spec.type) {

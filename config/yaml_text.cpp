@@ -175,7 +175,8 @@ class AliasExpander {
     if (tag.rfind(kPipelineTag, 0) == 0 && tag.rfind(kPositionTag, 0) != 0) {
       copy.SetTag(tag);  // an override's node: its tag is its position
     } else if (at.line > 0) {
-      copy.SetTag(fmt::format("{}{}:{}:{}", kPositionTag, at.line, at.col, SourceTag(in)));
+      // A quoted scalar keeps yaml-cpp's "!" (IsQuotedScalar); SourceTag reads it as no tag.
+      copy.SetTag(fmt::format("{}{}:{}:{}", kPositionTag, at.line, at.col, tag == "!" ? tag : SourceTag(in)));
     } else {
       copy.SetTag(tag);
     }
@@ -281,6 +282,15 @@ std::string SourceTag(const YAML::Node& node) {
 }
 
 bool IsStrTag(const std::string& source_tag) { return source_tag == kStrTag; }
+
+bool IsQuotedScalar(const YAML::Node& node) {
+  if (!node.IsDefined() || !node.IsScalar()) return false;
+  const std::string& tag = node.Tag();
+  if (tag.rfind(kPositionTag, 0) != 0) return tag == "!";
+  const size_t first = tag.find(':', kPositionTag.size());
+  const size_t second = first == std::string::npos ? first : tag.find(':', first + 1);
+  return second != std::string::npos && tag.compare(second + 1, std::string::npos, "!") == 0;
+}
 
 std::string ShortTag(const std::string& tag) {
   const std::string core = "tag:yaml.org,2002:";

@@ -47,6 +47,10 @@ YamlPosition PositionOf(const YAML::Node& node);
 // non-specific "?" and "!"), else e.g. "tag:yaml.org,2002:str".
 std::string SourceTag(const YAML::Node& node);
 bool IsStrTag(const std::string& source_tag);
+// Whether `node` is a quoted scalar ('2', "true"): a string to YAML 1.2 and to
+// the JSON Schema editors check against (config/json_schema.h), so the
+// validator refuses it where a number or boolean is expected, as editors do.
+bool IsQuotedScalar(const YAML::Node& node);
 // "!!binary" for "tag:yaml.org,2002:binary"; other tags as they are.
 std::string ShortTag(const std::string& tag);
 // The error for a node whose tag pipeline does not accept, "" when it is fine:

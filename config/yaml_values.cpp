@@ -77,13 +77,16 @@ ParseResult ParseFloat(const std::string& text, double* out) {
   return ParseResult::kOk;
 }
 
+const std::vector<std::string>& YamlBoolSpellings(bool value) {
+  static const std::vector<std::string> kTrue = {"true", "True", "TRUE", "yes", "Yes", "YES", "on", "On", "ON"};
+  static const std::vector<std::string> kFalse = {"false", "False", "FALSE", "no", "No", "NO", "off", "Off", "OFF"};
+  return value ? kTrue : kFalse;
+}
+
 bool ParseBool(const std::string& text, bool* out) {
-  static const char* kTrue[] = {"true", "True", "TRUE", "yes", "Yes", "YES", "on", "On", "ON"};
-  static const char* kFalse[] = {"false", "False", "FALSE", "no", "No", "NO", "off", "Off", "OFF"};
-  for (const char* s : kTrue)
-    if (text == s) return *out = true, true;
-  for (const char* s : kFalse)
-    if (text == s) return *out = false, true;
+  for (const bool value : {true, false})
+    for (const std::string& s : YamlBoolSpellings(value))
+      if (text == s) return *out = value, true;
   return false;
 }
 

@@ -22,6 +22,9 @@ ParseResult ParseInt(const std::string& text, int64_t* out);
 ParseResult ParseUint(const std::string& text, uint64_t* out);
 ParseResult ParseFloat(const std::string& text, double* out);
 bool ParseBool(const std::string& text, bool* out);
+// The spellings ParseBool reads as `value` (YAML 1.1's), also given to
+// editors by the JSON Schema (config/json_schema.h).
+const std::vector<std::string>& YamlBoolSpellings(bool value);
 
 // "'ten'", "a map", "a list", "an empty value": what an error says it got.
 std::string DescribeYaml(const YAML::Node& node);

@@ -13,7 +13,7 @@ export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get install -y -q --no-install-recommends python3-venv python3-pip
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 VENV="$ROOT/.venv"
-PY_PINS=(tensorflow-cpu==2.21.0 tensorboard tensorflow-serving-api==2.21.0 numpy pytest)
+PY_PINS=(tensorflow-cpu==2.21.0 tensorboard tensorflow-serving-api==2.21.0 numpy pytest check-jsonschema==0.39.0)
 # torch only for the bench peer, and only a CPU build: from the wheels pip
 # already knows locally (these machines hold torch 2.13.0+cpu), else from
 # PyTorch's CPU index; never PyPI's default torch, a CUDA build of several GB.

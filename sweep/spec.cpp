@@ -14,6 +14,7 @@
 #include "config/yaml_text.h"
 #include "config/yaml_values.h"
 #include "sweep/sweep.h"
+#include "sweep/sweep_keys.h"
 
 namespace pipeline::sweep {
 namespace {
@@ -187,9 +188,6 @@ Param MakeParam(const YAML::Node& key, const YAML::Node& value) {
   return p;
 }
 
-const std::vector<std::string> kTopKeys = {"base",      "name",      "overrides", "grid", "random", "sets",
-                                           "objective", "scheduler", "export",    "jobs"};
-const std::vector<std::string> kMetrics = {"validation_accuracy", "test_accuracy", "test_loss", "final_loss"};
 
 
 // Reads one sweep file's top-level keys into a SweepSpec: one member per key,
@@ -204,7 +202,7 @@ class SweepFileReader {
 
   Status Read(const YAML::Node& root, SweepSpec* out) {
     CheckTags(r_, root, "");
-    for (const auto& [k, v] : r_.Entries(root, "", &kTopKeys)) {
+    for (const auto& [k, v] : r_.Entries(root, "", &keys::kTop)) {
       const std::string key = k.Scalar();
       if (key == "base") ReadBase(v);
       else if (key == "name") ReadName(v);
@@ -214,10 +212,10 @@ class SweepFileReader {
       else if (key == "random") ReadRandom(k, v);
       else if (key == "objective") ReadObjective(v);
       else if (key == "scheduler") ReadScheduler(k, v);
-      else if (key == "export") r_.Enum(v, key, {"best", "all", "none"}, &spec_.export_policy);
+      else if (key == "export") r_.Enum(v, key, keys::kExportPolicies, &spec_.export_policy);
       else if (key == "jobs") ReadJobs(v);
     }
-    if (root.IsMap() && !have_base_) r_.Fail(Where{}, "", "missing required key 'base': the pipeline config to sweep");
+    if (root.IsMap() && !have_base_) r_.Fail(Where{}, "base", "missing required key 'base': the pipeline config to sweep");
     if (spec_.scheduler.type == "asha") CheckAshaOwnsEpochs();
     PIPELINE_RETURN_IF_ERROR(r_.ToStatus());
     *out = std::move(spec_);
@@ -285,31 +283,29 @@ class SweepFileReader {
   }
 
   void ReadRandom(const YAML::Node& k, const YAML::Node& v) {
-    static const std::vector<std::string> kRandomKeys = {"samples", "seed", "params"};
     // Whether each key is there, valid or not: a bad value is reported where
     // it is, and must not add a "missing" error for a key that is present.
     bool samples_given = false, params_given = false;
-    for (const auto& [rk, rv] : r_.Entries(v, "random", &kRandomKeys)) {
+    for (const auto& [rk, rv] : r_.Entries(v, "random", &keys::kRandom)) {
       const std::string rkey = "random." + rk.Scalar();
       if (rk.Scalar() == "samples") {
         samples_given = true;
-        r_.Int(rv, rkey, 1, &spec_.random.samples);
+        r_.Int(rv, rkey, keys::kMinSamples, &spec_.random.samples);
       } else if (rk.Scalar() == "seed") {
         int64_t s = 0;
-        if (r_.Int(rv, rkey, 0, &s)) spec_.random.seed = static_cast<uint64_t>(s);
+        if (r_.Int(rv, rkey, keys::kMinSeed, &s)) spec_.random.seed = static_cast<uint64_t>(s);
       } else {
         params_given = true;
         if (rv.IsMap() && rv.size() == 0) r_.Fail(rv, rkey, "expected at least one key to sample, got an empty map");
         for (const auto& [pk, pv] : r_.Entries(rv, rkey, nullptr)) ReadDistribution(rkey, pk, pv);
       }
     }
-    if (!samples_given && v.IsMap()) r_.Fail(k, "random", "missing required key 'samples'");
-    if (!params_given && v.IsMap()) r_.Fail(k, "random", "missing 'params': the keys to sample");
+    if (!samples_given && v.IsMap()) r_.Fail(k, "random.samples", "missing required key 'samples'");
+    if (!params_given && v.IsMap()) r_.Fail(k, "random.params", "missing required key 'params': the keys to sample");
   }
 
   // One `random.params` entry: `key: {uniform|loguniform|int: [low, high]}` or `{choice: [...]}`.
   void ReadDistribution(const std::string& rkey, const YAML::Node& pk, const YAML::Node& pv) {
-    static const std::vector<std::string> kKinds = {"uniform", "loguniform", "int", "choice"};
     Distribution d;
     d.key = pk.Scalar();
     d.key_at = Reader::At(pk);
@@ -321,7 +317,7 @@ class SweepFileReader {
               "{choice: [a, b, ...]}, got " + DescribeYaml(pv));
       return;
     }
-    const auto entries = r_.Entries(pv, dkey, &kKinds);
+    const auto entries = r_.Entries(pv, dkey, &keys::kDistributions);
     if (entries.empty()) return;
     const YAML::Node kindn = entries[0].first, args = entries[0].second;
     d.kind = kindn.Scalar();
@@ -369,30 +365,28 @@ class SweepFileReader {
   }
 
   void ReadObjective(const YAML::Node& v) {
-    static const std::vector<std::string> kObjKeys = {"metric", "mode"};
     std::string mode;
-    for (const auto& [ok, ov] : r_.Entries(v, "objective", &kObjKeys)) {
+    for (const auto& [ok, ov] : r_.Entries(v, "objective", &keys::kObjective)) {
       if (ok.Scalar() == "metric")
-        r_.Enum(ov, "objective.metric", kMetrics, &spec_.objective.metric);
+        r_.Enum(ov, "objective.metric", keys::kMetrics, &spec_.objective.metric);
       else
-        r_.Enum(ov, "objective.mode", {"max", "min"}, &mode);
+        r_.Enum(ov, "objective.mode", keys::kModes, &mode);
     }
     spec_.objective.maximize = mode.empty() ? spec_.objective.metric.find("accuracy") != std::string::npos : mode == "max";
   }
 
   void ReadScheduler(const YAML::Node& k, const YAML::Node& v) {
-    static const std::vector<std::string> kSchedKeys = {"type", "min_epochs", "max_epochs", "reduction_factor"};
     bool have_max = false;
-    for (const auto& [sk, sv] : r_.Entries(v, "scheduler", &kSchedKeys)) {
+    for (const auto& [sk, sv] : r_.Entries(v, "scheduler", &keys::kScheduler)) {
       const std::string skey = "scheduler." + sk.Scalar();
       if (sk.Scalar() == "type")
-        r_.Enum(sv, skey, {"none", "asha"}, &spec_.scheduler.type);
+        r_.Enum(sv, skey, keys::kSchedulerTypes, &spec_.scheduler.type);
       else if (sk.Scalar() == "min_epochs")
-        r_.Int(sv, skey, 1, &spec_.scheduler.min_epochs);
+        r_.Int(sv, skey, keys::kMinEpochs, &spec_.scheduler.min_epochs);
       else if (sk.Scalar() == "max_epochs")
-        have_max = r_.Int(sv, skey, 1, &spec_.scheduler.max_epochs);
+        have_max = r_.Int(sv, skey, keys::kMinEpochs, &spec_.scheduler.max_epochs);
       else
-        r_.Int(sv, skey, 2, &spec_.scheduler.reduction_factor);
+        r_.Int(sv, skey, keys::kMinReductionFactor, &spec_.scheduler.reduction_factor);
     }
     if (spec_.scheduler.type != "asha") return;
     if (!have_max) r_.Fail(k, "scheduler", "asha needs max_epochs");
@@ -402,8 +396,8 @@ class SweepFileReader {
   }
 
   void ReadJobs(const YAML::Node& v) {
-    if (v.IsScalar() && v.Scalar() == "auto") spec_.jobs = 0;
-    else r_.Int(v, "jobs", 1, &spec_.jobs);
+    if (v.IsScalar() && v.Scalar() == keys::kJobsAuto) spec_.jobs = 0;
+    else r_.Int(v, "jobs", keys::kMinJobs, &spec_.jobs);
   }
 
   // Rejects one key swept in two places, or a map and a key inside it ("train"

@@ -258,7 +258,7 @@ TEST_CASE("reliability: item 19: a bad random: value is reported alone without a
   CHECK(r.err.find("missing") == std::string::npos);
   // A key that really is missing is still reported.
   const std::string none = Sweep(tmp.path, "none.yaml", "random:\n  samples: 4\n");
-  Expect({"sweep", none, "--dry-run"}, 2, "none\\.yaml:2:1: error: random: missing 'params': the keys to sample");
+  Expect({"sweep", none, "--dry-run"}, 2, "none\\.yaml:2:1: error: random.params: missing required key 'params': the keys to sample");
 }
 
 TEST_CASE("reliability: item 20: a swept map and a swept key inside it are refused - so is a map replacing an override") {

@@ -24,16 +24,22 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
 
 
+def skip_without(what):
+    """Exits because `what` (a tool or package) is missing: 77, which ctest
+    reports as skipped, or 1 under CI=true, where everything must be there."""
+    if os.environ.get("CI") == "true":
+        print(f"error: {what}; CI=true requires it", file=sys.stderr)
+        sys.exit(1)
+    print(f"skipped: {what}")
+    sys.exit(SKIP)
+
+
 def import_tensorflow():
     """Returns the tensorflow module, or exits 77 (1 under CI=true) without it."""
     try:
         import tensorflow as tf  # noqa: F401
     except Exception as e:  # ImportError, or a broken install
-        if os.environ.get("CI") == "true":
-            print(f"error: TensorFlow is not importable ({e}); CI=true requires it", file=sys.stderr)
-            sys.exit(1)
-        print(f"skipped: TensorFlow is not importable ({e})")
-        sys.exit(SKIP)
+        skip_without(f"TensorFlow is not importable ({e})")
     tf.get_logger().setLevel("ERROR")
     return tf
 
