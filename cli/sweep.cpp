@@ -10,6 +10,7 @@ namespace pipeline::cli {
 
 extern const char kSweepUsage[] =
     "usage: pipeline sweep SWEEP.yaml [KEY=VALUE ...] [--jobs N] [--max-trials N] [--dry-run]\n"
+    "                      [--launcher local|slurm] [--partition P] [--max-parallel K] [--time T] [--cpus-per-task C]\n"
     "       pipeline run CONFIG --multirun KEY=A,B,... [KEY=VALUE ...] [--jobs N] [--max-trials N] [--dry-run]\n\n"
     "Runs every variant of a pipeline config a sweep file describes (grid, random samples, explicit sets),\n"
     "each as a child `pipeline run` in runs/<sweep>/<trial-id>/, and prints a table sorted by the objective.\n"
@@ -18,7 +19,13 @@ extern const char kSweepUsage[] =
     "  KEY=VALUE       an extra override for every trial (with --multirun, A,B,... sweeps the values)\n"
     "  --jobs N        trials at once; each gets cores/N threads (default: one per core)\n"
     "  --max-trials N  refuse a sweep of more than N trials (default: 10000)\n"
-    "  --dry-run       validate and list the trials, run nothing\n\n"
+    "  --dry-run       validate and list the trials, run nothing\n"
+    "  --launcher L    local (default): child processes here; slurm: each batch of trials (a grid, an ASHA\n"
+    "                  rung) is one Slurm job array submitted with sbatch, followed with squeue; results\n"
+    "                  come from the run directories, which must be on a file system the nodes share\n"
+    "  --partition P, --time T       sbatch's --partition and --time for every trial (slurm)\n"
+    "  --max-parallel K              at most K trials running at once (sbatch --array=...%K; slurm)\n"
+    "  --cpus-per-task C             CPUs per trial, and its train.threads (default 1; slurm)\n\n"
     "Writes results.csv, results.json and results.md into runs/<sweep>/; exports the best trial unless\n"
     "the file says export: none. Exit codes: 0 all trials ok, 1 a trial failed, 2 usage or config error.\n";
 
@@ -42,10 +49,32 @@ bool ParsePositive(const CommonArgs& a, const std::string& name, int64_t* out) {
 // The arguments both sweep commands take: CONFIG, overrides, --jobs, --max-trials, --dry-run.
 bool ParseSweepArgs(const std::vector<std::string>& args, CommonArgs* a, sweep::RunOptions* options,
                     int64_t* max_trials) {
-  if (!ParseCommon(args, {"--jobs", "--max-trials"}, {"--dry-run"}, a)) return false;
+  static const std::vector<std::string> kSlurmOnly = {"--partition", "--max-parallel", "--time", "--cpus-per-task"};
+  std::vector<std::string> value_options = {"--jobs", "--max-trials", "--launcher"};
+  value_options.insert(value_options.end(), kSlurmOnly.begin(), kSlurmOnly.end());
+  if (!ParseCommon(args, value_options, {"--dry-run"}, a)) return false;
   if (!ParsePositive(*a, "--jobs", &options->jobs)) return false;
   if (!ParsePositive(*a, "--max-trials", max_trials)) return false;
   options->dry_run = Flag(*a, "--dry-run");
+  const std::string launcher = Option(*a, "--launcher");
+  if (!launcher.empty()) options->launcher = launcher;
+  if (options->launcher != "local" && options->launcher != "slurm") {
+    std::fprintf(stderr, "--launcher: unknown launcher '%s' (allowed: local, slurm)\n", launcher.c_str());
+    return false;
+  }
+  for (const auto& name : kSlurmOnly)
+    if (!Option(*a, name).empty() && options->launcher != "slurm") {
+      std::fprintf(stderr, "%s is an option of the Slurm launcher: add --launcher slurm\n", name.c_str());
+      return false;
+    }
+  if (options->launcher == "slurm" && !Option(*a, "--jobs").empty()) {
+    std::fprintf(stderr, "--jobs is the local launcher's; with --launcher slurm use --max-parallel\n");
+    return false;
+  }
+  options->slurm.partition = Option(*a, "--partition");
+  options->slurm.time = Option(*a, "--time");
+  if (!ParsePositive(*a, "--max-parallel", &options->slurm.max_parallel)) return false;
+  if (!ParsePositive(*a, "--cpus-per-task", &options->slurm.cpus_per_task)) return false;
   return true;
 }
 

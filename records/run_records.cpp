@@ -163,6 +163,7 @@ std::string TrialRecord::ToJson() const {
       .Int("epochs", epochs)
       .Int("threads", threads)
       .Str("run_dir", run_dir);
+  if (!slurm_job.empty()) o.Str("slurm_job", slurm_job);
   return o.str();
 }
 
@@ -186,6 +187,7 @@ Status TrialRecord::FromJson(const JsonValue& v, TrialRecord* out) {
   out->epochs = Count(v["epochs"]);
   out->threads = Count(v["threads"]);
   out->run_dir = v["run_dir"].text();
+  out->slurm_job = Str(v["slurm_job"]);
   return Status::Ok();
 }
 
@@ -194,7 +196,7 @@ bool TrialRecord::operator==(const TrialRecord& o) const {
          Same(validation_accuracy, o.validation_accuracy) && Same(test_accuracy, o.test_accuracy) &&
          Same(test_loss, o.test_loss) && Same(final_loss, o.final_loss) &&
          Same(seconds_per_epoch, o.seconds_per_epoch) && epochs == o.epochs && threads == o.threads &&
-         run_dir == o.run_dir;
+         run_dir == o.run_dir && slurm_job == o.slurm_job;
 }
 
 // ---------------------------------------------------------------- SweepResults

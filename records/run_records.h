@@ -71,6 +71,7 @@ struct TrialRecord {
   int64_t epochs = 0;          // epochs of the reported run
   int64_t threads = 0;
   std::string run_dir;
+  std::string slurm_job;       // "<array job>_<task>" that ran it last (launcher slurm); written when not empty
 
   double Metric(const std::string& name) const;  // as RunSummary::Metric
   std::string ToJson() const;

@@ -1,9 +1,7 @@
-// Running a sweep: trials as child processes of the same binary, up to `jobs`
-// at once, resume-skip of finished trials, successive halving, results, export.
+// Running a sweep: trials as runs of the same binary (child processes up to
+// `jobs` at once, or Slurm job arrays: sweep/trial_task.h), resume-skip of finished trials, successive halving, results, export.
 #include <fcntl.h>
 #include <sched.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -23,8 +21,7 @@
 #include "stages/events_hparams.h"
 #include "stages/signals.h"
 #include "sweep/sweep.h"
-
-extern char** environ;
+#include "sweep/trial_task.h"
 
 namespace pipeline::sweep {
 namespace {
@@ -33,179 +30,6 @@ namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
 double Since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
-
-// One child run: a trial to `epochs` (0: the config's own count).
-struct Task {
-  size_t trial = 0;
-  int64_t epochs = 0;
-  std::string run_dir;
-  std::string keep_as;            // after success, copy summary.json to this file (ASHA rung results)
-  std::vector<std::string> args;  // after the executable
-  std::string label;              // "[3/6]" etc.
-  bool resume = false;            // continue the run in run_dir (--resume): do not clear it
-  // Results.
-  TrialResult result;
-  double seconds = 0;
-  bool skipped = false;
-};
-
-struct Running {
-  pid_t pid;
-  Task* task;
-  Clock::time_point start;
-};
-
-std::string LastLines(const std::string& path, size_t n) {
-  std::string text;
-  if (!ReadInputFile(path, input::kRunRecord, &text).ok()) return "";
-  std::vector<std::string> lines;
-  size_t start = 0;
-  while (start < text.size()) {
-    size_t nl = text.find('\n', start);
-    std::string line = text.substr(start, nl == std::string::npos ? std::string::npos : nl - start);
-    if (const size_t cr = line.rfind('\r'); cr != std::string::npos) line = line.substr(cr + 1);  // progress lines
-    if (!line.empty()) lines.push_back(line);
-    start = nl == std::string::npos ? text.size() : nl + 1;
-  }
-  std::string out;
-  for (size_t i = lines.size() > n ? lines.size() - n : 0; i < lines.size(); ++i) {
-    if (!out.empty()) out += " | ";
-    out += lines[i];
-  }
-  return out;
-}
-
-Status Spawn(const std::string& exe, const std::vector<std::string>& args, const std::string& log, pid_t* pid) {
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_adddup2(&fa, 1, 2);
-  std::vector<char*> argv;
-  std::string arg0 = exe;
-  argv.push_back(arg0.data());
-  std::vector<std::string> copy = args;
-  for (auto& a : copy) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  // The child starts with SIGINT/SIGTERM unblocked (this process blocks them: stages/signals.h).
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  const sigset_t mask = ChildSignalMask();
-  posix_spawnattr_setsigmask(&attr, &mask);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
-  const int rc = posix_spawn(pid, exe.c_str(), &fa, &attr, argv.data(), environ);
-  posix_spawnattr_destroy(&attr);
-  posix_spawn_file_actions_destroy(&fa);
-  if (rc != 0) return Status::IOError(fmt::format("cannot start {}: {}", exe, std::strerror(rc)));
-  return Status::Ok();
-}
-
-// Clears what a previous attempt left in a trial directory (keeps rung results).
-void CleanRunDir(const std::string& dir) {
-  std::error_code ec;
-  if (!fs::exists(dir, ec)) return;
-  for (const auto& e : fs::directory_iterator(dir, ec)) {
-    const std::string name = e.path().filename().string();
-    if (name.rfind("rung-", 0) == 0 || name == "export-run") continue;
-    fs::remove_all(e.path(), ec);
-  }
-}
-
-std::string Quote(const std::string& s) {
-  if (!s.empty() && s.find_first_of(" '\"\\$`*?[]{}()<>|&;!#~") == std::string::npos) return s;
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
-
-// A swept value as TensorBoard's HParams tab types it: number, bool or string.
-events::HParamValue HParam(const std::string& text) {
-  if (text == "true" || text == "false") return text == "true";
-  char* end = nullptr;
-  const double v = std::strtod(text.c_str(), &end);
-  if (!text.empty() && end == text.c_str() + text.size()) return v;
-  return text;
-}
-
-std::map<std::string, events::HParamValue> HParams(const Trial& trial) {
-  std::map<std::string, events::HParamValue> out;
-  for (const auto& p : trial.params) out[p.key] = HParam(p.value);
-  return out;
-}
-
-std::string ParamsText(const std::vector<Param>& params) {
-  std::string s;
-  for (const auto& p : params) {
-    if (!s.empty()) s += " ";
-    s += p.Text();
-  }
-  return s;
-}
-
-// Runs the tasks, up to `jobs` at once; prints a status line as each starts and ends.
-void RunTasks(std::vector<Task*> tasks, int64_t jobs, const std::string& exe, const std::vector<Trial>& trials,
-              const Objective& objective) {
-  std::vector<Running> running;
-  size_t next = 0;
-  while (next < tasks.size() || !running.empty()) {
-    while (next < tasks.size() && static_cast<int64_t>(running.size()) < jobs) {
-      Task* t = tasks[next++];
-      if (!t->resume) CleanRunDir(t->run_dir);
-      Status st = MakeDirs(t->run_dir);
-      std::string cmd = Quote(exe);
-      for (const auto& a : t->args) {
-        cmd += ' ';
-        cmd += Quote(a);
-      }
-      if (st.ok()) st = WriteFileAtomic(t->run_dir + "/command.txt", cmd + "\n");
-      if (st.ok() && !t->resume) st = events::WriteHParamsSessionStart(t->run_dir, HParams(trials[t->trial]));
-      pid_t pid = 0;
-      if (st.ok()) st = Spawn(exe, t->args, t->run_dir + "/log.txt", &pid);
-      std::printf("%s start  %s  %s\n", t->label.c_str(), trials[t->trial].id.c_str(),
-                  ParamsText(trials[t->trial].params).c_str());
-      if (!st.ok()) {
-        t->result.status = "failed";
-        t->result.error = st.message();
-        std::printf("%s failed %s  %s\n", t->label.c_str(), trials[t->trial].id.c_str(), st.message().c_str());
-        continue;
-      }
-      std::fflush(stdout);
-      running.push_back({pid, t, Clock::now()});
-    }
-    bool reaped = false;
-    for (size_t i = 0; i < running.size(); ++i) {
-      int wstatus = 0;
-      const pid_t r = waitpid(running[i].pid, &wstatus, WNOHANG);
-      if (r == 0) continue;
-      Task* t = running[i].task;
-      t->seconds = Since(running[i].start);
-      const bool have = ReadSummary(t->run_dir + "/summary.json", &t->result);
-      const int code = r < 0 ? -1 : WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
-      events::WriteHParamsSessionEnd(t->run_dir, have && code == 0 && t->result.status == "ok");
-      if (!have || code != 0 || t->result.status != "ok") {
-        t->result.status = "failed";
-        if (t->result.error.empty()) {
-          const std::string tail = LastLines(t->run_dir + "/log.txt", 2);
-          t->result.error = r > 0 && WIFSIGNALED(wstatus)
-                                ? fmt::format("killed by signal {}{}", WTERMSIG(wstatus), tail.empty() ? "" : ": " + tail)
-                                : fmt::format("exit code {}{}", code, tail.empty() ? "" : ": " + tail);
-        }
-        std::string first = t->result.error.substr(0, t->result.error.find_first_of(";\n"));
-        std::printf("%s failed %s  %s  (%.1fs; log: %s/log.txt)\n", t->label.c_str(), trials[t->trial].id.c_str(),
-                    first.c_str(), t->seconds, t->run_dir.c_str());
-      } else {
-        if (!t->keep_as.empty()) fs::copy_file(t->run_dir + "/summary.json", t->keep_as, fs::copy_options::overwrite_existing);
-        std::printf("%s done   %s  %s=%.4f  %.1fs\n", t->label.c_str(), trials[t->trial].id.c_str(),
-                    objective.metric.c_str(), t->result.Metric(objective.metric), t->seconds);
-      }
-      std::fflush(stdout);
-      running.erase(running.begin() + static_cast<long>(i));
-      --i;
-      reaped = true;
-    }
-    if (!reaped && !running.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-}
 
 std::string StagesOverride(const std::vector<std::string>& stages) {
   std::string s = "stages=[";
@@ -247,14 +71,14 @@ class SweepRunner {
       return Status::Ok();
     }
     PIPELINE_RETURN_IF_ERROR(MakeDirs(sweep_dir_));
-    RunRungs();
+    PIPELINE_RETURN_IF_ERROR(RunRungs());
 
     std::vector<TrialResult> sorted = results_;
     SortResults(&sorted, spec_.objective);
     const TrialResult* best = !sorted.empty() && sorted[0].status == "ok" ? &sorted[0] : nullptr;
     const int64_t failed = std::count_if(results_.begin(), results_.end(), [](const TrialResult& r) { return r.status == "failed"; });
     std::string export_dir, export_error;
-    if (best && spec_.export_policy != "none") ExportBest(*best, &export_dir, &export_error);
+    if (best && spec_.export_policy != "none") PIPELINE_RETURN_IF_ERROR(ExportBest(*best, &export_dir, &export_error));
 
     // The table and the result files.
     const double wall = Since(sweep_start);
@@ -279,9 +103,15 @@ class SweepRunner {
     PIPELINE_RETURN_IF_ERROR(LoadConfig(spec_.base, global, &base_));
     sweep_dir_ = base_.output_dir + "/" + spec_.name;
     const int64_t n = static_cast<int64_t>(trials_.size());
-    jobs_ = options_.jobs > 0 ? options_.jobs : spec_.jobs > 0 ? spec_.jobs : DefaultJobs(n);
-    jobs_ = std::max<int64_t>(1, std::min(jobs_, n));
-    threads_ = std::max<int64_t>(1, Cores() / jobs_);
+    if (options_.launcher == "slurm") {
+      // Slurm places the array tasks; each trial gets the CPUs it asked for.
+      jobs_ = options_.slurm.max_parallel > 0 ? std::min(options_.slurm.max_parallel, n) : n;
+      threads_ = options_.slurm.cpus_per_task;
+    } else {
+      jobs_ = options_.jobs > 0 ? options_.jobs : spec_.jobs > 0 ? spec_.jobs : DefaultJobs(n);
+      jobs_ = std::max<int64_t>(1, std::min(jobs_, n));
+      threads_ = std::max<int64_t>(1, Cores() / jobs_);
+    }
     rungs_ = RungEpochs(spec_.scheduler);
     asha_ = !rungs_.empty();
 
@@ -295,9 +125,10 @@ class SweepRunner {
 
   void PrintHeader() const {
     const int64_t n = static_cast<int64_t>(trials_.size());
-    std::printf("sweep %s: %lld trial%s of %s, %lld at a time with %lld thread%s each -> %s/\n", spec_.name.c_str(),
+    std::printf("sweep %s: %lld trial%s of %s, %lld at a time with %lld thread%s each%s -> %s/\n", spec_.name.c_str(),
                 static_cast<long long>(n), n == 1 ? "" : "s", spec_.base.c_str(), static_cast<long long>(jobs_),
-                static_cast<long long>(threads_), threads_ == 1 ? "" : "s", sweep_dir_.c_str());
+                static_cast<long long>(threads_), threads_ == 1 ? "" : "s",
+                options_.launcher == "slurm" ? ", as Slurm job arrays" : "", sweep_dir_.c_str());
     if (asha_) {
       std::string r;
       for (auto e : rungs_) {
@@ -358,8 +189,19 @@ class SweepRunner {
     return a;
   }
 
+  // Runs a batch of tasks with the launcher the options name; `name` names a
+  // Slurm batch's job script.
+  Status Launch(const std::vector<Task*>& tasks, int64_t jobs, const std::string& name) {
+    if (options_.launcher != "slurm") {
+      RunTasksLocally(tasks, jobs, options_.exe, trials_, spec_.objective);
+      return Status::Ok();
+    }
+    return RunTasksOnSlurm(tasks, options_.slurm, options_.exe, trials_, spec_.objective, sweep_dir_ + "/slurm",
+                           spec_.name + "-" + name);
+  }
+
   // Every rung (one for a grid): run the active trials, record, promote the best.
-  void RunRungs() {
+  Status RunRungs() {
     // Final per-trial results, and the epochs bill.
     results_.resize(trials_.size());
     for (size_t i = 0; i < trials_.size(); ++i) {
@@ -382,7 +224,7 @@ class SweepRunner {
       for (size_t j = 0; j < active.size(); ++j)
         if (PlanTask(plan, k, active, j, &tasks[j])) to_run.push_back(&tasks[j]);
       std::fflush(stdout);
-      RunTasks(to_run, jobs_, options_.exe, trials_, spec_.objective);
+      PIPELINE_RETURN_IF_ERROR(Launch(to_run, jobs_, asha_ ? fmt::format("rung-{}", epochs) : "trials"));
 
       // Record this rung's results; decide who goes on.
       std::vector<TrialResult> rung;
@@ -399,6 +241,7 @@ class SweepRunner {
       active = Promote(std::move(rung), active.size());
       if (active.empty()) break;
     }
+    return Status::Ok();
   }
 
   // Task j of rung k (of `plan`'s epochs) for trial active[j]: false when it
@@ -455,7 +298,7 @@ class SweepRunner {
 
   // Export the best trial: re-run it with the export stage (same overrides and thread count,
   // so the same weights), into the base config's export.path as its next version.
-  void ExportBest(const TrialResult& best, std::string* export_dir, std::string* export_error) {
+  Status ExportBest(const TrialResult& best, std::string* export_dir, std::string* export_error) {
     size_t bi = 0;
     while (trials_[bi].id != best.id) ++bi;
     const std::string dir = best.run_dir + "/export-run";
@@ -465,7 +308,7 @@ class SweepRunner {
         fs::is_directory(existing)) {
       *export_dir = existing;
       std::printf("best trial %s already exported: %s\n", best.id.c_str(), export_dir->c_str());
-      return;
+      return Status::Ok();
     }
     std::vector<std::string> stages = base_.stages;
     if (std::find(stages.begin(), stages.end(), "export") == stages.end()) stages.push_back("export");
@@ -476,7 +319,7 @@ class SweepRunner {
     t.args = TrialArgs(trials_[bi], asha_ ? spec_.scheduler.max_epochs : 0, best.threads > 0 ? best.threads : threads_,
                        stages, dir, false);
     epochs_trained_ += best.epochs;
-    RunTasks({&t}, 1, options_.exe, trials_, spec_.objective);
+    PIPELINE_RETURN_IF_ERROR(Launch({&t}, 1, "export"));
     std::string out_dir;
     TrialResult check;
     if (t.result.status == "ok" && ReadSummary(dir + "/summary.json", &check, &out_dir) && !out_dir.empty()) {
@@ -488,6 +331,7 @@ class SweepRunner {
     } else {
       *export_error = t.result.error.empty() ? "the export run failed" : t.result.error;
     }
+    return Status::Ok();
   }
 
   void PrintSummary(const std::vector<TrialResult>& sorted, const TrialResult* best, int64_t failed, double wall,

@@ -147,10 +147,21 @@ bool ReadSummary(const std::string& path, TrialResult* out, std::string* export_
 
 // ---- running ----
 
+// `pipeline sweep --launcher slurm`: the trials run as Slurm job arrays.
+struct SlurmOptions {
+  std::string partition;      // --partition; "": the cluster's default
+  std::string time;           // --time, Slurm's format ("10", "1:00:00"); "": the partition's limit
+  int64_t max_parallel = 0;   // array tasks at once (--array=...%K); 0: as many as Slurm starts
+  int64_t cpus_per_task = 1;  // --cpus-per-task, and the trial's train.threads
+  double poll_seconds = 0.5;  // how often squeue is asked whether the array is done
+};
+
 struct RunOptions {
   int64_t jobs = 0;                 // 0: spec.jobs, else DefaultJobs()
   std::string exe = "/proc/self/exe";
   bool dry_run = false;             // validate and list the trials only
+  std::string launcher = "local";   // local | slurm
+  SlurmOptions slurm;
 };
 
 // Usable cores (sched_getaffinity).
