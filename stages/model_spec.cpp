@@ -29,6 +29,12 @@ ExportOptions ToExportOptions(const ExportConfig& e) {
 NetworkSpec ToNetworkSpec(const ModelConfig& model) {
   NetworkSpec spec;
   spec.input = model.input;
+  auto sizes = [](const std::vector<std::string>& text) {
+    std::vector<int64_t> out;
+    for (const auto& t : text) out.push_back(std::stoll(t));
+    return out;
+  };
+  spec.input_shape = sizes(model.input_shape);
   for (size_t i = 0; i < model.layers.size(); ++i) {
     const auto& l = model.layers[i];
     LayerSpec layer;
@@ -38,6 +44,14 @@ NetworkSpec ToNetworkSpec(const ModelConfig& model) {
     layer.activation = l.activation;
     layer.kernel_init = ToInitSpec(l.kernel_initializer);
     layer.bias_init = ToInitSpec(l.bias_initializer);
+    layer.filters = l.filters;
+    layer.kernel = sizes(l.kernel_size);
+    layer.pool = sizes(l.pool_size);
+    layer.strides = sizes(l.strides);
+    layer.padding = l.padding;
+    layer.rate = l.rate;
+    layer.momentum = l.momentum;
+    layer.epsilon = l.epsilon;
     spec.layers.push_back(std::move(layer));
   }
   return spec;
