@@ -69,8 +69,18 @@ ExportRequest ToExportRequest(const PipelineConfig& config, Network& net) {
     exported.activation = layer->spec().activation;
     exported.in = layer->in_features();
     exported.out = layer->out_features();
+    const LayerSpec& ls = layer->spec();
+    exported.in_shape = layer->in_shape();
+    exported.out_shape = layer->out_shape();
+    exported.window = ls.type == "conv2d" ? ls.kernel : ls.pool;
+    // The engine's defaults (engine/conv2d.cpp, engine/pool2d.cpp).
+    exported.strides = !ls.strides.empty() ? ls.strides : ls.type == "conv2d" ? std::vector<int64_t>{1, 1} : ls.pool;
+    exported.padding = ls.padding;
+    exported.epsilon = ls.epsilon;
     const std::string prefix = exported.name + "/";  // Param names are "<layer>/kernel"
-    for (Param* p : layer->params())
+    std::vector<Param*> tensors = layer->params();
+    for (Param* p : layer->state()) tensors.push_back(p);  // batch_norm's moving statistics
+    for (Param* p : tensors)
       exported.tensors.push_back(
           {p->name.rfind(prefix, 0) == 0 ? p->name.substr(prefix.size()) : p->name, p->dims, p->value.data()});
     request.layers.push_back(exported);

@@ -1,0 +1,77 @@
+// The image layers end to end through the binary: a small CNN with every
+// image layer (conv2d, batch_norm, max_pool2d, avg_pool2d, flatten, dropout)
+// trains, exports, and `pipeline predict` on the export (the reader running
+// Conv2D, MaxPool, AvgPool, Reshape, Mul, AddV2) reproduces the run's test
+// accuracy to the last digit through both signatures.
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <regex>
+
+#include "tests/support/export_verify.h"
+#include "tests/support/run_pipeline.h"
+
+using pipeline::test::RunPipeline;
+using pipeline::test::Slurp;
+using pipeline::test::TempDir;
+
+namespace {
+
+std::string Field(const std::string& json, const std::string& key) {
+  std::smatch m;
+  REQUIRE(std::regex_search(json, m, std::regex("\"" + key + "\": (\"[^\"]*\"|[-0-9.e+]+|null)")));
+  return m[1];
+}
+
+}  // namespace
+
+TEST_CASE("export: a CNN with every image layer exports and predict reproduces its accuracy") {
+  const std::string tmp = TempDir("cnn");
+  const std::string fashion = "/usr/share/datasets/fashion-mnist/";
+  const std::string config = tmp + "/cnn.yaml";
+  std::ofstream(config) << "name: cnn\nseed: 3\n"
+                           "dataset: {name: fashion_mnist, path: " + fashion + ", download: false,\n"
+                           "          train: {count: 3000}, validation: {count: 0}, test: {count: 2000}}\n"
+                           "model:\n  input_shape: [28, 28, 1]\n  layers:\n"
+                           "    - {type: conv2d, filters: 4, kernel_size: [3, 3], padding: same, activation: relu,\n"
+                           "       kernel_initializer: {type: he_normal}, bias_initializer: {type: zeros}}\n"
+                           "    - {type: batch_norm, momentum: 0.9}\n"
+                           "    - {type: max_pool2d}\n"
+                           "    - {type: conv2d, filters: 6, kernel_size: [3, 3], strides: [2, 2], activation: tanh,\n"
+                           "       kernel_initializer: {type: glorot_uniform}, bias_initializer: {type: zeros}}\n"
+                           "    - {type: avg_pool2d, pool_size: [2, 2], padding: same}\n"
+                           "    - {type: flatten}\n"
+                           "    - {type: dropout, rate: 0.2}\n"
+                           "    - {type: dense, units: 10, kernel_initializer: {type: glorot_uniform},\n"
+                           "       bias_initializer: {type: zeros}}\n"
+                           "optimizer: {type: adam, learning_rate: 0.003}\n"
+                           "train: {epochs: 2, batch_size: 50}\n"
+                           "export: {path: " + tmp + "/models}\n";
+  auto r = RunPipeline({"run", config, "--run-dir", tmp + "/run", "--json", tmp + "/run.json"});
+  INFO(r.out << r.err);
+  REQUIRE(r.exit_code == 0);
+  const std::string run = Slurp(tmp + "/run.json");
+  const std::string accuracy = Field(run, "test_accuracy");
+  CHECK(std::stod(accuracy) > 0.6);  // it learned (2 epochs of 3000 examples)
+
+  tensorflow::SavedModel sm;
+  REQUIRE(pipeline::savedmodel::ReadSavedModelProto(tmp + "/models/1", &sm).ok());
+  std::set<std::string> ops;
+  for (const auto& n : sm.meta_graphs(0).graph_def().node()) ops.insert(n.op());
+  for (const char* op : {"Conv2D", "MaxPool", "AvgPool", "Reshape", "Mul", "AddV2", "Identity"}) {
+    INFO(op);
+    CHECK(ops.count(op) == 1);
+  }
+  for (const std::string signature : {"predict_images", "serving_default"}) {
+    auto p = RunPipeline({"predict", tmp + "/models/1", "--signature", signature, "--idx-images",
+                          fashion + "t10k-images-idx3-ubyte.gz", "--idx-labels", fashion + "t10k-labels-idx1-ubyte.gz",
+                          "--limit", "2000", "--json", tmp + "/" + signature + ".json"});
+    INFO(signature << "\n" << p.out << p.err);
+    REQUIRE(p.exit_code == 0);
+    const std::string out = Slurp(tmp + "/" + signature + ".json");
+    CHECK(Field(out, "count") == "2000");
+    CHECK(Field(out, "accuracy") == accuracy);
+  }
+  std::filesystem::remove_all(tmp);
+}
