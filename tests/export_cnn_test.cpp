@@ -76,14 +76,14 @@ TEST_CASE("export: a CNN with every image layer exports and predict reproduces i
   std::filesystem::remove_all(tmp);
 }
 
-// configs/mnist_lenet.yaml on the real MNIST test set (the first 8000 t10k
+// configs/mnist_lenet.yaml on the real MNIST test set (the first 4000 t10k
 // images train, the last 2000 test): it learns, and two runs with the same
 // seed and threads give bit-identical per-epoch losses.
 TEST_CASE("engine: mnist_lenet learns real MNIST and is reproducible") {
   const std::string tmp = TempDir("lenet");
   auto run = [&](const std::string& name) {
     auto r = RunPipeline({"run", "configs/mnist_lenet.yaml", "dataset.path=tests/data/mnist", "dataset.download=false",
-                          "dataset.train.file=t10k", "dataset.train.count=8000", "dataset.validation.count=0",
+                          "dataset.train.file=t10k", "dataset.train.count=4000", "dataset.validation.count=0",
                           "dataset.test.file=t10k", "dataset.test.start=8000", "dataset.test.count=2000",
                           "train.epochs=2", "train.threads=2", "--stages", "load,build,train,evaluate", "--run-dir",
                           tmp + "/" + name, "--json", tmp + "/" + name + ".json"});
@@ -102,6 +102,6 @@ TEST_CASE("engine: mnist_lenet learns real MNIST and is reproducible") {
   CHECK(!losses(first.first).empty());
   CHECK(losses(first.first) == losses(second.first));
   CHECK(first.second == second.second);
-  CHECK(std::stod(first.second) > 0.9);
+  CHECK(std::stod(first.second) > 0.85);  // 0.903 measured
   std::filesystem::remove_all(tmp);
 }
