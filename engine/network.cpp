@@ -51,6 +51,13 @@ Status Network::Initialize(uint64_t seed) {
   return Status::Ok();
 }
 
+std::vector<Param*> Network::SavedTensors() const {
+  std::vector<Param*> out = params_;
+  for (const auto& layer : layers_)
+    for (Param* p : layer->state()) out.push_back(p);
+  return out;
+}
+
 int64_t Network::ParameterCount() const {
   int64_t count = 0;
   for (const auto& layer : layers_)

@@ -89,6 +89,13 @@ class Network {
   const NetworkSpec& spec() const { return spec_; }
   const std::vector<std::unique_ptr<Layer>>& layers() const { return layers_; }
   const std::vector<Param*>& params() const { return params_; }  // in layer order
+  // What a checkpoint keeps: params(), then every layer's state() (batch_norm's
+  // moving statistics), in layer order.
+  std::vector<Param*> SavedTensors() const;
+  // Training steps run, which seed dropout's masks; a resumed run sets it to
+  // the checkpoint's step so its masks continue the uninterrupted run's.
+  uint64_t steps() const { return steps_; }
+  void set_steps(uint64_t steps) { steps_ = steps; }
   int64_t input_features() const { return spec_.input; }
   const Shape& input_shape() const { return spec_.input_shape; }
   int64_t classes() const { return layers_.back()->out_features(); }

@@ -5,6 +5,7 @@
 // accuracy to the last digit through both signatures.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -24,11 +25,8 @@ std::string Field(const std::string& json, const std::string& key) {
   return m[1];
 }
 
-}  // namespace
-
-TEST_CASE("export: a CNN with every image layer exports and predict reproduces its accuracy") {
-  const std::string tmp = TempDir("cnn");
-  const std::string fashion = "/usr/share/datasets/fashion-mnist/";
+// A small CNN with every image layer, written to tmp/cnn.yaml.
+std::string WriteCnnConfig(const std::string& tmp, const std::string& fashion) {
   const std::string config = tmp + "/cnn.yaml";
   std::ofstream(config) << "name: cnn\nseed: 3\n"
                            "dataset: {name: fashion_mnist, path: " + fashion + ", download: false,\n"
@@ -48,6 +46,15 @@ TEST_CASE("export: a CNN with every image layer exports and predict reproduces i
                            "optimizer: {type: adam, learning_rate: 0.003}\n"
                            "train: {epochs: 2, batch_size: 50}\n"
                            "export: {path: " + tmp + "/models}\n";
+  return config;
+}
+
+}  // namespace
+
+TEST_CASE("export: a CNN with every image layer exports and predict reproduces its accuracy") {
+  const std::string tmp = TempDir("cnn");
+  const std::string fashion = "/usr/share/datasets/fashion-mnist/";
+  const std::string config = WriteCnnConfig(tmp, fashion);
   auto r = RunPipeline({"run", config, "--run-dir", tmp + "/run", "--json", tmp + "/run.json"});
   INFO(r.out << r.err);
   REQUIRE(r.exit_code == 0);
@@ -103,5 +110,35 @@ TEST_CASE("engine: mnist_lenet learns real MNIST and is reproducible") {
   CHECK(losses(first.first) == losses(second.first));
   CHECK(first.second == second.second);
   CHECK(std::stod(first.second) > 0.85);  // 0.903 measured
+  std::filesystem::remove_all(tmp);
+}
+
+// batch_norm's moving statistics and dropout's step are in the checkpoint: a
+// run resumed after epoch 1 ends exactly where the uninterrupted run does.
+TEST_CASE("reliability: a CNN with batch_norm and dropout resumes bit-identically") {
+  const std::string tmp = TempDir("cnn_resume");
+  const std::string fashion = "/usr/share/datasets/fashion-mnist/";
+  const std::string config = WriteCnnConfig(tmp, fashion);
+  auto run = [&](std::vector<std::string> args) {
+    auto r = RunPipeline(args);
+    INFO(r.out << r.err);
+    REQUIRE(r.exit_code == 0);
+  };
+  run({"run", config, "train.threads=2", "--stages", "load,build,train,evaluate", "--run-dir", tmp + "/straight",
+       "--json", tmp + "/straight.json"});
+  run({"run", config, "train.threads=2", "train.epochs=1", "--stages", "load,build,train,evaluate", "--run-dir",
+       tmp + "/resumed"});
+  run({"run", config, "train.threads=2", "--stages", "load,build,train,evaluate", "--resume", tmp + "/resumed",
+       "--json", tmp + "/resumed.json"});
+  std::regex loss("\"loss\": [-0-9.e+]+");
+  auto losses = [&](const std::string& text) {
+    std::string out;
+    for (std::sregex_iterator it(text.begin(), text.end(), loss), end; it != end; ++it) out += it->str() + "\n";
+    return out;
+  };
+  const std::string a = losses(Slurp(tmp + "/straight/metrics.jsonl"));
+  CHECK(std::count(a.begin(), a.end(), '\n') == 2);
+  CHECK(a == losses(Slurp(tmp + "/resumed/metrics.jsonl")));
+  CHECK(Field(Slurp(tmp + "/straight.json"), "test_accuracy") == Field(Slurp(tmp + "/resumed.json"), "test_accuracy"));
   std::filesystem::remove_all(tmp);
 }
