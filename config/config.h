@@ -30,10 +30,21 @@ struct LayerConfig {
   std::string activation = "linear";
   InitializerConfig kernel_initializer;
   InitializerConfig bias_initializer;
+  // Image layers. Sizes are lists of integers, kept as their YAML text (the
+  // schema's scalar lists are strings; each element is checked as an integer).
+  int64_t filters = 0;                 // conv2d
+  std::vector<std::string> kernel_size;  // conv2d: [height, width]
+  std::vector<std::string> pool_size{"2", "2"};  // max_pool2d avg_pool2d
+  std::vector<std::string> strides;    // conv2d: default [1, 1]; pools: default pool_size
+  std::string padding = "valid";       // valid same
+  double rate = 0.5;                   // dropout
+  double momentum = 0.99;              // batch_norm
+  double epsilon = 0.001;              // batch_norm
 };
 
 struct ModelConfig {
   int64_t input = 784;                 // features per example
+  std::vector<std::string> input_shape;  // [height, width, channels] of an image; their product is `input`
   std::vector<LayerConfig> layers;
 };
 

@@ -95,6 +95,9 @@ void CheckParameterCounts(Validator& v, const PipelineConfig& c) {
   for (size_t i = 0; i < c.model.layers.size(); ++i) {
     const LayerConfig& l = c.model.layers[i];
     const std::string p = "model.layers." + std::to_string(i);
+    // Image models are small by construction of their sizes; the count here
+    // guards the dense products, which only flat rows reach.
+    if (l.type != "dense") return;
     if (v.Bad(p + ".units") || l.units < 1) return;
     const std::string name = l.name.empty() ? l.type + "_" + std::to_string(i) : l.name;
     int64_t kernel = 0, params = 0;
@@ -114,6 +117,93 @@ void CheckParameterCounts(Validator& v, const PipelineConfig& c) {
   }
 }
 
+// A list of sizes as integers (its elements are validated integers >= 1).
+std::vector<int64_t> Sizes(const std::vector<std::string>& text) {
+  std::vector<int64_t> out;
+  for (const auto& t : text) out.push_back(std::stoll(t));
+  return out;
+}
+
+std::string ShapeText(const std::vector<int64_t>& s) { return fmt::format("[{}]", fmt::join(s, ", ")); }
+
+// The output size of a window (TensorFlow's VALID and SAME), or -1 when it does not fit.
+int64_t WindowOut(int64_t in, int64_t window, int64_t stride, bool same) {
+  if (same) return (in + stride - 1) / stride;
+  return in < window ? -1 : (in - window) / stride + 1;
+}
+
+// Walks the layers' shapes from model.input(_shape), as the engine builds them
+// (engine/*.cpp, which config may not include): a layer that cannot follow its
+// input is an error at its key naming the layer index and both shapes. Fills
+// `out` with the final shape when every layer fits.
+bool CheckShapes(Validator& v, const PipelineConfig& c, std::vector<int64_t>* out) {
+  const ModelConfig& m = c.model;
+  if (v.Bad("model.input") || v.Bad("model.input_shape")) return false;
+  std::vector<int64_t> shape = m.input_shape.empty() ? std::vector<int64_t>{m.input} : Sizes(m.input_shape);
+  if (!m.input_shape.empty()) {
+    int64_t product = 1;
+    for (int64_t d : shape)
+      if (!CheckedMul(product, d, &product)) product = -1;
+    if (shape.size() != 3 && shape.size() != 1) {
+      v.Error("model.input_shape", fmt::format("must be [height, width, channels] or [features], got {}", ShapeText(shape)));
+      return false;
+    }
+    if (product != m.input) {
+      v.Error("model.input_shape", fmt::format("{} holds {} values, but model.input is {}: they must agree",
+                                               ShapeText(shape), product, m.input));
+      return false;
+    }
+  }
+  for (size_t i = 0; i < m.layers.size(); ++i) {
+    const LayerConfig& l = m.layers[i];
+    const std::string p = "model.layers." + std::to_string(i);
+    if (v.Bad(p + ".type") || v.Bad(p + ".kernel_size") || v.Bad(p + ".pool_size") || v.Bad(p + ".strides") ||
+        v.Bad(p + ".units") || v.Bad(p + ".filters"))
+      return false;
+    auto cannot = [&](const std::string& why) {
+      v.Error(p + ".type", fmt::format("layer {} ({}) cannot follow its input of shape {}: {}", i, l.type,
+                                       ShapeText(shape), why));
+      return false;
+    };
+    const bool image = l.type == "conv2d" || l.type == "max_pool2d" || l.type == "avg_pool2d";
+    if (image) {
+      if (shape.size() != 3) return cannot("it needs [height, width, channels] (set model.input_shape)");
+      const bool conv = l.type == "conv2d";
+      const std::string window_key = conv ? "kernel_size" : "pool_size";
+      const std::vector<int64_t> window = Sizes(conv ? l.kernel_size : l.pool_size);
+      if (window.size() != 2) {
+        v.Error(p + "." + window_key, fmt::format("must be [height, width] for {}, got {}", l.type, ShapeText(window)));
+        return false;
+      }
+      std::vector<int64_t> strides = l.strides.empty() ? (conv ? std::vector<int64_t>{1, 1} : window) : Sizes(l.strides);
+      if (strides.size() != 2) {
+        v.Error(p + ".strides", fmt::format("must be [down, across], got {}", ShapeText(strides)));
+        return false;
+      }
+      const bool same = l.padding == "same";
+      std::vector<int64_t> next(3);
+      for (int d = 0; d < 2; ++d) {
+        next[d] = WindowOut(shape[d], window[d], strides[d], same);
+        if (next[d] < 1)
+          return cannot(fmt::format("its {} {} with padding valid does not fit (the output would be {})", window_key,
+                                    ShapeText(window), ShapeText({WindowOut(shape[0], window[0], strides[0], same),
+                                                                  WindowOut(shape[1], window[1], strides[1], same)})));
+      }
+      next[2] = conv ? l.filters : shape[2];
+      shape = next;
+    } else if (l.type == "dense") {
+      if (shape.size() != 1) return cannot("dense needs flat rows; add a flatten layer before it");
+      shape = {l.units};
+    } else if (l.type == "flatten") {
+      int64_t product = 1;
+      for (int64_t d : shape) product *= d;
+      shape = {product};
+    }  // dropout and batch_norm keep their input's shape
+  }
+  *out = shape;
+  return true;
+}
+
 void CheckModel(Validator& v, const PipelineConfig& c) {
   const auto& layers = c.model.layers;
   std::map<std::string, size_t> names;
@@ -126,7 +216,15 @@ void CheckModel(Validator& v, const PipelineConfig& c) {
                                        it->second, v.Present(p + ".name") ? "" : "; this is the default name"));
   }
   CheckParameterCounts(v, c);
-  if (layers.empty() || v.Bad("dataset.num_classes")) return;
+  std::vector<int64_t> out;
+  if (!CheckShapes(v, c, &out) || layers.empty() || v.Bad("dataset.num_classes")) return;
+  if (layers.back().type != "dense") {
+    v.Error("model.layers." + std::to_string(layers.size() - 1) + ".type",
+            fmt::format("the last layer outputs the logits for {} and must be a dense layer with dataset.num_classes "
+                        "({}) units, got {} (output shape {})",
+                        c.loss.type, c.dataset.num_classes, layers.back().type, ShapeText(out)));
+    return;
+  }
   const std::string last = "model.layers." + std::to_string(layers.size() - 1) + ".units";
   if (!v.Bad(last) && v.Present(last) && layers.back().units != c.dataset.num_classes)
     v.Error(last, fmt::format("the last layer outputs the logits for {} and must have dataset.num_classes ({}) units, "

@@ -212,6 +212,10 @@ std::vector<KeySpec> BuildSchema() {
   {
     Section<ModelConfig> m = c.Map("model", &PipelineConfig::model, "The network: a stack of layers.");
     m.Add(Ranged(m.Int("input", &ModelConfig::input, "Features per example (28*28 for MNIST)."), 1, false));
+    m.StringList(Flow(m.StrList("input_shape", &ModelConfig::input_shape,
+                                "One example's shape [height, width, channels] for image layers; its product is "
+                                "model.input. Empty: flat rows of model.input features.")),
+                 Ranged(m.Element("input_shape", T::kInt, "A dimension."), 1, false));
     Section<LayerConfig> l = m.MapList(
         Required(m.List("layers", "Layers, input to output; the last one produces the logits.", 1)),
         &ModelConfig::layers, "One layer.");
@@ -227,6 +231,22 @@ std::vector<KeySpec> BuildSchema() {
                  "Activation function (dense)."));
     AddInitializer(l, "kernel_initializer", &LayerConfig::kernel_initializer, "weights");
     AddInitializer(l, "bias_initializer", &LayerConfig::bias_initializer, "biases");
+    l.Add(Required(Ranged(l.Int("filters", &LayerConfig::filters, "Output channels (conv2d)."), 1, false)));
+    auto sizes = [&](const char* name, std::vector<std::string> LayerConfig::*m, const char* doc) {
+      l.StringList(Flow(l.StrList(name, m, doc)), Ranged(l.Element(name, T::kInt, "A size."), 1, false));
+    };
+    sizes("kernel_size", &LayerConfig::kernel_size, "Window [height, width] (conv2d).");
+    sizes("pool_size", &LayerConfig::pool_size, "Window [height, width] (max_pool2d, avg_pool2d).");
+    sizes("strides", &LayerConfig::strides,
+          "Steps [down, across] (conv2d: default [1, 1]; pools: default pool_size).");
+    l.Add(l.Enum("padding", &LayerConfig::padding, kPaddings, "padding",
+                 "TensorFlow's valid (no padding) or same (output = ceil(input / stride)) (conv2d, pools)."));
+    l.Add(Ranged(l.Float("rate", &LayerConfig::rate, "Fraction of values dropped in training (dropout)."), 0, false,
+                 1.0, true));
+    l.Add(Ranged(l.Float("momentum", &LayerConfig::momentum,
+                         "Moving statistics = momentum * moving + (1 - momentum) * batch (batch_norm)."),
+                 0, false, 1.0, true));
+    l.Add(Ranged(l.Float("epsilon", &LayerConfig::epsilon, "Added to the variance (batch_norm)."), 0, true));
   }
 
   {
@@ -340,10 +360,24 @@ std::vector<KeySpec> BuildSchema() {
   for (const auto* split : {"dataset.train", "dataset.validation", "dataset.test"}) SetFlow(v, split);
   for (const auto* init : {"model.layers.*.kernel_initializer", "model.layers.*.bias_initializer"})
     SetFlow(v, init);
-  // A dense layer's own keys; a layer type without units or weights has none of them.
+  // Each layer type's own keys; a layer type without units or weights has none of them.
+  const std::map<std::string, std::vector<std::string>> own{
+      {"units", {"dense"}},
+      {"activation", {"conv2d", "dense"}},
+      {"kernel_initializer", {"conv2d", "dense"}},
+      {"bias_initializer", {"conv2d", "dense"}},
+      {"filters", {"conv2d"}},
+      {"kernel_size", {"conv2d"}},
+      {"pool_size", {"avg_pool2d", "max_pool2d"}},
+      {"strides", {"avg_pool2d", "conv2d", "max_pool2d"}},
+      {"padding", {"avg_pool2d", "conv2d", "max_pool2d"}},
+      {"rate", {"dropout"}},
+      {"momentum", {"batch_norm"}},
+      {"epsilon", {"batch_norm"}},
+  };
   for (auto& row : v)
-    for (const auto* key : {"units", "activation", "kernel_initializer", "bias_initializer"})
-      if (row.path == std::string("model.layers.*.") + key) row.only_for = {"dense"};
+    for (const auto& [key, types] : own)
+      if (row.path == "model.layers.*." + key) row.only_for = types;
   return v;
 }
 

@@ -31,6 +31,7 @@ inline const std::vector<std::string> kLosses = {"softmax_cross_entropy"};
 // The stage registry (stages/stage.h, StageNames) lives above the config
 // library; tests/config_load_test.cpp proves the two lists equal.
 inline const std::vector<std::string> kStages = {"load", "build", "train", "evaluate", "export"};
+inline const std::vector<std::string> kPaddings = {"valid", "same"};
 inline const std::vector<std::string> kOnNan = {"stop", "skip_batch"};
 inline const std::vector<std::string> kExportVariables = {"checkpoint", "frozen"};
 inline const std::vector<std::string> kMetrics = {"accuracy", "loss"};

@@ -9,7 +9,13 @@ using tag = memory::format_tag;
 
 PIPELINE_REGISTER(LayerRegistry, dense, 0, &DenseLayer::Create);
 
-Status DenseLayer::Create(const LayerSpec& spec, int64_t in_features, std::unique_ptr<Layer>* out) {
+Status DenseLayer::Create(const LayerSpec& spec, const Shape& in, std::unique_ptr<Layer>* out) {
+  // A dense layer reads flat rows; Keras would apply it to the last axis of an
+  // image, which is rarely what a config means, so it asks for a flatten.
+  if (in.size() != 1) {
+    return Status::InvalidArgument("layer " + spec.name + " (dense) cannot follow input of shape " + LayerShapeString(in) +
+                                   ": it needs flat rows; add a flatten layer before it");
+  }
   if (spec.units < 1) {
     return Status::InvalidArgument("layer " + spec.name + ": units must be >= 1, got " +
                                    std::to_string(spec.units));
@@ -19,12 +25,12 @@ Status DenseLayer::Create(const LayerSpec& spec, int64_t in_features, std::uniqu
     return Status::InvalidArgument("layer " + spec.name + ": Unknown activation: " + spec.activation +
                                    " (known: " + Join(ActivationNames(), ", ") + ")");
   }
-  out->reset(new DenseLayer(spec, in_features, act));
+  out->reset(new DenseLayer(spec, in[0], act));
   return Status::Ok();
 }
 
 DenseLayer::DenseLayer(const LayerSpec& spec, int64_t in, const Activation& act)
-    : spec_(spec), in_(in), out_(spec.units), act_(act) {
+    : spec_(spec), in_(in), out_(spec.units), in_shape_{in}, out_shape_{spec.units}, act_(act) {
   kernel_ = {spec.name + "/kernel", {in_, out_}, std::vector<float>(in_ * out_), std::vector<float>(in_ * out_)};
   bias_ = {spec.name + "/bias", {out_}, std::vector<float>(out_), std::vector<float>(out_)};
 }
@@ -34,7 +40,8 @@ Status DenseLayer::Initialize(Rng& rng) {
   return pipeline::Initialize(spec_.bias_init, in_, out_, rng, bias_.value.data(), bias_.size());
 }
 
-void DenseLayer::AddForward(Plan& plan, const dnnl::engine& e, int64_t n, float* x, float* y) {
+void DenseLayer::AddForward(Plan& plan, const dnnl::engine& e, const BatchRows& r, float* x, float* y) {
+  const int64_t n = r.n;
   // x [n,in] . W [in,out] + b [1,out] -> act -> y [n,out]
   auto x_m = Wrap(e, {n, in_}, x);
   auto w_m = Wrap(e, {in_, out_}, kernel_.value.data());
@@ -52,7 +59,9 @@ void DenseLayer::AddForward(Plan& plan, const dnnl::engine& e, int64_t n, float*
            {{DNNL_ARG_SRC, x_m}, {DNNL_ARG_WEIGHTS, w_m}, {DNNL_ARG_BIAS, b_m}, {DNNL_ARG_DST, y_m}});
 }
 
-void DenseLayer::AddBackwardData(Plan& plan, const dnnl::engine& e, int64_t n, float* y, float* dy, float* dx) {
+void DenseLayer::AddBackwardData(Plan& plan, const dnnl::engine& e, const BatchRows& r, float* /*x*/, float* y,
+                                 float* dy, float* dx) {
+  const int64_t n = r.n;
   auto dy_m = Wrap(e, {n, out_}, dy);
 
   // dz = dy * act'(z), computed from y in place of dy.

@@ -12,16 +12,17 @@ namespace pipeline {
 
 class DenseLayer : public Layer {
  public:
-  static Status Create(const LayerSpec& spec, int64_t in_features, std::unique_ptr<Layer>* out);
+  static Status Create(const LayerSpec& spec, const Shape& in, std::unique_ptr<Layer>* out);
 
   const LayerSpec& spec() const override { return spec_; }
-  int64_t in_features() const override { return in_; }
-  int64_t out_features() const override { return out_; }
+  const Shape& in_shape() const override { return in_shape_; }
+  const Shape& out_shape() const override { return out_shape_; }
   std::vector<Param*> params() override { return {&kernel_, &bias_}; }
   Status Initialize(Rng& rng) override;
 
-  void AddForward(Plan& plan, const dnnl::engine& e, int64_t n, float* x, float* y) override;
-  void AddBackwardData(Plan& plan, const dnnl::engine& e, int64_t n, float* y, float* dy, float* dx) override;
+  void AddForward(Plan& plan, const dnnl::engine& e, const BatchRows& r, float* x, float* y) override;
+  void AddBackwardData(Plan& plan, const dnnl::engine& e, const BatchRows& r, float* x, float* y, float* dy,
+                       float* dx) override;
   void AddParamGradient(Plan& plan, const dnnl::engine& e, int64_t n, float* x, float* xt, float* dz, size_t p,
                         const RowRange& r, bool into_value) override;
   int64_t ParamGradientFlops(size_t p) const override { return p == 0 ? WeightGradFlops() : 2 * out_; }
@@ -35,6 +36,7 @@ class DenseLayer : public Layer {
 
   LayerSpec spec_;
   int64_t in_, out_;
+  Shape in_shape_, out_shape_;
   Activation act_;
   Param kernel_, bias_;
   std::map<int64_t, std::vector<float>> ones_;  // [1, n] of 1.0, per batch size, for db = 1^T dz

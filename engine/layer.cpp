@@ -1,5 +1,7 @@
 #include "engine/layer.h"
 
+#include <algorithm>
+
 #include "common/strings.h"
 
 namespace pipeline {
@@ -17,13 +19,53 @@ const std::vector<std::string>& LayerTypes() {
   return names;
 }
 
-Status CreateLayer(const LayerSpec& spec, int64_t in_features, std::unique_ptr<Layer>* out) {
+int64_t Elements(const Shape& s) {
+  int64_t n = 1;
+  for (int64_t d : s) n *= d;
+  return n;
+}
+
+std::string LayerShapeString(const Shape& s) {
+  std::string out = "[";
+  for (size_t i = 0; i < s.size(); ++i) out += (i ? ", " : "") + std::to_string(s[i]);
+  return out + "]";
+}
+
+bool WindowOutput(int64_t in, int64_t window, int64_t stride, bool same, int64_t* out, int64_t* pad_before,
+                  int64_t* pad_after) {
+  if (window < 1 || stride < 1) return false;
+  if (same) {
+    // TensorFlow: out = ceil(in / stride), the padding split with the odd
+    // element after.
+    *out = (in + stride - 1) / stride;
+    const int64_t total = std::max<int64_t>((*out - 1) * stride + window - in, 0);
+    *pad_before = total / 2;
+    *pad_after = total - total / 2;
+    return *out >= 1;
+  }
+  if (in < window) return false;
+  *out = (in - window) / stride + 1;
+  // (in - window) / stride + 1 == out with floor division, as oneDNN checks it.
+  *pad_before = 0;
+  *pad_after = 0;
+  return true;
+}
+
+void AddAccumulate(Plan& plan, const dnnl::engine& e, const std::string& what, Param& p) {
+  const dnnl::memory::dims dims{p.size()};
+  auto g = Wrap(e, dims, p.grad.data());
+  auto v = Wrap(e, dims, p.value.data());
+  dnnl::sum::primitive_desc pd({1.0f, 1.0f}, {v.get_desc(), g.get_desc()}, e);
+  plan.Add(what, dnnl::sum(pd), {{DNNL_ARG_MULTIPLE_SRC, v}, {DNNL_ARG_MULTIPLE_SRC + 1, g}, {DNNL_ARG_DST, v}});
+}
+
+Status CreateLayer(const LayerSpec& spec, const Shape& in, std::unique_ptr<Layer>* out) {
   const LayerFactory* factory = LayerRegistry::Find(spec.type);
   if (!factory) {
     return Status::InvalidArgument("Unknown layer type: " + spec.type + " (known types: " +
                                    Join(LayerTypes(), ", ") + ")");
   }
-  return (*factory)(spec, in_features, out);
+  return (*factory)(spec, in, out);
 }
 
 }  // namespace pipeline

@@ -34,30 +34,67 @@ struct RowRange {
 RowRange Rows(const Param& p, int64_t row_begin, int64_t rows);
 RowRange AllRows(const Param& p);
 
+// One example's shape: [features] for a flat vector, [height, width,
+// channels] for an image. Activations between layers are plain row-major
+// buffers of n such examples: [n, h, w, c] is NHWC, TensorFlow's layout, and
+// flattening it is free (the order dense and Reshape read).
+using Shape = std::vector<int64_t>;
+int64_t Elements(const Shape& s);
+std::string LayerShapeString(const Shape& s);  // "[28, 28, 1]"
+
 struct LayerSpec {
   std::string type = "dense";
   std::string name;
-  int64_t units = 0;
-  std::string activation = "linear";
+  int64_t units = 0;                  // dense
+  std::string activation = "linear";  // dense, conv2d
   InitSpec kernel_init;
   InitSpec bias_init;
+  int64_t filters = 0;                // conv2d
+  std::vector<int64_t> kernel;        // conv2d: [kh, kw]
+  std::vector<int64_t> pool;          // pools: [ph, pw]
+  std::vector<int64_t> strides;       // conv2d, pools: [sh, sw]; empty: 1 (conv2d) or the pool size
+  std::string padding = "valid";      // conv2d, pools: valid same (TensorFlow's rules)
+  double rate = 0.5;                  // dropout: the fraction dropped
+  double momentum = 0.99;             // batch_norm: moving = momentum * moving + (1 - momentum) * batch
+  double epsilon = 1e-3;              // batch_norm
+};
+
+// Where a worker's rows sit in the batch, and which pass the plan is for.
+struct BatchRows {
+  int64_t n = 0;       // the rows these primitives run over
+  int64_t begin = 0;   // the first one's index in the batch
+  int64_t batch = 0;   // the batch size
+  bool training = false;
 };
 
 class Layer {
  public:
   virtual ~Layer() = default;
   virtual const LayerSpec& spec() const = 0;
-  virtual int64_t in_features() const = 0;
-  virtual int64_t out_features() const = 0;
+  virtual const Shape& in_shape() const = 0;
+  virtual const Shape& out_shape() const = 0;
+  int64_t in_features() const { return Elements(in_shape()); }
+  int64_t out_features() const { return Elements(out_shape()); }
   virtual std::vector<Param*> params() = 0;
   virtual Status Initialize(Rng& rng) = 0;
 
-  // Appends y[n,out] = layer(x[n,in]).
-  virtual void AddForward(Plan& plan, const dnnl::engine& e, int64_t n, float* x, float* y) = 0;
-  // Appends the backward pass through n independent rows, given the forward's
-  // y and dL/dy: dy becomes dL/dz in place (z: before the activation) and,
+  // Tensors that are not trained but belong to the model (batch_norm's moving
+  // statistics): exported and checkpointed with the parameters.
+  virtual std::vector<Param*> state() { return {}; }
+  // Whether its forward needs every row of the batch at once (batch
+  // statistics): the network then runs one worker with oneDNN's own threads.
+  virtual bool whole_batch() const { return false; }
+  // Called by each worker before a training step's forward, for its rows, with
+  // the network's step counter (dropout draws its masks here).
+  virtual void BeginRows(uint64_t /*step*/, int64_t /*begin*/, int64_t /*rows*/, int64_t /*batch*/) {}
+
+  // Appends y[n,out] = layer(x[n,in]) for rows r.
+  virtual void AddForward(Plan& plan, const dnnl::engine& e, const BatchRows& r, float* x, float* y) = 0;
+  // Appends the backward pass through the rows r, given the forward's x, y
+  // and dL/dy: dy becomes dL/dz in place (z: before the activation) and,
   // when dx is not null, dL/dx [n,in] is written. Each worker runs its rows.
-  virtual void AddBackwardData(Plan& plan, const dnnl::engine& e, int64_t n, float* y, float* dy, float* dx) = 0;
+  virtual void AddBackwardData(Plan& plan, const dnnl::engine& e, const BatchRows& r, float* x, float* y, float* dy,
+                               float* dx) = 0;
   // Appends the gradient of the rows `r` of params()[p] over a batch of n
   // rows, given the forward's input x [n,in] and dL/dz [n,out], into
   // Param::grad, or with `into_value` added to Param::value instead (a fused
@@ -81,14 +118,25 @@ class Layer {
 struct LayerTag {
   static constexpr const char* kKind = "layer";
 };
-using LayerFactory = Status (*)(const LayerSpec& spec, int64_t in_features, std::unique_ptr<Layer>* out);
+using LayerFactory = Status (*)(const LayerSpec& spec, const Shape& in, std::unique_ptr<Layer>* out);
 using LayerRegistry = Registry<LayerTag, LayerFactory>;
 
 // Alphabetical.
 const std::vector<std::string>& LayerTypes();
 
 // "Unknown layer type: X (known types: ...)" for an unknown spec.type;
-// InvalidArgument too for a bad activation or units.
-Status CreateLayer(const LayerSpec& spec, int64_t in_features, std::unique_ptr<Layer>* out);
+// InvalidArgument too for a bad activation or units, or an input shape the
+// layer cannot follow.
+Status CreateLayer(const LayerSpec& spec, const Shape& in, std::unique_ptr<Layer>* out);
+
+// The output size of a window over `in` (TensorFlow's VALID and SAME), and
+// the padding before it; false when the window does not fit.
+bool WindowOutput(int64_t in, int64_t window, int64_t stride, bool same, int64_t* out, int64_t* pad_before,
+                  int64_t* pad_after);
+
+// The parameters' gradient of a layer whose gradient primitive writes all of
+// one parameter (conv weights): into Param::grad, or for a fused SGD step
+// into grad and then value += grad (the step's scale is already in dz).
+void AddAccumulate(Plan& plan, const dnnl::engine& e, const std::string& what, Param& p);
 
 }  // namespace pipeline

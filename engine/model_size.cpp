@@ -42,6 +42,40 @@ Status SizeModel(const NetworkSpec& spec, const std::string& optimizer_type, int
     *failed_layer = 0;
     return Status::InvalidArgument(fmt::format("the batch size {} overflows a 64-bit size", batch));
   }
+  bool image = !spec.input_shape.empty();
+  for (const auto& ls : spec.layers) image = image || ls.type != "dense";
+  if (image) {
+    // A model with image layers: the layers themselves know their shapes,
+    // parameters and FLOPs (config validation bounded their sizes, and their
+    // tensors are small next to a dense kernel's, so building them is cheap).
+    Shape shape = spec.input_shape.empty() ? Shape{spec.input} : spec.input_shape;
+    for (size_t i = 0; i < spec.layers.size(); ++i) {
+      *failed_layer = i;
+      std::unique_ptr<Layer> layer;
+      PIPELINE_RETURN_IF_ERROR(CreateLayer(spec.layers[i], shape, &layer));
+      LayerSize l;
+      l.name = spec.layers[i].name;
+      l.in = layer->in_features();
+      l.out = layer->out_features();
+      int64_t tensors = 0;
+      for (Param* p : layer->params()) l.params += p->size();
+      for (Param* p : layer->state()) tensors += p->size();
+      l.forward_flops = layer->ForwardFlops();
+      m.params += l.params;
+      m.inference_flops += l.forward_flops;
+      m.training_flops += l.forward_flops + layer->WeightGradFlops() + (i > 0 ? layer->InputGradFlops() : 0);
+      l.param_bytes = (l.params * per_param + tensors) * kFloat;
+      l.snapshot_bytes = (l.params * per_snapshot + 2 * tensors) * kFloat;
+      const int64_t outputs = (train_rows + eval_batch) * l.out * (i + 1 < spec.layers.size() ? 1 : 2);
+      const int64_t inputs = i == 0 ? (train_rows + eval_batch) * l.in : 0;
+      l.activation_bytes = (outputs + inputs) * kFloat;
+      m.bytes += l.param_bytes + l.snapshot_bytes + l.activation_bytes;
+      shape = layer->out_shape();
+      m.layers.push_back(std::move(l));
+    }
+    *out = std::move(m);
+    return Status::Ok();
+  }
   for (size_t i = 0; i < spec.layers.size(); ++i) {
     *failed_layer = i;
     LayerSize l;

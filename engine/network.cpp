@@ -25,14 +25,19 @@ int WorkersFor(int64_t n, int threads) {
 }
 
 Status Network::Create(const NetworkSpec& spec, Runtime* runtime, std::unique_ptr<Network>* out) {
-  if (spec.input < 1) return Status::InvalidArgument("model.input must be >= 1");
+  if (spec.input < 1 && spec.input_shape.empty()) return Status::InvalidArgument("model.input must be >= 1");
   if (spec.layers.empty()) return Status::InvalidArgument("model.layers is empty: a network needs a layer");
   std::unique_ptr<Network> net(new Network(spec, runtime));
-  int64_t in = spec.input;
-  for (const auto& layer_spec : spec.layers) {
+  if (net->spec_.input_shape.empty()) net->spec_.input_shape = {spec.input};
+  for (int64_t d : net->spec_.input_shape)
+    if (d < 1) return Status::InvalidArgument("model.input " + LayerShapeString(net->spec_.input_shape) + " must be >= 1");
+  net->spec_.input = Elements(net->spec_.input_shape);
+  Shape in = net->spec_.input_shape;
+  for (size_t i = 0; i < spec.layers.size(); ++i) {
+    const auto& layer_spec = spec.layers[i];
     std::unique_ptr<Layer> layer;
     PIPELINE_RETURN_IF_ERROR(CreateLayer(layer_spec, in, &layer));
-    in = layer->out_features();
+    in = layer->out_shape();
     for (Param* p : layer->params()) net->params_.push_back(p);
     net->layers_.push_back(std::move(layer));
   }
@@ -44,6 +49,13 @@ Status Network::Initialize(uint64_t seed) {
   Rng rng(seed);
   for (auto& layer : layers_) PIPELINE_RETURN_IF_ERROR(layer->Initialize(rng));
   return Status::Ok();
+}
+
+std::vector<Param*> Network::SavedTensors() const {
+  std::vector<Param*> out = params_;
+  for (const auto& layer : layers_)
+    for (Param* p : layer->state()) out.push_back(p);
+  return out;
 }
 
 int64_t Network::ParameterCount() const {
@@ -106,7 +118,9 @@ void Network::Compile(BatchPlan& p) {
   p.logp.assign(n * c, 0.0f);
   if (p.training) p.onehot.assign(n * c, 0.0f);
 
-  const int workers = WorkersFor(n, runtime_->threads());
+  // Batch statistics need every row in one primitive: one worker, whose
+  // primitives then use oneDNN's own threads.
+  const int workers = WholeBatch() ? 1 : WorkersFor(n, runtime_->threads());
   p.workers.resize(workers);
   for (int k = 0; k < workers; ++k) {
     p.workers[k].begin = n * k / workers;
@@ -115,6 +129,12 @@ void Network::Compile(BatchPlan& p) {
   }
   p.loss_sums.assign(workers, 0.0);
   p.part_finite.assign(workers, 1);
+}
+
+bool Network::WholeBatch() const {
+  for (const auto& layer : layers_)
+    if (layer->whole_batch()) return true;
+  return false;
 }
 
 void Network::CompileWorker(BatchPlan& p, int k) {
@@ -126,8 +146,9 @@ void Network::CompileWorker(BatchPlan& p, int k) {
   // Layer i's input: the network input or the previous layer's output.
   auto input_of = [&](size_t i) { return i == 0 ? &p.input : &p.act[i - 1]; };
 
+  const BatchRows br{rows, w.begin, p.n, p.training};
   for (size_t i = 0; i < layers_.size(); ++i) {
-    layers_[i]->AddForward(w.forward, e, rows, rows_of(*input_of(i), layers_[i]->in_features()),
+    layers_[i]->AddForward(w.forward, e, br, rows_of(*input_of(i), layers_[i]->in_features()),
                            rows_of(p.act[i], layers_[i]->out_features()));
   }
   SoftmaxCrossEntropy::AddForward(w.forward, e, rows, c, rows_of(p.act.back(), c), rows_of(p.logp, c));
@@ -138,7 +159,8 @@ void Network::CompileWorker(BatchPlan& p, int k) {
   for (size_t i = layers_.size(); i-- > 0;) {
     Layer& layer = *layers_[i];
     float* dx = i == 0 ? nullptr : rows_of(p.dact[i - 1], layer.in_features());
-    layer.AddBackwardData(w.backward, e, rows, rows_of(p.act[i], layer.out_features()),
+    layer.AddBackwardData(w.backward, e, br, rows_of(*input_of(i), layer.in_features()),
+                          rows_of(p.act[i], layer.out_features()),
                           rows_of(p.dact[i], layer.out_features()), dx);
   }
   // Its share of the parameter gradients, over all n rows.
@@ -148,7 +170,9 @@ void Network::CompileWorker(BatchPlan& p, int k) {
   for (const ParamShare& share : Partition(static_cast<int>(p.workers.size()))[k]) {
     const auto [i, j] = owner[share.param];
     float* xt = nullptr;
-    if (i == 0 && j == 0 && share.range.rows < spec_.input) {
+    // Only a cut of the first kernel reads the transposed input (a conv
+    // kernel is never cut: its dims are not [in, out]).
+    if (i == 0 && j == 0 && share.range.rows < layers_[0]->params()[0]->dims[0]) {
       if (p.input_t.empty()) p.input_t.assign(spec_.input * p.n, 0.0f);
       w.input_t = share.range;
       xt = p.input_t.data();
@@ -163,6 +187,8 @@ void Network::CompileWorker(BatchPlan& p, int k) {
 void Network::RunRows(BatchPlan& plan, int k, dnnl::stream& s, bool backward, const BatchInput* input) {
   FlushDenormals();
   WorkerPlan& w = plan.workers[k];
+  if (backward)
+    for (auto& layer : layers_) layer->BeginRows(steps_, w.begin, w.rows, plan.n);
   if (input) {
     const int64_t f = spec_.input;
     for (int64_t r = w.begin; r < w.begin + w.rows; ++r) {
@@ -245,6 +271,7 @@ bool Network::ShareFinite(int k, int parts, bool values) {
 }
 
 double Network::ForwardBackward(BatchPlan& plan, const uint8_t* labels, const BatchInput* input) {
+  ++steps_;
   FillOneHot(plan, labels);
   plan.loss_grad_scale = 1.0f / static_cast<float>(plan.n);
   RunWorkers(plan, [&](int k, dnnl::stream& s, auto barrier) {
@@ -269,6 +296,7 @@ TrainStepResult Network::TrainStep(BatchPlan& plan, const uint8_t* labels, const
     if (result.applied()) opt.Apply(runtime_->stream(), lr);
     return result;
   }
+  ++steps_;
   FillOneHot(plan, labels);
   opt.Prepare(lr);
   // Fused: dz carries the SGD step's -lr/n and the GEMMs add it to the weights.

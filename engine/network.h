@@ -24,6 +24,7 @@ namespace pipeline {
 
 struct NetworkSpec {
   int64_t input = 0;                 // features per example
+  Shape input_shape;                 // one example's shape ([h, w, c]); empty: [input]
   std::vector<LayerSpec> layers;     // the last layer's units are the classes
 };
 
@@ -88,7 +89,15 @@ class Network {
   const NetworkSpec& spec() const { return spec_; }
   const std::vector<std::unique_ptr<Layer>>& layers() const { return layers_; }
   const std::vector<Param*>& params() const { return params_; }  // in layer order
+  // What a checkpoint keeps: params(), then every layer's state() (batch_norm's
+  // moving statistics), in layer order.
+  std::vector<Param*> SavedTensors() const;
+  // Training steps run, which seed dropout's masks; a resumed run sets it to
+  // the checkpoint's step so its masks continue the uninterrupted run's.
+  uint64_t steps() const { return steps_; }
+  void set_steps(uint64_t steps) { steps_ = steps; }
   int64_t input_features() const { return spec_.input; }
+  const Shape& input_shape() const { return spec_.input_shape; }
   int64_t classes() const { return layers_.back()->out_features(); }
   int64_t ParameterCount() const;
   int64_t InferenceFlopsPerExample() const;
@@ -134,6 +143,8 @@ class Network {
   // Gathers worker k's input rows (when `input` is given), then runs its
   // forward and, with `backward`, its backward plan.
   void RunRows(BatchPlan& plan, int k, dnnl::stream& s, bool backward, const BatchInput* input);
+  // Whether some layer needs the whole batch at once (one worker).
+  bool WholeBatch() const;
   // Fills worker k's rows of plan.input_t from plan.input, then computes its
   // share of the parameter gradients, or with `fused` adds them into the
   // parameters (param_updates). Needs every row's dL/dz.
@@ -153,6 +164,7 @@ class Network {
   std::vector<Param*> params_;
   std::map<std::pair<int64_t, bool>, std::unique_ptr<BatchPlan>> plans_;
   std::map<int, ParamPartition> partitions_;
+  uint64_t steps_ = 0;  // training steps run: dropout's masks are drawn per (seed, step, row)
   bool fuse_sgd_ = false;
 };
 

@@ -49,6 +49,14 @@ struct ExportedLayer {
   std::string name;                 // e.g. "dense_0"; variable names derive from it
   std::string activation;           // a name in ActivationOpRegistry (export/activation_ops.cpp)
   int64_t in = 0, out = 0;          // features in and out, for chaining checks
+  // Image layers: one example's shapes ([h, w, c]) and their windows. Every
+  // mapping reads and returns flat rows [-1, in] -> [-1, out] (Reshape at
+  // its edges), so layers chain as dense ones do and the signatures keep
+  // taking rows of pixels.
+  std::vector<int64_t> in_shape, out_shape;
+  std::vector<int64_t> window, strides;  // conv2d: kernel; pools: pool; [h, w]
+  std::string padding = "valid";         // valid same
+  double epsilon = 0.0;                  // batch_norm
   std::vector<ExportedTensor> tensors;
 
   const ExportedTensor* Tensor(const std::string& tensor_name) const {

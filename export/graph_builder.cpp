@@ -55,6 +55,11 @@ void GraphBuilder::SetShapeList(NodeDef* n, const std::string& key, const std::v
 
 void GraphBuilder::SetInt(NodeDef* n, const std::string& key, int64_t v) { (*n->mutable_attr())[key].set_i(v); }
 void GraphBuilder::SetBool(NodeDef* n, const std::string& key, bool v) { (*n->mutable_attr())[key].set_b(v); }
+void GraphBuilder::SetIntList(NodeDef* n, const std::string& key, const std::vector<int64_t>& v) {
+  auto* list = (*n->mutable_attr())[key].mutable_list();
+  for (int64_t x : v) list->add_i(x);
+}
+
 void GraphBuilder::SetString(NodeDef* n, const std::string& key, const std::string& v) {
   (*n->mutable_attr())[key].set_s(v);
 }

@@ -33,6 +33,7 @@ class GraphBuilder {
   static void SetShapeList(tensorflow::NodeDef* n, const std::string& key,
                            const std::vector<tensorflow::TensorShapeProto>& s);
   static void SetInt(tensorflow::NodeDef* n, const std::string& key, int64_t v);
+  static void SetIntList(tensorflow::NodeDef* n, const std::string& key, const std::vector<int64_t>& v);
   static void SetBool(tensorflow::NodeDef* n, const std::string& key, bool v);
   static void SetString(tensorflow::NodeDef* n, const std::string& key, const std::string& v);
 

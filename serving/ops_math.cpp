@@ -3,6 +3,7 @@
 // ArgMax, Range.
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numeric>
 #include <type_traits>
 
@@ -557,6 +558,65 @@ Status Conv2DOp(OpContext& c) {
   return Status::Ok();
 }
 
+// MaxPool / AvgPool, NHWC float, VALID or SAME as TensorFlow pads: a padded
+// position never counts (max ignores it; the average divides by the
+// positions inside the image).
+Status PoolOp(OpContext& c, bool max) {
+  if (c.num_inputs() != 1) return c.Error("expects 1 input");
+  const TensorValue& x = c.input(0);
+  if (x.dtype() != tensorflow::DT_FLOAT) return c.Error("implemented for float only");
+  if (x.rank() != 4) return c.Error("input must be 4-D");
+  std::string fmt = "NHWC", padding;
+  (void)c.GetAttr("data_format", &fmt);
+  if (fmt != "NHWC") return Status::Unimplemented(std::string(max ? "MaxPool" : "AvgPool") + " with data_format " + fmt);
+  PIPELINE_RETURN_IF_ERROR(c.GetAttr("padding", &padding));
+  if (padding != "VALID" && padding != "SAME") return Status::Unimplemented("pooling with padding " + padding);
+  std::vector<int64_t> ksize, strides;
+  PIPELINE_RETURN_IF_ERROR(c.GetAttr("ksize", &ksize));
+  PIPELINE_RETURN_IF_ERROR(c.GetAttr("strides", &strides));
+  if (ksize.size() != 4 || strides.size() != 4 || ksize[0] != 1 || ksize[3] != 1 || strides[0] != 1 ||
+      strides[3] != 1 || ksize[1] < 1 || ksize[2] < 1 || strides[1] < 1 || strides[2] < 1)
+    return c.Error("ksize and strides must be [1, h, w, 1] with positive h and w");
+  const int64_t n = x.dim(0), h = x.dim(1), w = x.dim(2), ch = x.dim(3);
+  const int64_t kh = ksize[1], kw = ksize[2], sh = strides[1], sw = strides[2];
+  int64_t oh, ow, ph = 0, pw = 0;
+  if (padding == "VALID") {
+    oh = h >= kh ? (h - kh) / sh + 1 : 0;
+    ow = w >= kw ? (w - kw) / sw + 1 : 0;
+  } else {
+    oh = (h + sh - 1) / sh;
+    ow = (w + sw - 1) / sw;
+    ph = std::max<int64_t>((oh - 1) * sh + kh - h, 0) / 2;
+    pw = std::max<int64_t>((ow - 1) * sw + kw - w, 0) / 2;
+  }
+  TensorValue out(tensorflow::DT_FLOAT, {n, oh, ow, ch});
+  const float* px = x.data<float>();
+  float* po = out.mutable_data<float>();
+  for (int64_t b = 0; b < n; ++b)
+    for (int64_t i = 0; i < oh; ++i)
+      for (int64_t j = 0; j < ow; ++j)
+        for (int64_t k = 0; k < ch; ++k) {
+          float acc = max ? -std::numeric_limits<float>::infinity() : 0.0f;
+          int64_t count = 0;
+          for (int64_t u = 0; u < kh; ++u) {
+            const int64_t y = i * sh + u - ph;
+            if (y < 0 || y >= h) continue;
+            for (int64_t v = 0; v < kw; ++v) {
+              const int64_t xx = j * sw + v - pw;
+              if (xx < 0 || xx >= w) continue;
+              const float val = px[((b * h + y) * w + xx) * ch + k];
+              acc = max ? std::max(acc, val) : acc + val;
+              ++count;
+            }
+          }
+          po[((b * oh + i) * ow + j) * ch + k] = max ? acc : acc / static_cast<float>(count);
+        }
+  c.set_output(0, std::move(out));
+  return Status::Ok();
+}
+Status MaxPoolOp(OpContext& c) { return PoolOp(c, true); }
+Status AvgPoolOp(OpContext& c) { return PoolOp(c, false); }
+
 Status MatMulOp(OpContext& c) { return MatMul2D(c, c.AttrOr("transpose_a", false), c.AttrOr("transpose_b", false)); }
 
 // TF2's tf.matmul emits BatchMatMulV2 (adj_x / adj_y) where a shape is not
@@ -602,6 +662,8 @@ void RegisterMathOps(std::map<std::string, OpRegistration>* r) {
   (*r)["ArgMax"] = {ArgMaxOp, {}};
   (*r)["Range"] = {RangeOp, {}};
   (*r)["Conv2D"] = {Conv2DOp, {}};
+  (*r)["MaxPool"] = {MaxPoolOp, {}};
+  (*r)["AvgPool"] = {AvgPoolOp, {}};
 }
 
 }  // namespace pipeline

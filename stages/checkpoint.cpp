@@ -229,7 +229,8 @@ Checkpoint CaptureCheckpoint(Context& ctx, const TrainPosition& pos) {
   ck.position = pos;
   ck.optimizer_steps = ctx.optimizer->steps();
   ck.schedule_horizon = ScheduleHorizon(ctx.config.optimizer.schedule.epochs, ctx.config.train.epochs);
-  for (Param* p : ctx.model->params()) ck.params.push_back({p->name, p->dims, p->value});
+  // With batch_norm's moving statistics after the parameters.
+  for (Param* p : ctx.model->SavedTensors()) ck.params.push_back({p->name, p->dims, p->value});
   for (const Slot& s : ctx.optimizer->slots()) ck.slots.push_back({s.name, {}, *s.values});
   ck.epochs.assign(ctx.metrics.epochs.begin(), ctx.metrics.epochs.begin() + std::min<size_t>(pos.epoch, ctx.metrics.epochs.size()));
   return ck;
@@ -263,7 +264,7 @@ Status ReadCheckpoint(const std::string& run_dir, Checkpoint* out) {
 
 Status RestoreCheckpoint(const Checkpoint& ck, Context& ctx) {
   const std::string path = CheckpointPath(ctx.run_dir);
-  std::vector<Param*> params = ctx.model->params();
+  std::vector<Param*> params = ctx.model->SavedTensors();
   if (params.size() != ck.params.size()) {
     return Status::Corruption(fmt::format("{} holds {} parameters but the model has {}", path, ck.params.size(),
                                           params.size()));
@@ -290,6 +291,9 @@ Status RestoreCheckpoint(const Checkpoint& ck, Context& ctx) {
   for (size_t i = 0; i < params.size(); ++i) params[i]->value = ck.params[i].values;
   for (size_t i = 0; i < slots.size(); ++i) *slots[i].values = ck.slots[i].values;
   ctx.optimizer->set_steps(ck.optimizer_steps);
+  // Dropout's masks continue from the same step (exact unless batches were skipped
+  // for non-finite losses, which count as steps run but not as optimizer steps).
+  ctx.model->set_steps(ck.optimizer_steps);
   ctx.metrics.epochs = ck.epochs;
   return Status::Ok();
 }

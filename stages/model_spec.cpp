@@ -29,6 +29,12 @@ ExportOptions ToExportOptions(const ExportConfig& e) {
 NetworkSpec ToNetworkSpec(const ModelConfig& model) {
   NetworkSpec spec;
   spec.input = model.input;
+  auto sizes = [](const std::vector<std::string>& text) {
+    std::vector<int64_t> out;
+    for (const auto& t : text) out.push_back(std::stoll(t));
+    return out;
+  };
+  spec.input_shape = sizes(model.input_shape);
   for (size_t i = 0; i < model.layers.size(); ++i) {
     const auto& l = model.layers[i];
     LayerSpec layer;
@@ -38,6 +44,14 @@ NetworkSpec ToNetworkSpec(const ModelConfig& model) {
     layer.activation = l.activation;
     layer.kernel_init = ToInitSpec(l.kernel_initializer);
     layer.bias_init = ToInitSpec(l.bias_initializer);
+    layer.filters = l.filters;
+    layer.kernel = sizes(l.kernel_size);
+    layer.pool = sizes(l.pool_size);
+    layer.strides = sizes(l.strides);
+    layer.padding = l.padding;
+    layer.rate = l.rate;
+    layer.momentum = l.momentum;
+    layer.epsilon = l.epsilon;
     spec.layers.push_back(std::move(layer));
   }
   return spec;
@@ -55,8 +69,18 @@ ExportRequest ToExportRequest(const PipelineConfig& config, Network& net) {
     exported.activation = layer->spec().activation;
     exported.in = layer->in_features();
     exported.out = layer->out_features();
+    const LayerSpec& ls = layer->spec();
+    exported.in_shape = layer->in_shape();
+    exported.out_shape = layer->out_shape();
+    exported.window = ls.type == "conv2d" ? ls.kernel : ls.pool;
+    // The engine's defaults (engine/conv2d.cpp, engine/pool2d.cpp).
+    exported.strides = !ls.strides.empty() ? ls.strides : ls.type == "conv2d" ? std::vector<int64_t>{1, 1} : ls.pool;
+    exported.padding = ls.padding;
+    exported.epsilon = ls.epsilon;
     const std::string prefix = exported.name + "/";  // Param names are "<layer>/kernel"
-    for (Param* p : layer->params())
+    std::vector<Param*> tensors = layer->params();
+    for (Param* p : layer->state()) tensors.push_back(p);  // batch_norm's moving statistics
+    for (Param* p : tensors)
       exported.tensors.push_back(
           {p->name.rfind(prefix, 0) == 0 ? p->name.substr(prefix.size()) : p->name, p->dims, p->value.data()});
     request.layers.push_back(exported);

@@ -264,3 +264,47 @@ TEST_CASE("config: YAML syntax errors point at the parser's position") {
   CHECK(s.IsInvalidArgument());
   CHECK(s.message().starts_with(path2 + ":3:"));
 }
+
+TEST_CASE("config: a layer that cannot follow its input names the index and both shapes") {
+  const std::string head =
+      "dataset: {name: fashion_mnist, download: false, path: /nonexistent}\n"
+      "model:\n"
+      "  input_shape: [28, 28, 1]\n"
+      "  layers:\n";
+  // dense straight after an image: no flatten.
+  std::string e = Errors("no_flatten.yaml", head +
+                                                "    - {type: conv2d, filters: 4, kernel_size: [3, 3]}\n"
+                                                "    - {type: dense, units: 10}\n");
+  CHECK(e.find("no_flatten.yaml:6:14: error: model.layers.1.type: layer 1 (dense) cannot follow its input of shape "
+               "[26, 26, 4]: dense needs flat rows; add a flatten layer before it") != std::string::npos);
+  // A window larger than its (pooled) input with valid padding.
+  e = Errors("too_small.yaml", head +
+                                   "    - {type: max_pool2d, pool_size: [16, 16]}\n"
+                                   "    - {type: conv2d, filters: 2, kernel_size: [3, 3]}\n"
+                                   "    - {type: flatten}\n"
+                                   "    - {type: dense, units: 10}\n");
+  CHECK(e.find("too_small.yaml:6:14: error: model.layers.1.type: layer 1 (conv2d) cannot follow its input of shape "
+               "[1, 1, 1]: its kernel_size [3, 3] with padding valid does not fit") != std::string::npos);
+  // conv2d on flat rows; input_shape that disagrees with input.
+  e = Errors("flat.yaml",
+             "model:\n  input: 784\n  layers:\n    - {type: conv2d, filters: 4, kernel_size: [3, 3]}\n"
+             "    - {type: flatten}\n    - {type: dense, units: 10}\n");
+  CHECK(e.find("flat.yaml:4:14: error: model.layers.0.type: layer 0 (conv2d) cannot follow its input of shape [784]: "
+               "it needs [height, width, channels]") != std::string::npos);
+  e = Errors("product.yaml", "model:\n  input_shape: [28, 28, 3]\n  layers:\n    - {type: dense, units: 10}\n");
+  CHECK(e.find("product.yaml:2:16: error: model.input_shape: [28, 28, 3] holds 2352 values, but model.input is 784")
+        != std::string::npos);
+  // The last layer must be the dense logits; a conv's kernel must be 2-D.
+  e = Errors("last.yaml", head + "    - {type: flatten}\n");
+  CHECK(e.find("last.yaml:5:14: error: model.layers.0.type: the last layer outputs the logits") != std::string::npos);
+  e = Errors("kernel.yaml", head + "    - {type: conv2d, filters: 4, kernel_size: [3]}\n");
+  CHECK(e.find("model.layers.0.kernel_size: must be [height, width] for conv2d, got [3]") != std::string::npos);
+  // A key of another layer type.
+  e = Errors("other.yaml", head + "    - {type: max_pool2d, filters: 3}\n    - {type: flatten}\n"
+                                  "    - {type: dense, units: 10}\n");
+  CHECK(e.find("model.layers.0.filters") != std::string::npos);
+  // And the valid CNN passes.
+  CHECK(Errors("fine.yaml", head + "    - {type: conv2d, filters: 4, kernel_size: [3, 3], padding: same}\n"
+                                   "    - {type: max_pool2d}\n    - {type: batch_norm}\n    - {type: flatten}\n"
+                                   "    - {type: dropout, rate: 0.2}\n    - {type: dense, units: 10}\n") == "");
+}

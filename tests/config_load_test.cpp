@@ -239,23 +239,53 @@ TEST_CASE("config: EmitResolvedYaml round-trips to an equal config") {
   }
 }
 
+// A model with a layer of every type, so that every layer key has an element
+// whose type has it.
+static const char* kEveryLayerType =
+    "model:\n"
+    "  input_shape: [28, 28, 1]\n"
+    "  layers:\n"
+    "    - {type: conv2d, filters: 2, kernel_size: [3, 3]}\n"
+    "    - {type: max_pool2d}\n"
+    "    - {type: avg_pool2d}\n"
+    "    - {type: batch_norm}\n"
+    "    - {type: dropout}\n"
+    "    - {type: flatten}\n"
+    "    - {type: dense, units: 10}\n";
+
+// Resolves "model.layers.*.units" through the first element whose type has
+// the key (element 0 for keys of every type).
+static YAML::Node Resolve(YAML::Node node, const KeySpec& spec) {
+  std::string rest = spec.path;
+  while (!rest.empty() && node.IsDefined()) {
+    const size_t dot = rest.find('.');
+    const std::string part = rest.substr(0, dot);
+    rest = dot == std::string::npos ? "" : rest.substr(dot + 1);
+    if (part == "*") {
+      size_t i = 0;
+      while (i + 1 < node.size() && node[i]["type"].IsDefined() &&
+             !AppliesTo(spec, node[i]["type"].Scalar()))
+        ++i;
+      node.reset(node[i]);
+    } else {
+      node.reset(node[part]);
+    }
+  }
+  return node;
+}
+
 TEST_CASE("config: the resolved YAML names every schema key") {
   PipelineConfig c;
   REQUIRE(LoadConfig(Src("configs/fashion_mnist.yaml"), {}, &c).ok());
+  PipelineConfig every;
+  REQUIRE(LoadConfig(WriteTemp("every_layer.yaml", kEveryLayerType), {}, &every).ok());
   YAML::Node root = YAML::Load(EmitResolvedYaml(c));
+  YAML::Node layers = YAML::Load(EmitResolvedYaml(every));
   size_t rows = 0, looked_up = 0;
   for (const auto& spec : ConfigSchema()) {
     if (spec.path.empty() || spec.IsElement()) continue;
     ++rows;
-    // Resolve "model.layers.*.units" through element 0.
-    YAML::Node node = root;
-    std::string rest = spec.path;
-    while (!rest.empty() && node.IsDefined()) {
-      const size_t dot = rest.find('.');
-      const std::string part = rest.substr(0, dot);
-      rest = dot == std::string::npos ? "" : rest.substr(dot + 1);
-      node.reset(part == "*" ? node[0] : node[part]);
-    }
+    YAML::Node node = Resolve(spec.only_for.empty() ? root : layers, spec);
     CHECK_MESSAGE(node.IsDefined(), spec.path);
     looked_up += node.IsDefined();
   }
@@ -397,20 +427,16 @@ TEST_CASE("config: schema defaults agree with config.h") {
   // Emit the defaults and compare them with the documented default of each scalar key.
   PipelineConfig c;
   REQUIRE(LoadConfig(WriteTemp("defaults.yaml", "model:\n  layers:\n    - units: 10\n"), {}, &c).ok());
+  PipelineConfig every;
+  REQUIRE(LoadConfig(WriteTemp("every_layer_defaults.yaml", kEveryLayerType), {}, &every).ok());
   YAML::Node root = YAML::Load(EmitResolvedYaml(c));
+  YAML::Node layers = YAML::Load(EmitResolvedYaml(every));
   size_t compared = 0;
   for (const auto& spec : ConfigSchema()) {
     if (!spec.IsScalar() || spec.IsElement() || spec.default_text.empty() || spec.default_text.find('<') != std::string::npos)
       continue;
     ++compared;
-    YAML::Node node = root;
-    std::string rest = spec.path;
-    while (!rest.empty()) {
-      const size_t dot = rest.find('.');
-      const std::string part = rest.substr(0, dot);
-      rest = dot == std::string::npos ? "" : rest.substr(dot + 1);
-      node.reset(part == "*" ? node[0] : node[part]);
-    }
+    YAML::Node node = Resolve(spec.only_for.empty() ? root : layers, spec);
     CHECK_MESSAGE(node.Scalar() == spec.default_text, spec.path);
   }
   // The scalar keys with a plain default, of today's schema: 52 (more as keys are added).
@@ -423,6 +449,12 @@ TEST_CASE("config: a layer's keys are its type's: units belongs to dense") {
   CHECK(dense == std::vector<std::string>{"type", "name", "units", "activation", "kernel_initializer",
                                           "bias_initializer"});
   CHECK(other == std::vector<std::string>{"type", "name"});
+  CHECK(ChildKeysFor("model.layers.*", "conv2d") ==
+        std::vector<std::string>{"type", "name", "activation", "kernel_initializer", "bias_initializer", "filters",
+                                 "kernel_size", "strides", "padding"});
+  CHECK(ChildKeysFor("model.layers.*", "max_pool2d") ==
+        std::vector<std::string>{"type", "name", "pool_size", "strides", "padding"});
+  CHECK(ChildKeysFor("model.layers.*", "batch_norm") == std::vector<std::string>{"type", "name", "momentum", "epsilon"});
   // An unknown type is its own error: every key applies, so nothing cascades.
-  CHECK(ChildKeysFor("model.layers.*", "") == dense);
+  CHECK(ChildKeysFor("model.layers.*", "") == ChildKeys("model.layers.*"));
 }

@@ -57,3 +57,28 @@ TEST_CASE("model size: an overflowing layer is an error naming it") {
   CHECK(FormatBytes(999) == "999 bytes");
   CHECK(FormatBytes(999700) == "1 MB");
 }
+
+TEST_CASE("engine: model size of a CNN counts its layers' own parameters and FLOPs") {
+  NetworkSpec spec;
+  spec.input = 784;
+  spec.input_shape = {28, 28, 1};
+  LayerSpec conv{"conv2d", "c", 0, "relu"};
+  conv.filters = 8;
+  conv.kernel = {3, 3};
+  conv.padding = "same";
+  LayerSpec pool{"max_pool2d", "p"};
+  pool.pool = {2, 2};
+  spec.layers = {conv, pool, LayerSpec{"flatten", "f"}, LayerSpec{"dense", "d", 10, "linear"}};
+  ModelSize m;
+  size_t failed = 0;
+  REQUIRE(SizeModel(spec, "sgd", 100, 1000, &m, &failed).ok());
+  // conv 3*3*1*8 + 8, dense 14*14*8*10 + 10, by hand.
+  CHECK(m.params == (72 + 8) + (1568 * 10 + 10));
+  // forward: conv 2*28*28*8*9, pool 14*14*8*4, dense 2*1568*10.
+  CHECK(m.inference_flops == 2 * 28 * 28 * 8 * 9 + 14 * 14 * 8 * 4 + 2 * 1568 * 10);
+  Runtime runtime(1);
+  std::unique_ptr<Network> net;
+  REQUIRE(Network::Create(spec, &runtime, &net).ok());
+  CHECK(m.params == net->ParameterCount());
+  CHECK(m.training_flops == net->TrainingFlopsPerExample());
+}

@@ -28,7 +28,8 @@ TEST_CASE("engine: registries list names in rank order for the config and alphab
   CHECK(NameRegistry::Names("optimizer") == std::vector<std::string>{"sgd", "momentum", "adam", "rmsprop"});
   CHECK(NameRegistry::Names("activation") == std::vector<std::string>{"relu", "sigmoid", "tanh", "linear"});
   CHECK(NameRegistry::Names("schedule") == std::vector<std::string>{"constant", "step", "exponential", "cosine"});
-  CHECK(NameRegistry::Names("layer") == std::vector<std::string>{"dense"});
+  CHECK(NameRegistry::Names("layer") == std::vector<std::string>{"avg_pool2d", "batch_norm", "conv2d", "dense",
+                                                                  "dropout", "flatten", "max_pool2d"});
   CHECK(NameRegistry::Names("initializer") ==
         std::vector<std::string>{"random_normal", "truncated_normal", "glorot_uniform", "glorot_normal", "he_normal",
                                  "zeros"});

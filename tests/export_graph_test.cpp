@@ -239,7 +239,8 @@ TEST_CASE("export: every node conforms to TensorFlow's op registry / stripped_op
     REQUIRE_MESSAGE(reg.count(op.name()), op.name());
     CHECK_MESSAGE(op.SerializeAsString() == reg[op.name()].SerializeAsString(), op.name());
   }
-  CHECK(savedmodel::ExporterOpDefs().op_size() == 24);
+  // 24 for the MLP, and Conv2D, MaxPool, AvgPool, Reshape, Mul, AddV2 for the image layers.
+  CHECK(savedmodel::ExporterOpDefs().op_size() == 30);
 }
 
 TEST_CASE("export: the conformance checker catches what it should") {
@@ -388,9 +389,14 @@ TEST_CASE("export: each layer type's export mapping is found by its type and che
     mutate(copy);
     return CheckExport(copy).message();
   };
+  CHECK(message([](ExportRequest& r) { r.layers[1].type = "conv3d"; }) ==
+        "export: model.layers.1 ('dense_1'): layer type 'conv3d' has no export mapping "
+        "(known types: avg_pool2d, batch_norm, conv2d, dense, dropout, flatten, max_pool2d)");
+  // The image mappings check their shapes and tensors too.
   CHECK(message([](ExportRequest& r) { r.layers[1].type = "conv2d"; }) ==
-        "export: model.layers.1 ('dense_1'): layer type 'conv2d' has no export mapping "
-        "(known types: dense)");
+        "export: model.layers.1 ('dense_1'): has no image shapes");
+  CHECK(message([](ExportRequest& r) { r.layers[1].type = "batch_norm"; }) ==
+        "export: model.layers.1 ('dense_1'): has no gamma");
   CHECK(message([](ExportRequest& r) { r.layers[0].activation = "gelu"; }) ==
         "export: model.layers.0 ('dense_0'): activation must be relu, sigmoid, tanh or linear, "
         "got 'gelu'");

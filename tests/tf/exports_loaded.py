@@ -57,6 +57,16 @@ CONFIGS = {
     "frozen": {"runs": [["export.variables=frozen"]]},
     "warmup": {"runs": [["export.warmup=true"]], "warmup": True},
     "second_version": {"runs": [[], ["seed=2", "export.warmup=true"]]},
+    # Issue 14's image layers: Reshape, Conv2D, BiasAdd, Relu, MaxPool, AvgPool, Identity.
+    "cnn": {"runs": [[
+        "model.input_shape=[28, 28, 1]",
+        "model.layers=[{type: conv2d, filters: 8, kernel_size: [3, 3], padding: same, activation: relu,"
+        " kernel_initializer: {type: he_normal}, bias_initializer: {type: zeros}},"
+        " {type: max_pool2d}, {type: conv2d, filters: 16, kernel_size: [3, 3], strides: [2, 2], activation: tanh,"
+        " kernel_initializer: {type: glorot_uniform}, bias_initializer: {type: zeros}},"
+        " {type: avg_pool2d, padding: same}, {type: flatten}, {type: dropout, rate: 0.25},"
+        " {units: 10, kernel_initializer: {type: glorot_uniform}, bias_initializer: {type: zeros}}]",
+        "optimizer.type=adam", "optimizer.learning_rate=0.001"]]},
 }
 
 
@@ -131,6 +141,8 @@ def reference(graph_def, final, x):
     weights: {"logits": [N, n], "softmax": [N, n]}. Activations are read from the graph."""
     import numpy as np
     ops = {n.name: n.op for n in graph_def.node}
+    if any(op in ("Conv2D", "MaxPool", "AvgPool") for op in ops.values()):
+        return None  # an image model: its outputs must agree to TOL outright
     h = x.astype(np.float64)
     names = [k[:-len("/kernel")] for k in final if k.endswith("/kernel")]
     for layer in names:
@@ -149,6 +161,8 @@ def ref_outputs(ref, sig):
     """The exact values of a signature's float outputs, by alias."""
     import numpy as np
     out = {}
+    if ref is None:  # no reference pass (an image model): every output must agree to TOL
+        return out
     for alias, info in sig.outputs.items():
         name = info.name.split(":")[0]
         if name == "probabilities":

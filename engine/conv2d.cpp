@@ -1,0 +1,209 @@
+// 2-D convolution over NHWC examples: y = act(conv(x, W) + b), W in
+// TensorFlow's HWIO layout [kh, kw, in_channels, filters], b [filters].
+//
+// Formats: the activations stay plain NHWC (what flows between layers and
+// what TensorFlow feeds), the weights stay HWIO (what export writes). Each
+// primitive is created once per batch shape in the plan. Plain formats keep
+// every buffer the layer's own and need no reorder per batch; oneDNN's
+// blocked layouts (format_tag::any) would need the weights reordered every
+// step and the activations at every edge, which at these sizes costs about
+// what it saves (a follow-up to measure, not a guess to bake in).
+//
+// The weight gradient runs over the whole batch in one primitive, on the
+// worker that owns the kernel (engine/param_partition.h: a 4-D kernel is never
+// cut): every element has one writer, so there are no per-worker copies to
+// sum, and the result does not depend on the thread count.
+#include <map>
+
+#include "common/strings.h"
+#include "engine/activation.h"
+#include "engine/layer.h"
+
+namespace pipeline {
+namespace {
+
+using dnnl::memory;
+using tag = memory::format_tag;
+constexpr auto f32 = memory::data_type::f32;
+
+class Conv2dLayer : public Layer {
+ public:
+  static Status Create(const LayerSpec& spec, const Shape& in, std::unique_ptr<Layer>* out) {
+    const std::string what = "layer " + spec.name + " (conv2d)";
+    if (in.size() != 3) {
+      return Status::InvalidArgument(what + " cannot follow input of shape " + LayerShapeString(in) +
+                                     ": it needs [height, width, channels]");
+    }
+    if (spec.filters < 1) return Status::InvalidArgument(what + ": filters must be >= 1");
+    if (spec.kernel.size() != 2) return Status::InvalidArgument(what + ": kernel must be [height, width]");
+    Activation act;
+    if (!LookupActivation(spec.activation, &act)) {
+      return Status::InvalidArgument(what + ": Unknown activation: " + spec.activation + " (known: " +
+                                     Join(ActivationNames(), ", ") + ")");
+    }
+    std::unique_ptr<Conv2dLayer> l(new Conv2dLayer(spec, in, act));
+    const bool same = spec.padding == "same";
+    for (int d = 0; d < 2; ++d) {
+      if (!WindowOutput(in[d], l->kernel_[d], l->strides_[d], same, &l->out_hw_[d], &l->pad_l_[d], &l->pad_r_[d])) {
+        return Status::InvalidArgument(what + " cannot follow input of shape " + LayerShapeString(in) + ": its kernel " +
+                                       LayerShapeString(spec.kernel) + " with strides " + LayerShapeString(l->strides_) +
+                                       " and padding " + spec.padding + " does not fit");
+      }
+    }
+    l->out_shape_ = {l->out_hw_[0], l->out_hw_[1], spec.filters};
+    l->kernel_p_ = {spec.name + "/kernel", {l->kernel_[0], l->kernel_[1], in[2], spec.filters}, {}, {}};
+    l->kernel_p_.value.assign(Elements(l->kernel_p_.dims), 0.0f);
+    l->kernel_p_.grad.assign(l->kernel_p_.value.size(), 0.0f);
+    l->bias_ = {spec.name + "/bias", {spec.filters}, std::vector<float>(spec.filters), std::vector<float>(spec.filters)};
+    *out = std::move(l);
+    return Status::Ok();
+  }
+
+  const LayerSpec& spec() const override { return spec_; }
+  const Shape& in_shape() const override { return in_shape_; }
+  const Shape& out_shape() const override { return out_shape_; }
+  std::vector<Param*> params() override { return {&kernel_p_, &bias_}; }
+
+  Status Initialize(Rng& rng) override {
+    // Keras' fans for a conv kernel: receptive field x channels.
+    const int64_t field = kernel_[0] * kernel_[1];
+    const int64_t fan_in = field * in_shape_[2], fan_out = field * spec_.filters;
+    PIPELINE_RETURN_IF_ERROR(
+        pipeline::Initialize(spec_.kernel_init, fan_in, fan_out, rng, kernel_p_.value.data(), kernel_p_.size()));
+    return pipeline::Initialize(spec_.bias_init, fan_in, fan_out, rng, bias_.value.data(), bias_.size());
+  }
+
+  void AddForward(Plan& plan, const dnnl::engine& e, const BatchRows& r, float* x, float* y) override {
+    auto pd = ForwardPd(e, r.n, r.training);
+    plan.Add(spec_.name + " forward", dnnl::convolution_forward(pd),
+             {{DNNL_ARG_SRC, memory(Src(r.n), e, x)},
+              {DNNL_ARG_WEIGHTS, memory(Weights(), e, kernel_p_.value.data())},
+              {DNNL_ARG_BIAS, memory(Bias(), e, bias_.value.data())},
+              {DNNL_ARG_DST, memory(Dst(r.n), e, y)},
+              {DNNL_ARG_SCRATCHPAD, memory(pd.scratchpad_desc(), e)}});
+  }
+
+  void AddBackwardData(Plan& plan, const dnnl::engine& e, const BatchRows& r, float* /*x*/, float* y, float* dy,
+                       float* dx) override {
+    const int64_t n = r.n;
+    auto dy_m = memory(Dst(n), e, dy);
+    if (!act_.is_linear) {
+      // dz = dy * act'(z), from y, in place of dy (as dense does).
+      auto flat = RowMajor({n, Elements(out_shape_)});
+      dnnl::eltwise_forward::primitive_desc hint(
+          dnnl::eltwise_forward::desc(dnnl::prop_kind::forward_training, act_.forward, flat, 0.0f, 0.0f), e);
+      dnnl::eltwise_backward::primitive_desc pd(dnnl::eltwise_backward::desc(act_.backward, flat, flat, 0.0f, 0.0f),
+                                                e, hint);
+      auto d = memory(flat, e, dy);
+      plan.Add(spec_.name + " activation backward", dnnl::eltwise_backward(pd),
+               {{DNNL_ARG_DIFF_DST, d}, {DNNL_ARG_DST, memory(flat, e, y)}, {DNNL_ARG_DIFF_SRC, d}});
+    }
+    if (dx == nullptr) return;
+    auto hint = ForwardPd(e, n, true);
+    dnnl::convolution_backward_data::primitive_desc pd(
+        dnnl::convolution_backward_data::desc(dnnl::algorithm::convolution_direct, Src(n), Weights(), Dst(n), Strides(),
+                                              PadL(), PadR()),
+        Attr(), e, hint);
+    plan.Add(spec_.name + " input gradient", dnnl::convolution_backward_data(pd),
+             {{DNNL_ARG_DIFF_DST, dy_m},
+              {DNNL_ARG_WEIGHTS, memory(Weights(), e, kernel_p_.value.data())},
+              {DNNL_ARG_DIFF_SRC, memory(Src(n), e, dx)},
+              {DNNL_ARG_SCRATCHPAD, memory(pd.scratchpad_desc(), e)}});
+  }
+
+  void AddParamGradient(Plan& plan, const dnnl::engine& e, int64_t n, float* x, float* /*xt*/, float* dz, size_t p,
+                        const RowRange& /*r: always all rows*/, bool into_value) override {
+    const std::string what = spec_.name + (p == 0 ? " weight" : " bias") + (into_value ? " update" : " gradient");
+    if (p == 0) {
+      auto hint = ForwardPd(e, n, true);
+      dnnl::convolution_backward_weights::primitive_desc pd(
+          dnnl::convolution_backward_weights::desc(dnnl::algorithm::convolution_direct, Src(n), Weights(), Dst(n),
+                                                   Strides(), PadL(), PadR()),
+          Attr(), e, hint);
+      plan.Add(what, dnnl::convolution_backward_weights(pd),
+               {{DNNL_ARG_SRC, memory(Src(n), e, x)},
+                {DNNL_ARG_DIFF_DST, memory(Dst(n), e, dz)},
+                {DNNL_ARG_DIFF_WEIGHTS, memory(Weights(), e, kernel_p_.grad.data())},
+                {DNNL_ARG_SCRATCHPAD, memory(pd.scratchpad_desc(), e)}});
+      if (into_value) AddAccumulate(plan, e, what, kernel_p_);
+      return;
+    }
+    // db [1, f] = 1^T [1, n*h*w] . dz [n*h*w, f]: the bias is shared by every
+    // output position.
+    const int64_t positions = n * out_hw_[0] * out_hw_[1], f = spec_.filters;
+    auto& ones = ones_[positions];
+    ones.assign(positions, 1.0f);
+    auto ones_m = Wrap(e, {1, positions}, ones.data());
+    auto dz_m = Wrap(e, {positions, f}, dz);
+    dnnl::primitive_attr attr;
+    if (into_value) {
+      dnnl::post_ops ops;
+      ops.append_sum(1.0f);
+      attr.set_post_ops(ops);
+    }
+    auto db_m = Wrap(e, {1, f}, into_value ? bias_.value.data() : bias_.grad.data());
+    dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(ones_m.get_desc(), dz_m.get_desc(), db_m.get_desc()), attr, e);
+    plan.Add(what, dnnl::matmul(pd), {{DNNL_ARG_SRC, ones_m}, {DNNL_ARG_WEIGHTS, dz_m}, {DNNL_ARG_DST, db_m}});
+  }
+
+  int64_t ParamGradientFlops(size_t p) const override {
+    return p == 0 ? WeightGradFlops() : 2 * Elements(out_shape_);
+  }
+  int64_t ForwardFlops() const override { return 2 * Elements(out_shape_) * kernel_[0] * kernel_[1] * in_shape_[2]; }
+  int64_t WeightGradFlops() const override { return ForwardFlops(); }
+  int64_t InputGradFlops() const override { return ForwardFlops(); }
+
+ private:
+  Conv2dLayer(const LayerSpec& spec, const Shape& in, const Activation& act)
+      : spec_(spec), in_shape_(in), act_(act) {
+    kernel_ = spec.kernel;
+    strides_ = spec.strides.empty() ? std::vector<int64_t>{1, 1} : spec.strides;
+  }
+
+  memory::desc Src(int64_t n) const { return memory::desc({n, in_shape_[2], in_shape_[0], in_shape_[1]}, f32, tag::nhwc); }
+  memory::desc Dst(int64_t n) const {
+    return memory::desc({n, spec_.filters, out_hw_[0], out_hw_[1]}, f32, tag::nhwc);
+  }
+  memory::desc Weights() const {
+    return memory::desc({spec_.filters, in_shape_[2], kernel_[0], kernel_[1]}, f32, tag::hwio);
+  }
+  memory::desc Bias() const { return memory::desc({spec_.filters}, f32, tag::a); }
+  memory::dims Strides() const { return {strides_[0], strides_[1]}; }
+  memory::dims PadL() const { return {pad_l_[0], pad_l_[1]}; }
+  memory::dims PadR() const { return {pad_r_[0], pad_r_[1]}; }
+  // A user scratchpad, allocated with the plan: oneDNN's own would be
+  // allocated on the hot path.
+  static dnnl::primitive_attr Attr() {
+    dnnl::primitive_attr attr;
+    attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+    return attr;
+  }
+
+  dnnl::convolution_forward::primitive_desc ForwardPd(const dnnl::engine& e, int64_t n, bool training) const {
+    dnnl::primitive_attr attr = Attr();
+    if (!act_.is_linear) {
+      dnnl::post_ops ops;
+      ops.append_eltwise(1.0f, act_.forward, 0.0f, 0.0f);
+      attr.set_post_ops(ops);
+    }
+    return dnnl::convolution_forward::primitive_desc(
+        dnnl::convolution_forward::desc(training ? dnnl::prop_kind::forward_training : dnnl::prop_kind::forward_inference,
+                                        dnnl::algorithm::convolution_direct, Src(n), Weights(), Bias(), Dst(n),
+                                        Strides(), PadL(), PadR()),
+        attr, e);
+  }
+
+  LayerSpec spec_;
+  Shape in_shape_, out_shape_;
+  Activation act_;
+  std::vector<int64_t> kernel_, strides_;
+  int64_t out_hw_[2] = {0, 0}, pad_l_[2] = {0, 0}, pad_r_[2] = {0, 0};
+  Param kernel_p_, bias_;
+  std::map<int64_t, std::vector<float>> ones_;
+};
+
+}  // namespace
+
+PIPELINE_REGISTER(LayerRegistry, conv2d, 0, &Conv2dLayer::Create);
+
+}  // namespace pipeline

@@ -1,0 +1,128 @@
+// Gradient checks for the image layers (conv2d, pools, flatten, dropout,
+// batch_norm): the backward pass must agree with central finite differences
+// of the loss. Layers without parameters are checked through the parameters
+// below them, whose gradients flow back through their input gradient.
+#include <doctest/doctest.h>
+
+#include <cmath>
+
+#include "engine/network.h"
+#include "engine/softmax_cross_entropy.h"
+
+using namespace pipeline;
+
+namespace {
+
+const InitSpec kInit{"random_normal", 0.0, 0.5};
+
+LayerSpec Conv(const std::string& name, int64_t filters, std::vector<int64_t> kernel, std::vector<int64_t> strides,
+               const std::string& padding, const std::string& activation) {
+  LayerSpec l{"conv2d", name, 0, activation, kInit, kInit};
+  l.filters = filters;
+  l.kernel = kernel;
+  l.strides = strides;
+  l.padding = padding;
+  return l;
+}
+LayerSpec Pool(const std::string& type, std::vector<int64_t> pool, std::vector<int64_t> strides,
+               const std::string& padding) {
+  LayerSpec l{type, type};
+  l.pool = pool;
+  l.strides = strides;
+  l.padding = padding;
+  return l;
+}
+LayerSpec Simple(const std::string& type) { return LayerSpec{type, type}; }
+LayerSpec Dense(const std::string& name, int64_t units, const std::string& activation) {
+  return LayerSpec{"dense", name, units, activation, kInit, kInit};
+}
+
+// With `train_loss`, the finite differences evaluate the training plan's
+// forward (dropout's masks of the step, batch statistics); else inference.
+void Check(const Shape& input, std::vector<LayerSpec> layers, bool train_loss = false, int threads = 1,
+           int64_t n = 4, float eps = 1e-2f) {
+  Runtime runtime(threads);
+  NetworkSpec spec;
+  spec.input_shape = input;
+  spec.layers = std::move(layers);
+  std::unique_ptr<Network> net;
+  Status st = Network::Create(spec, &runtime, &net);
+  INFO(st.message());
+  REQUIRE(st.ok());
+  REQUIRE(net->Initialize(7).ok());
+  const int64_t classes = net->classes();
+
+  BatchPlan& train = net->Plan(n, true);
+  BatchPlan& infer = net->Plan(n, false);
+  Rng rng(3);
+  for (auto& v : train.input) v = static_cast<float>(rng.Normal());
+  infer.input = train.input;
+  std::vector<uint8_t> labels(n);
+  for (int64_t i = 0; i < n; ++i) labels[i] = static_cast<uint8_t>((i * 7 + 1) % classes);
+  net->ForwardBackward(train, labels.data());
+
+  BatchPlan& eval = train_loss ? train : infer;
+  auto loss = [&] {
+    net->Forward(eval);
+    return SoftmaxCrossEntropy::Loss(eval.logp.data(), labels.data(), n, classes);
+  };
+  int64_t checked = 0, expected = 0;
+  for (Param* p : net->params()) {
+    expected += p->size();
+    for (int64_t i = 0; i < p->size(); ++i) {
+      const float saved = p->value[i];
+      p->value[i] = saved + eps;
+      const double up = loss();
+      p->value[i] = saved - eps;
+      const double down = loss();
+      p->value[i] = saved;
+      const double numeric = (up - down) / (2.0 * eps);
+      const double analytic = p->grad[i];
+      INFO(p->name << "[" << i << "] numeric " << numeric << " analytic " << analytic);
+      CHECK(std::fabs(numeric - analytic) <= 2e-3 + 2e-2 * std::fabs(numeric));
+      ++checked;
+    }
+  }
+  CHECK(checked == expected);
+  CHECK(checked > 0);
+}
+
+}  // namespace
+
+TEST_CASE("engine: conv2d gradient check / valid") {
+  Check({6, 6, 2}, {Conv("c", 3, {3, 3}, {1, 1}, "valid", "tanh"), Simple("flatten"), Dense("d", 3, "linear")});
+}
+TEST_CASE("engine: conv2d gradient check / same strided and stacked") {
+  // The second conv's input gradient reaches the first conv's parameters.
+  Check({5, 5, 2}, {Conv("a", 2, {3, 3}, {2, 2}, "same", "tanh"), Conv("b", 2, {2, 2}, {1, 1}, "valid", "sigmoid"),
+                    Simple("flatten"), Dense("d", 3, "linear")});
+}
+TEST_CASE("engine: conv2d gradient check with the batch split across two workers") {
+  CHECK(WorkersFor(36, 2) == 2);
+  Check({5, 5, 1}, {Conv("a", 2, {3, 3}, {1, 1}, "same", "tanh"), Conv("b", 2, {3, 3}, {2, 2}, "valid", "tanh"),
+                    Simple("flatten"), Dense("d", 3, "linear")},
+        false, 2, 36);
+}
+TEST_CASE("engine: max_pool2d gradient check") {
+  Check({6, 6, 1}, {Conv("c", 2, {3, 3}, {1, 1}, "same", "tanh"), Pool("max_pool2d", {2, 2}, {}, "valid"),
+                    Simple("flatten"), Dense("d", 3, "linear")},
+        false, 1, 4, 1e-3f);  // at 1e-2 a few windows switch their argmax
+}
+TEST_CASE("engine: avg_pool2d gradient check / same with a partial window") {
+  // 5x5 pooled 2x2 by 2 with SAME: the last row and column average one or two values.
+  Check({5, 5, 1}, {Conv("c", 2, {2, 2}, {1, 1}, "same", "tanh"), Pool("avg_pool2d", {2, 2}, {2, 2}, "same"),
+                    Simple("flatten"), Dense("d", 3, "linear")});
+}
+TEST_CASE("engine: dropout gradient check") {
+  LayerSpec drop = Simple("dropout");
+  drop.rate = 0.4;
+  Check({5}, {Dense("a", 8, "tanh"), drop, Dense("b", 3, "linear")}, true);
+}
+TEST_CASE("engine: batch_norm gradient check / flat rows") {
+  Check({5}, {Dense("a", 4, "tanh"), Simple("batch_norm"), Dense("b", 3, "linear")}, true, 1, 6);
+}
+TEST_CASE("engine: batch_norm gradient check / channels of a conv") {
+  Check({4, 4, 1}, {Conv("c", 2, {3, 3}, {1, 1}, "valid", "tanh"), Simple("batch_norm"), Simple("flatten"),
+                    Dense("d", 3, "linear")},
+        true, 2, 6);
+}
