@@ -1,4 +1,6 @@
 // load: reads the dataset the config names into the context.
+#include "config/loader.h"
+#include "config/schema.h"
 #include "stages/stage.h"
 
 namespace pipeline {
@@ -13,8 +15,18 @@ class LoadStage : public Stage {
   Status Run(Context& ctx) override {
     auto dataset = std::make_unique<Dataset>();
     Logger* log = ctx.log;
-    PIPELINE_RETURN_IF_ERROR(LoadDataset(ctx.config.dataset, dataset.get(),
-                                         [log](const std::string& line) { log->Info(line); }));
+    std::string config_key;
+    const Status loaded = LoadDataset(ctx.config.dataset, dataset.get(),
+                                      [log](const std::string& line) { log->Info(line); },
+                                      IsRegressionLoss(ctx.config.loss.type), &config_key);
+    if (!loaded.ok()) {
+      if (config_key.empty()) return loaded;
+      // The message starts with the key; ConfigErrorAt puts its file:line:col first.
+      const std::string& m = loaded.message();
+      return ConfigErrorAt(ctx.config, config_key,
+                           m.compare(0, config_key.size() + 2, config_key + ": ") == 0 ? m.substr(config_key.size() + 2)
+                                                                                      : m);
+    }
     const auto describe = [](const char* name, const Split& s) {
       return std::string(name) + " " + std::to_string(s.count);
     };
