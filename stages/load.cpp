@@ -1,4 +1,5 @@
 // load: reads the dataset the config names into the context.
+#include "common/files.h"
 #include "config/loader.h"
 #include "config/schema.h"
 #include "stages/stage.h"
@@ -33,6 +34,18 @@ class LoadStage : public Stage {
     log->Verbose("dataset: " + describe("train", dataset->train) + ", " + describe("validation", dataset->validation) +
                  ", " + describe("test", dataset->test) + " examples of " + std::to_string(dataset->train.features) +
                  " features");
+    if (dataset->tabular && !ctx.run_dir.empty()) {
+      // Which file lines each split holds, so a baseline can be trained on the
+      // same rows (bench/tabular_baseline.py).
+      std::string json = "{";
+      for (const auto& [name, split] : {std::pair{"train", &dataset->train}, {"validation", &dataset->validation},
+                                        {"test", &dataset->test}}) {
+        json += std::string(json.size() > 1 ? ", " : "") + "\"" + name + "\": [";
+        for (size_t i = 0; i < split->lines.size(); ++i) json += (i ? "," : "") + std::to_string(split->lines[i]);
+        json += "]";
+      }
+      PIPELINE_RETURN_IF_ERROR(WriteFileAtomic(ctx.run_dir + "/csv_splits.json", json + "}\n"));
+    }
     ctx.dataset = std::move(dataset);
     return Status::Ok();
   }
