@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """scikit-learn baselines for configs/tabular_classify.yaml and tabular_regress.yaml.
 
 Trains on exactly the rows pipeline trained on (RUN_DIR/csv_splits.json, the
@@ -6,8 +6,8 @@ file lines of each split, written by the load stage) with scikit-learn's own
 preprocessing (StandardScaler, OneHotEncoder fitted on the training split) and
 prints the same metrics pipeline's evaluate stage prints for the test split.
 
-  python3 bench/tabular_baseline.py classify runs/tabular_classify
-  python3 bench/tabular_baseline.py regress runs/tabular_regress
+  /usr/bin/python3 bench/tabular_baseline.py classify runs/tabular_classify
+  /usr/bin/python3 bench/tabular_baseline.py regress runs/tabular_regress
 
 Uses Debian's python3-sklearn (scripts/install-deps.sh), the package whose
 bundled CSV files the configs read.

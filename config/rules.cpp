@@ -76,6 +76,23 @@ void CheckDataset(Validator& v, const PipelineConfig& c) {
   const DatasetConfig& d = c.dataset;
   if (d.name == "csv") {
     CheckCsv(v, c);
+    // Its graph would take the encoded floats, not tf.Example features per column.
+    if (Contains(c.stages, "export") && !v.Bad("stages"))
+      v.Error(v.Present("stages") ? "stages" : "dataset.name",
+              "csv models cannot be exported yet (tf.Example features per column are not written): leave export "
+              "out of stages");
+    if (!v.Bad("loss.type") && !v.Bad("evaluate.metrics")) {
+      const bool regression = IsRegressionLoss(c.loss.type);
+      for (size_t i = 0; i < c.evaluate.metrics.size(); ++i) {
+        const std::string& m = c.evaluate.metrics[i];
+        const bool for_classes = m == "accuracy" || m == "auc", for_numbers = m == "rmse" || m == "r2";
+        if ((regression && for_classes) || (!regression && for_numbers))
+          v.Error("evaluate.metrics." + std::to_string(i),
+                  fmt::format("{} scores {}, and loss {} {}", m, for_classes ? "classes" : "regressed numbers",
+                              c.loss.type, regression ? "regresses a number (use rmse, r2, loss)"
+                                                      : "classifies (use accuracy, auc, loss)"));
+      }
+    }
     return;
   }
   const bool known = d.name != "idx" && !v.Bad("dataset.name");

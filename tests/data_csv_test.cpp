@@ -178,3 +178,17 @@ TEST_CASE("csv: pipeline run exits 1 on corrupt data and 2 at the config line of
   CHECK(bad_key.exit_code == 2);
   CHECK(bad_key.err.find(wrong + ":7:12: error: dataset.csv.label: no column 'why'") != std::string::npos);
 }
+
+TEST_CASE("csv: config rules - metrics that fit the loss and no export yet") {
+  const std::string config = std::string(PIPELINE_SOURCE_DIR) + "/configs/tabular_regress.yaml";
+  const test::CommandResult metrics = test::RunPipeline({"validate", config, "--set", "evaluate.metrics=[accuracy]"});
+  CHECK(metrics.exit_code == 2);
+  CHECK(metrics.err.find("evaluate.metrics.0: accuracy scores classes") != std::string::npos);
+  const test::CommandResult exported =
+      test::RunPipeline({"validate", config, "--set", "stages=[load,build,train,evaluate,export]"});
+  CHECK(exported.exit_code == 2);
+  CHECK(exported.err.find("stages: csv models cannot be exported yet") != std::string::npos);
+  const test::CommandResult typo = test::RunPipeline({"validate", config, "--set", "loss.type=hubr"});
+  CHECK(typo.exit_code == 2);
+  CHECK(typo.err.find("did you mean 'huber'?") != std::string::npos);
+}
