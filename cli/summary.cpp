@@ -17,6 +17,9 @@ std::string SummaryJson(const Context& ctx, const Status& status) {
   s.parameters = ctx.model ? ctx.model->ParameterCount() : 0;
   s.test_accuracy = m.test_accuracy;
   s.test_loss = m.test_loss;
+  s.test_auc = m.test_auc;
+  s.test_rmse = m.test_rmse;
+  s.test_r2 = m.test_r2;
   s.validation_accuracy = m.epochs.empty() ? NAN : m.epochs.back().validation_accuracy;
   s.final_loss = m.epochs.empty() ? NAN : m.epochs.back().loss;
   s.epochs = m.epochs;

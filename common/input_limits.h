@@ -40,6 +40,9 @@ inline constexpr InputKind kServerConfigFile{"model server config file", 16 * kM
 // kIdxContentBytes, which the header's dimensions must also respect.
 inline constexpr InputKind kIdxFile{"IDX file", 16 * kGiB};
 inline constexpr uint64_t kIdxContentBytes = 16 * kGiB;
+// dataset.name: csv files are read whole and parsed into floats (4 bytes a
+// field): 1 GiB of text is tens of millions of rows.
+inline constexpr InputKind kCsvFile{"CSV file", 1 * kGiB};
 // Files of a run or sweep directory read back by report, --resume and sweeps:
 // metrics.jsonl, summary.json, confusion.json, config.yaml, trial logs.
 inline constexpr InputKind kRunRecord{"run record", 256 * kMiB};

@@ -56,8 +56,28 @@ struct SplitConfig {
   int64_t count = -1;                  // -1: to the end of the file
 };
 
+// dataset.name: csv. One file cut into splits by fraction and seed, or one
+// file per split. Columns are named by the header row (or `names`).
+struct CsvConfig {
+  std::vector<std::string> files;      // [all] (split by fractions) or [train, validation, test] / [train, test]
+  int64_t skip_lines = 0;              // lines before the header (or the first row)
+  bool header = true;                  // the first line after skip_lines names the columns
+  std::vector<std::string> names;      // header: false: the column names, in file order
+  std::string label = "label";         // the target column
+  std::vector<std::string> numeric;    // declared numeric (others: detected)
+  std::vector<std::string> categorical;  // declared categorical
+  std::vector<std::string> ignore;     // not features
+  std::string missing = "error";       // error mean most_frequent constant
+  std::vector<std::string> missing_rules;  // "COLUMN=RULE" overrides; RULE constant:VALUE for a constant
+  std::string fill_value = "0";        // missing: constant
+  std::vector<std::string> missing_values{"NA"};  // fields that mean "missing", besides an empty one
+  double validation_fraction = 0.1;
+  double test_fraction = 0.2;
+  uint64_t split_seed = 1;
+};
+
 struct DatasetConfig {
-  std::string name = "mnist";          // mnist fashion_mnist idx (idx: no download source)
+  std::string name = "mnist";          // mnist fashion_mnist idx csv (idx: no download source)
   std::string path;                    // directory holding the IDX files
   bool download = true;                // fetch missing files from `mirrors`
   std::vector<std::string> mirrors;    // default: the dataset's public mirrors
@@ -66,10 +86,13 @@ struct DatasetConfig {
   SplitConfig train{"train", 0, 55000};
   SplitConfig validation{"train", 55000, 5000};
   SplitConfig test{"t10k", 0, -1};
+  CsvConfig csv;                       // name: csv
 };
 
 struct LossConfig {
-  std::string type = "softmax_cross_entropy";
+  std::string type = "softmax_cross_entropy";  // loss registry key
+  double label_smoothing = 0.0;        // softmax_cross_entropy
+  double delta = 1.0;                  // huber
 };
 
 struct TrainConfig {

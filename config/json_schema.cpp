@@ -124,23 +124,31 @@ void AddMembers(json::Object& o, const std::string& path, const std::string& typ
 }
 
 // A map whose rows are limited to one `type` (a layer): one branch per type,
-// selected by `type`, which may be left out for its default.
+// each applied when `type` names it (if/then; the default type also when
+// `type` is left out). Not a oneOf: with a oneOf of closed branches a bad key
+// fails every branch, and validators then report the branch they guess, often
+// at `type` ("'conv2d' was expected"); if/then reports the error at its key,
+// as the validator does (tests/tf/json_schema_agrees.py).
 std::string DiscriminatedMap(const KeySpec& s) {
   const KeySpec& type_row = *FindKeySpec(Child(s.path, "type"));
   json::Object o;
   o.Str("type", "object");
   o.Str("description", Description(s));
   // Outside the branches too, so that an unknown type is reported at `type`
-  // with its allowed values, not only as "no branch matched".
+  // with its allowed values.
   o.Raw("properties", json::Object().Raw("type", KeySchema(type_row)).str());
   std::vector<std::string> branches;
   for (const auto& type : type_row.allowed) {
-    json::Object b;
-    b.Str("title", type);
-    AddMembers(b, s.path, type, /*type_const=*/true, /*type_required=*/type != type_row.default_text);
-    branches.push_back(b.str());
+    const bool is_default = type == type_row.default_text;
+    json::Object when;
+    when.Raw("properties", json::Object().Raw("type", json::Object().Str("const", type).str()).str());
+    if (!is_default) when.Raw("required", json::StringArray({"type"}));
+    json::Object then;
+    then.Str("title", type);
+    AddMembers(then, s.path, type, /*type_const=*/true, /*type_required=*/!is_default);
+    branches.push_back(json::Object().Raw("if", when.str()).Raw("then", then.str()).str());
   }
-  o.Raw("oneOf", json::Array(branches));
+  o.Raw("allOf", json::Array(branches));
   return o.str();
 }
 

@@ -6,8 +6,8 @@
 // validator walks, so the two cannot drift apart: every row's type, default,
 // range, allowed values (a registry's names for optimizers, layers,
 // initializers, activations and schedules) and doc line. A map whose rows are
-// limited to one `type` (a layer's) becomes a `oneOf` with one branch per type,
-// each selected by `type`'s const. `pipeline schema` prints it;
+// limited to one `type` (a layer's) gets one closed branch per type, applied
+// by `if: {type: const}` (json_schema.cpp says why not a oneOf). `pipeline schema` prints it;
 // schemas/pipeline.schema.json is this text, checked by a test.
 //
 // What the validator checks that a JSON Schema cannot say (cross-key rules in

@@ -9,6 +9,7 @@
 #include "common/checked_math.h"
 #include "common/strings.h"
 #include "common/version_number.h"
+#include "config/schema.h"
 #include "config/validator.h"
 #include "export/signature_rules.h"
 
@@ -22,8 +23,78 @@ bool Contains(const std::vector<std::string>& v, const std::string& s) {
 // Examples in each file of the built-in datasets (both MNIST and Fashion-MNIST).
 int64_t KnownFileSize(const std::string& file) { return file == "train" ? 60000 : 10000; }
 
+void CheckCsv(Validator& v, const PipelineConfig& c) {
+  const CsvConfig& csv = c.dataset.csv;
+  if (csv.files.empty() && !v.Bad("dataset.csv.files"))
+    v.Error(v.Present("dataset.csv.files") ? "dataset.csv.files" : "dataset.name",
+            "csv datasets need dataset.csv.files: [all.csv] (split by fractions) or [train.csv, validation.csv, "
+            "test.csv]");
+  if (csv.files.size() > 3)
+    v.Error("dataset.csv.files", fmt::format("lists {} files; at most 3: [train, validation, test]", csv.files.size()));
+  for (const char* key : {"validation_fraction", "test_fraction", "split_seed"})
+    if (csv.files.size() > 1 && v.Present(std::string("dataset.csv.") + key))
+      v.Error(std::string("dataset.csv.") + key, "cuts one file; dataset.csv.files lists one file per split");
+  if (!csv.header && csv.names.empty() && !v.Bad("dataset.csv.header"))
+    v.Error("dataset.csv.header", "header: false needs dataset.csv.names, the column names in file order");
+  if (csv.header && v.Present("dataset.csv.names"))
+    v.Error("dataset.csv.names", "the header row names the columns; set header: false to name them here");
+  if (csv.files.size() == 1 && csv.validation_fraction + csv.test_fraction >= 1.0 &&
+      !v.Bad("dataset.csv.test_fraction") && !v.Bad("dataset.csv.validation_fraction"))
+    v.Error("dataset.csv.test_fraction", fmt::format("test_fraction {} + validation_fraction {} must be below 1",
+                                                     csv.test_fraction, csv.validation_fraction));
+  // A column has one kind, and the label is no feature.
+  std::map<std::string, std::string> kind_of;
+  for (const auto& [kind, list] : {std::pair{"numeric", &csv.numeric}, {"categorical", &csv.categorical},
+                                   {"ignore", &csv.ignore}}) {
+    for (size_t i = 0; i < list->size(); ++i) {
+      const std::string key = fmt::format("dataset.csv.{}.{}", kind, i);
+      const std::string& name = (*list)[i];
+      if (name == csv.label) {
+        v.Error(key, fmt::format("'{}' is dataset.csv.label, not a feature column", name));
+        continue;
+      }
+      const auto [it, inserted] = kind_of.emplace(name, kind);
+      if (!inserted)
+        v.Error(key, fmt::format("column '{}' is already listed in dataset.csv.{}", name, it->second));
+    }
+  }
+  for (size_t i = 0; i < csv.missing_rules.size(); ++i) {
+    const std::string key = fmt::format("dataset.csv.missing_rules.{}", i);
+    const std::string& text = csv.missing_rules[i];
+    const size_t eq = text.find('=');
+    const std::string rule = eq == std::string::npos ? "" : text.substr(eq + 1);
+    if (eq == std::string::npos || eq == 0) {
+      v.Error(key, fmt::format("expected COLUMN=RULE (e.g. AGE=mean), got '{}'", text));
+      continue;
+    }
+    if (!Contains(kCsvMissingRules, rule) && rule.rfind("constant:", 0) != 0)
+      v.Error(key, UnknownValueMessage("missing-value rule", rule, kCsvMissingRules) + " (or constant:VALUE)");
+  }
+}
+
 void CheckDataset(Validator& v, const PipelineConfig& c) {
   const DatasetConfig& d = c.dataset;
+  if (d.name == "csv") {
+    CheckCsv(v, c);
+    // Its graph would take the encoded floats, not tf.Example features per column.
+    if (Contains(c.stages, "export") && !v.Bad("stages"))
+      v.Error(v.Present("stages") ? "stages" : "dataset.name",
+              "csv models cannot be exported yet (tf.Example features per column are not written): leave export "
+              "out of stages");
+    if (!v.Bad("loss.type") && !v.Bad("evaluate.metrics")) {
+      const bool regression = IsRegressionLoss(c.loss.type);
+      for (size_t i = 0; i < c.evaluate.metrics.size(); ++i) {
+        const std::string& m = c.evaluate.metrics[i];
+        const bool for_classes = m == "accuracy" || m == "auc", for_numbers = m == "rmse" || m == "r2";
+        if ((regression && for_classes) || (!regression && for_numbers))
+          v.Error("evaluate.metrics." + std::to_string(i),
+                  fmt::format("{} scores {}, and loss {} {}", m, for_classes ? "classes" : "regressed numbers",
+                              c.loss.type, regression ? "regresses a number (use rmse, r2, loss)"
+                                                      : "classifies (use accuracy, auc, loss)"));
+      }
+    }
+    return;
+  }
   const bool known = d.name != "idx" && !v.Bad("dataset.name");
   struct Range {
     std::string split, file;
@@ -217,7 +288,7 @@ void CheckModel(Validator& v, const PipelineConfig& c) {
   }
   CheckParameterCounts(v, c);
   std::vector<int64_t> out;
-  if (!CheckShapes(v, c, &out) || layers.empty() || v.Bad("dataset.num_classes")) return;
+  if (!CheckShapes(v, c, &out) || layers.empty() || v.Bad("dataset.num_classes") || v.Bad("loss.type")) return;
   if (layers.back().type != "dense") {
     v.Error("model.layers." + std::to_string(layers.size() - 1) + ".type",
             fmt::format("the last layer outputs the logits for {} and must be a dense layer with dataset.num_classes "
@@ -226,10 +297,25 @@ void CheckModel(Validator& v, const PipelineConfig& c) {
     return;
   }
   const std::string last = "model.layers." + std::to_string(layers.size() - 1) + ".units";
-  if (!v.Bad(last) && v.Present(last) && layers.back().units != c.dataset.num_classes)
-    v.Error(last, fmt::format("the last layer outputs the logits for {} and must have dataset.num_classes ({}) units, "
+  if (v.Bad(last) || !v.Present(last)) return;
+  const int64_t units = layers.back().units;
+  if (IsRegressionLoss(c.loss.type)) {
+    if (units != 1)
+      v.Error(last, fmt::format("the last layer outputs the one number {} regresses and must have 1 unit, got {}",
+                                c.loss.type, units));
+    if (c.dataset.name != "csv" && !v.Bad("dataset.name"))
+      v.Error("loss.type", fmt::format("{} needs numeric targets: dataset.name: csv (IDX labels are classes)",
+                                       c.loss.type));
+    return;
+  }
+  // Binary sigmoid cross-entropy may use one logit (the positive class's).
+  const bool binary_sigmoid = c.loss.type == "sigmoid_cross_entropy" && c.dataset.num_classes == 2 && units == 1;
+  if (units != c.dataset.num_classes && !binary_sigmoid)
+    v.Error(last, fmt::format("the last layer outputs the logits for {} and must have dataset.num_classes ({}) units{}, "
                               "got {}",
-                              c.loss.type, c.dataset.num_classes, layers.back().units));
+                              c.loss.type, c.dataset.num_classes,
+                              c.loss.type == "sigmoid_cross_entropy" && c.dataset.num_classes == 2 ? " (or 1)" : "",
+                              units));
 }
 
 void CheckOptimizer(Validator& v, const PipelineConfig& c) {

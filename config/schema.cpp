@@ -156,6 +156,47 @@ void AddSplit(Section<DatasetConfig>& d, const std::string& split, SplitConfig D
                false));
 }
 
+void AddCsv(Section<DatasetConfig>& d) {
+  Section<CsvConfig> c = d.Map("csv", &DatasetConfig::csv,
+                               "dataset.name: csv: comma-separated files with one example per row.");
+  c.StringList(Flow(c.StrList("files", &CsvConfig::files,
+                              "One file, cut by validation_fraction, test_fraction and split_seed; or one per split: "
+                              "[train, validation, test] or [train, test].")),
+               c.Element("files", T::kString, "A CSV file path."));
+  c.Add(Ranged(c.Int("skip_lines", &CsvConfig::skip_lines, "Lines before the header (or the first row) to skip."), 0,
+               false));
+  c.Add(c.Bool("header", &CsvConfig::header, "The first line (after skip_lines) names the columns."));
+  c.StringList(Flow(c.StrList("names", &CsvConfig::names, "header: false: the column names, in file order.")),
+               c.Element("names", T::kString, "A column name."));
+  c.Add(c.String("label", &CsvConfig::label, "The target column: a class, or a number for a regression loss."));
+  c.StringList(Flow(c.StrList("numeric", &CsvConfig::numeric,
+                              "Columns declared numeric; an undeclared column is numeric if its first training value "
+                              "is a number.")),
+               c.Element("numeric", T::kString, "A column name."));
+  c.StringList(Flow(c.StrList("categorical", &CsvConfig::categorical,
+                              "Columns declared categorical: one-hot over the training vocabulary plus one unseen "
+                              "slot.")),
+               c.Element("categorical", T::kString, "A column name."));
+  c.StringList(Flow(c.StrList("ignore", &CsvConfig::ignore, "Columns that are not features.")),
+               c.Element("ignore", T::kString, "A column name."));
+  c.Add(c.Enum("missing", &CsvConfig::missing, kCsvMissingRules, "missing-value rule",
+               "What a missing value becomes: an error, the training mean (numeric), the most frequent training "
+               "value, or fill_value."));
+  c.StringList(Flow(c.StrList("missing_rules", &CsvConfig::missing_rules,
+                              "Per-column rules `COLUMN=RULE` (RULE: error, mean, most_frequent, constant or "
+                              "constant:VALUE).")),
+               c.Element("missing_rules", T::kString, "A COLUMN=RULE rule."));
+  c.Add(c.String("fill_value", &CsvConfig::fill_value, "missing: constant: the value."));
+  c.StringList(Flow(c.StrList("missing_values", &CsvConfig::missing_values,
+                              "Fields (after trimming spaces) that mean a value is missing; an empty field always "
+                              "does.")),
+               c.Element("missing_values", T::kString, "A missing-value marker."));
+  c.Add(Ranged(c.Float("validation_fraction", &CsvConfig::validation_fraction, "One file: the validation share."), 0,
+               false, 1, true));
+  c.Add(Ranged(c.Float("test_fraction", &CsvConfig::test_fraction, "One file: the test share."), 0, false, 1, true));
+  c.Add(c.Uint("split_seed", &CsvConfig::split_seed, "One file: seed of the row shuffle that cuts the splits."));
+}
+
 void AddInitializer(Section<LayerConfig>& l, const std::string& name, InitializerConfig LayerConfig::*m,
                     const std::string& what) {
   Section<InitializerConfig> s = l.Map(name, m, "How the layer's " + what + " are initialized.");
@@ -207,6 +248,7 @@ std::vector<KeySpec> BuildSchema() {
     AddSplit(d, "train", &DatasetConfig::train, "training");
     AddSplit(d, "validation", &DatasetConfig::validation, "validation");
     AddSplit(d, "test", &DatasetConfig::test, "test");
+    AddCsv(d);
   }
 
   {
@@ -251,8 +293,14 @@ std::vector<KeySpec> BuildSchema() {
 
   {
     Section<LossConfig> l = c.Map("loss", &PipelineConfig::loss, "The training objective.");
-    l.Add(l.Enum("type", &LossConfig::type, kLosses, "loss",
-                 "Loss; softmax_cross_entropy applies softmax to the last layer's logits."));
+    l.Add(l.Enum("type", &LossConfig::type, NameRegistry::Names("loss"), "loss",
+                 "Loss; softmax_cross_entropy applies softmax to the last layer's logits, sigmoid_cross_entropy a "
+                 "sigmoid to each; mean_squared_error and huber regress a number (dataset.name: csv)."));
+    l.Add(Ranged(l.Float("label_smoothing", &LossConfig::label_smoothing,
+                         "softmax_cross_entropy: targets become onehot * (1 - s) + s / classes."),
+                 0, false, 1, true));
+    l.Add(Ranged(l.Float("delta", &LossConfig::delta, "huber: where the loss turns from quadratic to linear."), 0,
+                 true));
   }
 
   {

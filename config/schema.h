@@ -26,15 +26,18 @@
 namespace pipeline {
 
 // The allowed values of each enum-like key that no registry owns.
-inline const std::vector<std::string> kDatasets = {"mnist", "fashion_mnist", "idx"};
-inline const std::vector<std::string> kLosses = {"softmax_cross_entropy"};
+inline const std::vector<std::string> kDatasets = {"mnist", "fashion_mnist", "idx", "csv"};
+inline const std::vector<std::string> kCsvMissingRules = {"error", "mean", "most_frequent", "constant"};
+// Losses whose target is a number rather than a class (the engine's loss
+// registry, engine/loss.h, owns the names; this says which of them regress).
+inline bool IsRegressionLoss(const std::string& type) { return type == "mean_squared_error" || type == "huber"; }
 // The stage registry (stages/stage.h, StageNames) lives above the config
 // library; tests/config_load_test.cpp proves the two lists equal.
 inline const std::vector<std::string> kStages = {"load", "build", "train", "evaluate", "export"};
 inline const std::vector<std::string> kPaddings = {"valid", "same"};
 inline const std::vector<std::string> kOnNan = {"stop", "skip_batch"};
 inline const std::vector<std::string> kExportVariables = {"checkpoint", "frozen"};
-inline const std::vector<std::string> kMetrics = {"accuracy", "loss"};
+inline const std::vector<std::string> kMetrics = {"accuracy", "loss", "auc", "rmse", "r2"};
 inline const std::vector<std::string> kSignatureMethods = {"predict", "classify", "regress"};
 inline const std::vector<std::string> kSplitFiles = {"train", "t10k"};  // mnist, fashion_mnist
 

@@ -133,8 +133,12 @@ void Validator::WalkMap(const YAML::Node& node, const KeySpec& spec, const std::
     }
     WalkNode(value, *child, child_path, key_loc);
   }
-  for (const auto& name : ChildKeysFor(spec.path, type))
-    if (!seen.count(name)) CheckAbsent(*FindKeySpec(JoinPath(spec.path, name)), JoinPath(path, name), loc);
+  for (const auto& name : ChildKeysFor(spec.path, type)) {
+    const KeySpec& row = *FindKeySpec(JoinPath(spec.path, name));
+    // With a bad `type`, no type's own required key is demanded: one error, not a cascade.
+    if (type.empty() && !row.only_for.empty()) continue;
+    if (!seen.count(name)) CheckAbsent(row, JoinPath(path, name), loc);
+  }
 }
 
 void Validator::CheckAbsent(const KeySpec& spec, const std::string& path, const Loc& loc) {

@@ -30,9 +30,9 @@ std::string JoinNames(const std::vector<std::string>& names) {
 }
 
 Status CheckConfig(const DatasetConfig& config, const std::vector<SplitJob>& jobs) {
-  if (config.name != "mnist" && config.name != "fashion_mnist" && config.name != "idx") {
+  if (config.name != "mnist" && config.name != "fashion_mnist" && config.name != "idx" && config.name != "csv") {
     return Status::InvalidArgument(
-        fmt::format("dataset.name: unknown dataset '{}' (expected mnist, fashion_mnist or idx)", config.name));
+        fmt::format("dataset.name: unknown dataset '{}' (expected mnist, fashion_mnist, idx or csv)", config.name));
   }
   if (config.num_classes < 1 || config.num_classes > 256) {
     return Status::InvalidArgument(fmt::format(
@@ -100,8 +100,9 @@ std::string RangeText(const std::string& path, int64_t start, int64_t count) {
 
 }  // namespace
 
-Status LoadDataset(const DatasetConfig& config, Dataset* out, LogFn log) {
+Status LoadDataset(const DatasetConfig& config, Dataset* out, LogFn log, bool regression, std::string* config_key) {
   if (out == nullptr) return Status::InvalidArgument("LoadDataset: null output");
+  if (config.name == "csv") return LoadCsvDataset(config, regression, out, config_key);
   Dataset result;
   std::vector<SplitJob> jobs = {{"dataset.train", &config.train, &result.train},
                                 {"dataset.validation", &config.validation, &result.validation},

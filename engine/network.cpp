@@ -7,7 +7,6 @@
 #include <cmath>
 
 #include "engine/optimizer.h"
-#include "engine/softmax_cross_entropy.h"
 
 namespace pipeline {
 
@@ -28,6 +27,7 @@ Status Network::Create(const NetworkSpec& spec, Runtime* runtime, std::unique_pt
   if (spec.input < 1 && spec.input_shape.empty()) return Status::InvalidArgument("model.input must be >= 1");
   if (spec.layers.empty()) return Status::InvalidArgument("model.layers is empty: a network needs a layer");
   std::unique_ptr<Network> net(new Network(spec, runtime));
+  PIPELINE_RETURN_IF_ERROR(CreateLoss(spec.loss, &net->loss_));
   if (net->spec_.input_shape.empty()) net->spec_.input_shape = {spec.input};
   for (int64_t d : net->spec_.input_shape)
     if (d < 1) return Status::InvalidArgument("model.input " + LayerShapeString(net->spec_.input_shape) + " must be >= 1");
@@ -115,8 +115,8 @@ void Network::Compile(BatchPlan& p) {
     p.act.emplace_back(n * layer->out_features(), 0.0f);
     if (p.training) p.dact.emplace_back(n * layer->out_features(), 0.0f);
   }
-  p.logp.assign(n * c, 0.0f);
-  if (p.training) p.onehot.assign(n * c, 0.0f);
+  p.output.assign(n * c, 0.0f);
+  if (p.training) p.target.assign(n * c, 0.0f);
 
   // Batch statistics need every row in one primitive: one worker, whose
   // primitives then use oneDNN's own threads.
@@ -151,11 +151,11 @@ void Network::CompileWorker(BatchPlan& p, int k) {
     layers_[i]->AddForward(w.forward, e, br, rows_of(*input_of(i), layers_[i]->in_features()),
                            rows_of(p.act[i], layers_[i]->out_features()));
   }
-  SoftmaxCrossEntropy::AddForward(w.forward, e, rows, c, rows_of(p.act.back(), c), rows_of(p.logp, c));
+  loss_->AddForward(w.forward, e, rows, c, rows_of(p.act.back(), c), rows_of(p.output, c));
   if (!p.training) return;
 
-  SoftmaxCrossEntropy::AddGradient(w.backward, e, rows, c, rows_of(p.act.back(), c), rows_of(p.onehot, c),
-                                   rows_of(p.dact.back(), c), &p.loss_grad_scale);
+  loss_->AddGradient(w.backward, e, rows, c, rows_of(p.act.back(), c), rows_of(p.target, c),
+                     rows_of(p.dact.back(), c), &p.loss_grad_scale);
   for (size_t i = layers_.size(); i-- > 0;) {
     Layer& layer = *layers_[i];
     float* dx = i == 0 ? nullptr : rows_of(p.dact[i - 1], layer.in_features());
@@ -193,8 +193,12 @@ void Network::RunRows(BatchPlan& plan, int k, dnnl::stream& s, bool backward, co
     const int64_t f = spec_.input;
     for (int64_t r = w.begin; r < w.begin + w.rows; ++r) {
       const int64_t example = input->indices ? input->indices[r] : input->first + r;
-      const uint8_t* src = input->examples + example * f;
       float* dst = plan.input.data() + r * f;
+      if (input->rows) {
+        std::copy(input->rows + example * f, input->rows + (example + 1) * f, dst);
+        continue;
+      }
+      const uint8_t* src = input->examples + example * f;
       for (int64_t j = 0; j < f; ++j) dst[j] = static_cast<float>(src[j]) * input->scale;
     }
   }
@@ -242,16 +246,28 @@ void Network::Forward(BatchPlan& plan, const BatchInput* input) {
   RunWorkers(plan, [&](int k, dnnl::stream& s, auto) { RunRows(plan, k, s, false, input); });
 }
 
-void Network::FillOneHot(BatchPlan& plan, const uint8_t* labels) {
+void Network::FillTargets(BatchPlan& plan, const uint8_t* labels, const BatchInput* input) {
   const int64_t c = classes();
-  std::fill(plan.onehot.begin(), plan.onehot.end(), 0.0f);
-  for (int64_t i = 0; i < plan.n; ++i) plan.onehot[i * c + labels[i]] = 1.0f;
+  for (int64_t i = 0; i < plan.n; ++i) {
+    float* t = plan.target.data() + i * c;
+    if (input && input->targets) {
+      const int64_t example = input->indices ? input->indices[i] : input->first + i;
+      std::copy(input->targets + example * c, input->targets + (example + 1) * c, t);
+    } else {
+      loss_->FillTarget(labels[i], t, c);
+    }
+  }
 }
 
 void Network::PrefetchNext(const BatchInput& input, int64_t begin, int64_t end) const {
   if (input.next == nullptr) return;
   const int64_t f = spec_.input;
   for (int64_t r = begin; r < end; ++r) {
+    if (input.rows) {
+      const float* row = input.rows + input.next[r] * f;
+      for (int64_t j = 0; j < f; j += 16) __builtin_prefetch(row + j);
+      continue;
+    }
     const uint8_t* row = input.examples + input.next[r] * f;
     for (int64_t j = 0; j < f; j += 64) __builtin_prefetch(row + j);
   }
@@ -272,14 +288,15 @@ bool Network::ShareFinite(int k, int parts, bool values) {
 
 double Network::ForwardBackward(BatchPlan& plan, const uint8_t* labels, const BatchInput* input) {
   ++steps_;
-  FillOneHot(plan, labels);
+  FillTargets(plan, labels, input);
   plan.loss_grad_scale = 1.0f / static_cast<float>(plan.n);
   RunWorkers(plan, [&](int k, dnnl::stream& s, auto barrier) {
     RunRows(plan, k, s, true, input);
     barrier();  // every row's dL/dz is complete
     RunParamGradients(plan, k, s, false);
   });
-  return SoftmaxCrossEntropy::Loss(plan.logp.data(), labels, plan.n, classes());
+  return loss_->Sum(plan.act.back().data(), plan.output.data(), plan.target.data(), plan.n, classes()) /
+         static_cast<double>(plan.n);
 }
 
 TrainStepResult Network::TrainStep(BatchPlan& plan, const uint8_t* labels, const BatchInput& input, Optimizer& opt,
@@ -297,7 +314,7 @@ TrainStepResult Network::TrainStep(BatchPlan& plan, const uint8_t* labels, const
     return result;
   }
   ++steps_;
-  FillOneHot(plan, labels);
+  FillTargets(plan, labels, &input);
   opt.Prepare(lr);
   // Fused: dz carries the SGD step's -lr/n and the GEMMs add it to the weights.
   const float* sgd_scale = fuse_sgd_ ? opt.PlainStepScale() : nullptr;
@@ -306,8 +323,8 @@ TrainStepResult Network::TrainStep(BatchPlan& plan, const uint8_t* labels, const
   RunWorkers(plan, [&](int k, dnnl::stream& s, auto barrier) {
     RunRows(plan, k, s, true, &input);
     const WorkerPlan& w = plan.workers[k];
-    plan.loss_sums[k] = SoftmaxCrossEntropy::Loss(plan.logp.data() + w.begin * c, labels + w.begin, w.rows, c) *
-                        static_cast<double>(w.rows);
+    plan.loss_sums[k] = loss_->Sum(plan.act.back().data() + w.begin * c, plan.output.data() + w.begin * c,
+                                   plan.target.data() + w.begin * c, w.rows, c);
     PrefetchNext(input, w.begin, std::min(w.begin + w.rows, input.next_count));
     barrier();  // every row's dL/dz is complete, and no one reads the weights any more
     double sum = 0.0;

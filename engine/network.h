@@ -17,6 +17,7 @@
 
 #include "common/status.h"
 #include "engine/layer.h"
+#include "engine/loss.h"
 #include "engine/param_partition.h"
 #include "engine/runtime.h"
 
@@ -25,7 +26,8 @@ namespace pipeline {
 struct NetworkSpec {
   int64_t input = 0;                 // features per example
   Shape input_shape;                 // one example's shape ([h, w, c]); empty: [input]
-  std::vector<LayerSpec> layers;     // the last layer's units are the classes
+  std::vector<LayerSpec> layers;     // the last layer's units are the classes (or the regressed numbers)
+  LossSpec loss;
 };
 
 // Where a batch's input rows come from: uint8 examples that each worker
@@ -40,14 +42,19 @@ struct BatchInput {
   // cache while the other workers finish, instead of missing on them next time.
   const int64_t* next = nullptr;
   int64_t next_count = 0;
+  // Float examples instead (CSV features, already encoded): copied as they are.
+  const float* rows = nullptr;        // [*, features] row-major
+  // Regression targets [*, classes()], indexed like the examples: the loss's
+  // targets instead of one-hot rows of the labels (TrainStep, ForwardBackward).
+  const float* targets = nullptr;
 };
 
 // What one thread runs: the batch rows [begin, begin + rows), then its share
 // of the parameter gradients.
 struct WorkerPlan {
   int64_t begin = 0, rows = 0;
-  Plan forward;          // its rows: input -> logits -> logp
-  Plan backward;         // its rows: logp, onehot -> dL/dz of every layer
+  Plan forward;          // its rows: input -> logits -> the loss's output
+  Plan backward;         // its rows: logits, target -> dL/dz of every layer
   Plan param_gradients;  // its Partition() share of Param::grad, over all rows
   Plan param_updates;    // the same GEMMs adding into Param::value: a fused SGD step
   RowRange input_t;      // the rows of BatchPlan::input_t it fills and reads
@@ -62,16 +69,18 @@ struct BatchPlan {
   std::vector<float> input_t;
   std::vector<std::vector<float>> act;      // act[i]: layer i's output [n, out_i]; act.back() = logits
   std::vector<std::vector<float>> dact;     // dL/d act[i] (training)
-  std::vector<float> logp;                  // [n, classes] log-probabilities
-  std::vector<float> onehot;                // [n, classes] (training)
-  float loss_grad_scale = 0.0f;             // dL/dlogits = (p - onehot) * this: 1/n, or -lr/n fused
+  // [n, classes] the loss's output: log-probabilities (softmax cross-entropy),
+  // probabilities (sigmoid) or the logits themselves (regression).
+  std::vector<float> output;
+  std::vector<float> target;                // [n, classes] (training): one-hot rows or regression targets
+  float loss_grad_scale = 0.0f;             // dL/dlogits = dL_i/dz * this: 1/n, or -lr/n fused
   std::vector<WorkerPlan> workers;
   std::vector<double> loss_sums;            // per worker: sum of its rows' losses
   std::vector<char> part_finite;            // per worker: its share is finite (gradients; weights if fused)
 };
 
 struct TrainStepResult {
-  double loss = 0.0;          // mean cross-entropy of the batch
+  double loss = 0.0;          // mean loss of the batch
   bool loss_finite = true;
   bool gradients_finite = true;
   bool applied() const { return loss_finite && gradients_finite; }
@@ -99,6 +108,7 @@ class Network {
   int64_t input_features() const { return spec_.input; }
   const Shape& input_shape() const { return spec_.input_shape; }
   int64_t classes() const { return layers_.back()->out_features(); }
+  const Loss& loss() const { return *loss_; }
   int64_t ParameterCount() const;
   int64_t InferenceFlopsPerExample() const;
   // Forward, weight gradients, and input gradients of all layers but the first.
@@ -112,11 +122,11 @@ class Network {
   // The compiled plan for batch size n, created on first use.
   BatchPlan& Plan(int64_t n, bool training);
 
-  // Runs the forward plan; logits in plan.act.back(), log-probs in plan.logp.
+  // Runs the forward plan; logits in plan.act.back(), the loss's output in plan.output.
   // With `input`, the rows are first gathered into plan.input.
   void Forward(BatchPlan& plan, const BatchInput* input = nullptr);
-  // Forward + backward for one batch (labels < classes); fills every grad and
-  // returns the mean cross-entropy. Parameters are not changed.
+  // Forward + backward for one batch (labels < classes, or input->targets);
+  // fills every grad and returns the mean loss. Parameters are not changed.
   double ForwardBackward(BatchPlan& plan, const uint8_t* labels, const BatchInput* input = nullptr);
 
   // One training step in a single parallel region: forward and backward by
@@ -152,7 +162,8 @@ class Network {
   // Runs step(k, stream, barrier) on every worker k of the plan at once.
   template <typename Step>
   void RunWorkers(BatchPlan& plan, Step step);
-  void FillOneHot(BatchPlan& plan, const uint8_t* labels);
+  // plan.target: input->targets' rows when given, else the loss's row of each label.
+  void FillTargets(BatchPlan& plan, const uint8_t* labels, const BatchInput* input);
   void PrefetchNext(const BatchInput& input, int64_t begin, int64_t end) const;
   // Whether worker k's share (of Partition(parts)) of every gradient, or with
   // `values` of every parameter, is finite.
@@ -161,6 +172,7 @@ class Network {
   NetworkSpec spec_;
   Runtime* runtime_;
   std::vector<std::unique_ptr<Layer>> layers_;
+  std::unique_ptr<Loss> loss_;
   std::vector<Param*> params_;
   std::map<std::pair<int64_t, bool>, std::unique_ptr<BatchPlan>> plans_;
   std::map<int, ParamPartition> partitions_;

@@ -1,6 +1,9 @@
 #include "engine/softmax_cross_entropy.h"
 
 #include <algorithm>
+#include <cmath>
+
+#include "engine/loss.h"
 
 namespace pipeline {
 
@@ -51,5 +54,53 @@ double SoftmaxCrossEntropy::Loss(const float* logp, const uint8_t* labels, int64
   }
   return sum / static_cast<double>(n);
 }
+
+}  // namespace pipeline
+
+namespace pipeline {
+namespace {
+
+// The registered loss: targets are one-hot rows, or with label_smoothing s
+// onehot * (1 - s) + s / C (Keras' CategoricalCrossentropy(label_smoothing));
+// L_i = -sum_c t_c logp_c and dL_i/dz = softmax(z) - t either way.
+class SoftmaxCrossEntropyLoss : public Loss {
+ public:
+  explicit SoftmaxCrossEntropyLoss(float smoothing) : smoothing_(smoothing) {}
+  void AddForward(Plan& plan, const dnnl::engine& e, int64_t n, int64_t c, float* z, float* out) const override {
+    SoftmaxCrossEntropy::AddForward(plan, e, n, c, z, out);
+  }
+  void AddGradient(Plan& plan, const dnnl::engine& e, int64_t n, int64_t c, float* z, const float* t, float* dz,
+                   float* scale) const override {
+    SoftmaxCrossEntropy::AddGradient(plan, e, n, c, z, t, dz, scale);
+  }
+  double Sum(const float*, const float* logp, const float* t, int64_t n, int64_t c) const override {
+    double sum = 0.0;
+    for (int64_t i = 0; i < n; ++i) {
+      double l = 0.0;
+      for (int64_t j = 0; j < c; ++j) {
+        const float tj = t[i * c + j];
+        // Skipped when 0: 0 * -inf would be NaN for a class the target gives no
+        // weight. A NaN logit makes every logp NaN, so a NaN still shows.
+        if (tj != 0.0f) l -= static_cast<double>(tj) * static_cast<double>(logp[i * c + j]);
+      }
+      sum += l < 0.0 ? 0.0 : l;  // as Loss(): rounding, never a NaN hidden
+    }
+    return sum;
+  }
+  void FillTarget(int64_t label, float* t, int64_t c) const override {
+    for (int64_t j = 0; j < c; ++j) t[j] = (j == label ? 1.0f - smoothing_ : 0.0f) + smoothing_ / static_cast<float>(c);
+  }
+
+ private:
+  float smoothing_;
+};
+
+std::unique_ptr<Loss> NewSoftmaxCrossEntropy(const LossSpec& spec) {
+  return std::make_unique<SoftmaxCrossEntropyLoss>(spec.label_smoothing);
+}
+
+}  // namespace
+
+PIPELINE_REGISTER(LossRegistry, softmax_cross_entropy, 0, &NewSoftmaxCrossEntropy);
 
 }  // namespace pipeline

@@ -98,6 +98,8 @@ std::string RunSummary::ToJson() const {
       .Raw("epochs", json::Array(lines))
       .Num("train_examples_per_second", train_examples_per_second)
       .Num("evaluate_examples_per_second", evaluate_examples_per_second);
+  for (const auto& [key, value] : {std::pair{"test_auc", test_auc}, {"test_rmse", test_rmse}, {"test_r2", test_r2}})
+    if (std::isfinite(value)) o.Num(key, value);
   if (export_dir) {
     o.Str("export_dir", *export_dir).Int("export_version", export_version);
   } else {
@@ -128,6 +130,9 @@ Status RunSummary::FromJson(const JsonValue& v, RunSummary* out) {
   }
   out->train_examples_per_second = Num(v["train_examples_per_second"]);
   out->evaluate_examples_per_second = Num(v["evaluate_examples_per_second"]);
+  out->test_auc = Num(v["test_auc"]);
+  out->test_rmse = Num(v["test_rmse"]);
+  out->test_r2 = Num(v["test_r2"]);
   out->export_dir = OptStr(v["export_dir"]);
   out->export_version = Count(v["export_version"]);
   return Status::Ok();
@@ -139,7 +144,8 @@ bool RunSummary::operator==(const RunSummary& o) const {
          Same(test_loss, o.test_loss) && Same(validation_accuracy, o.validation_accuracy) &&
          Same(final_loss, o.final_loss) && epochs == o.epochs &&
          Same(train_examples_per_second, o.train_examples_per_second) &&
-         Same(evaluate_examples_per_second, o.evaluate_examples_per_second) && export_dir == o.export_dir &&
+         Same(evaluate_examples_per_second, o.evaluate_examples_per_second) && Same(test_auc, o.test_auc) &&
+         Same(test_rmse, o.test_rmse) && Same(test_r2, o.test_r2) && export_dir == o.export_dir &&
          export_version == o.export_version;
 }
 

@@ -46,6 +46,8 @@ struct RunSummary {
   std::optional<std::string> error;   // written only when the run failed
   int64_t seed = 0, threads = 0, parameters = 0;
   double test_accuracy = NAN, test_loss = NAN;
+  // CSV models: AUC (two classes), RMSE and R^2 (regression); written only when finite.
+  double test_auc = NAN, test_rmse = NAN, test_r2 = NAN;
   double validation_accuracy = NAN;   // the last epoch's
   double final_loss = NAN;            // the last epoch's training loss
   std::vector<EpochRecord> epochs;

@@ -10,7 +10,7 @@ $SUDO apt-get install -y -q --no-install-recommends \
   libyaml-cpp-dev rapidjson-dev libdnnl-dev ocl-icd-opencl-dev opencl-headers libprotobuf-dev protobuf-compiler libfmt-dev doctest-dev \
   zlib1g-dev libcurl4-openssl-dev libssl-dev libsnappy-dev \
   clang libclang-rt-14-dev libomp-14-dev \
-  dataset-fashion-mnist \
+  dataset-fashion-mnist python3-sklearn \
   chromium \
   debootstrap git ccache \
   libgrpc++-dev protobuf-compiler-grpc \
@@ -21,6 +21,8 @@ $SUDO apt-get install -y -q --no-install-recommends \
 # debootstrap: scripts/fresh-root.sh proves the README on a new minimal Debian 12 root.
 # libomp-14-dev: the fuzz build (scripts/fuzz.sh) compiles with clang, whose OpenMP runtime is libomp.
 # rapidjson-dev: the one JSON library (common/json_value.h reads, common/json.h writes); header-only.
+# python3-sklearn: scikit-learn's bundled CSV files (breast_cancer.csv, boston_house_prices.csv) that
+#   configs/tabular_*.yaml read, and the scikit-learn of bench/tabular_baseline.py.
 # chromium: tests/report_browser_test.cpp renders `pipeline report` output in headless Chromium.
 # ccache: CMakeLists.txt uses it when present; CI's fresh-root check shares its cache.
 # libgrpc++-dev, protobuf-compiler-grpc: `pipeline serve`'s gRPC API (TF Serving's PredictionService/ModelService; grpc_cpp_plugin).

@@ -3,6 +3,10 @@
 // the export against the model, so both fail before any training.
 #include <algorithm>
 
+#include <fmt/format.h>
+
+#include "config/loader.h"
+
 #include "config/schema.h"
 #include "stages/model_spec.h"
 #include "stages/preflight.h"
@@ -24,7 +28,9 @@ class BuildStage : public Stage {
     // already; other callers of the stages, e.g. bench, have not).
     PIPELINE_RETURN_IF_ERROR(CheckModelFitsMemory(cfg));
     ctx.runtime = std::make_unique<Runtime>(static_cast<int>(cfg.train.threads));
-    PIPELINE_RETURN_IF_ERROR(Network::Create(ToNetworkSpec(cfg.model), ctx.runtime.get(), &ctx.model));
+    NetworkSpec spec = ToNetworkSpec(cfg.model);
+    spec.loss = ToLossSpec(cfg.loss);
+    PIPELINE_RETURN_IF_ERROR(Network::Create(spec, ctx.runtime.get(), &ctx.model));
     if (ctx.dataset) PIPELINE_RETURN_IF_ERROR(CheckClasses(cfg, ctx.model->classes(), *ctx.dataset));
     PIPELINE_RETURN_IF_ERROR(ctx.model->Initialize(cfg.seed));
     PIPELINE_RETURN_IF_ERROR(CreateOptimizer(cfg.optimizer, &ctx.optimizer));
@@ -44,6 +50,17 @@ class BuildStage : public Stage {
   static Status CheckAgainstData(const PipelineConfig& cfg, const Dataset& data) {
     const Split& any = data.train.count ? data.train : data.test;
     if (any.features != cfg.model.input) {
+      if (data.tabular) {
+        std::string layout;
+        for (const TabularColumn& col : data.tabular->columns)
+          if (col.categorical)
+            layout += fmt::format(", '{}' {} (one-hot of {} values + 1 unseen)", col.name, col.width(),
+                                  col.vocabulary.size());
+        return ConfigErrorAt(cfg, "model.input",
+                             fmt::format("is {} but {} encodes to {} features ({} columns{}); set model.input: {}",
+                                         cfg.model.input, any.source, any.features, data.tabular->columns.size(),
+                                         layout, any.features));
+      }
       return Status::InvalidArgument("model.input is " + std::to_string(cfg.model.input) + " but the images in " +
                                      any.source + " have " + std::to_string(any.features) +
                                      " pixels each; set model.input: " + std::to_string(any.features));
@@ -57,7 +74,9 @@ class BuildStage : public Stage {
   }
 
   static Status CheckClasses(const PipelineConfig& cfg, int64_t units, const Dataset& data) {
-    if (units != data.num_classes) {
+    // Binary sigmoid cross-entropy may use one logit, the positive class's.
+    const bool binary_sigmoid = cfg.loss.type == "sigmoid_cross_entropy" && data.num_classes == 2 && units == 1;
+    if (units != data.num_classes && !binary_sigmoid) {
       return Status::InvalidArgument("the last layer has " + std::to_string(units) + " units but the dataset has " +
                                      std::to_string(data.num_classes) + " classes; set model.layers[" +
                                      std::to_string(cfg.model.layers.size() - 1) + "].units: " +

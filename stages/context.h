@@ -27,6 +27,8 @@ struct RunMetrics {
   double train_examples_per_second = NAN;
   double test_accuracy = NAN;
   double test_loss = NAN;
+  double test_auc = NAN;                   // two classes
+  double test_rmse = NAN, test_r2 = NAN;   // regression
   int64_t test_examples = 0;
   double evaluate_examples_per_second = NAN;
 };

@@ -33,7 +33,15 @@ class EvaluateStage : public Stage {
     for (const auto& metric : metrics) {
       if (metric == "accuracy") ctx.log->Info(fmt::format("accuracy={:.8f}", static_cast<float>(s.accuracy)));
       if (metric == "loss") ctx.log->Info(fmt::format("test_loss={:.6f}", s.loss));
+      if (metric == "auc") ctx.log->Info(fmt::format("auc={:.6f}", s.auc));
+      if (metric == "rmse") ctx.log->Info(fmt::format("rmse={:.6f}", s.rmse));
+      if (metric == "r2") ctx.log->Info(fmt::format("r2={:.6f}", s.r2));
     }
+    ctx.metrics.test_auc = s.auc;
+    ctx.metrics.test_rmse = s.rmse;
+    ctx.metrics.test_r2 = s.r2;
+    // A regression has no classes to confuse, nor a test accuracy for TensorBoard.
+    if (ctx.model->loss().regression()) return Status::Ok();
     return WriteDetails(ctx, test, predictions, s);
   }
 

@@ -57,6 +57,14 @@ NetworkSpec ToNetworkSpec(const ModelConfig& model) {
   return spec;
 }
 
+LossSpec ToLossSpec(const LossConfig& loss) {
+  LossSpec spec;
+  spec.type = loss.type;
+  spec.label_smoothing = static_cast<float>(loss.label_smoothing);
+  spec.delta = static_cast<float>(loss.delta);
+  return spec;
+}
+
 ExportRequest ToExportRequest(const PipelineConfig& config, Network& net) {
   ExportRequest request;
   request.options = ToExportOptions(config.export_);

@@ -12,6 +12,7 @@
 namespace pipeline {
 
 NetworkSpec ToNetworkSpec(const ModelConfig& model);
+LossSpec ToLossSpec(const LossConfig& loss);
 // The export request for `net` (shapes always; weights point into net's params).
 ExportRequest ToExportRequest(const PipelineConfig& config, Network& net);
 

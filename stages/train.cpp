@@ -174,8 +174,11 @@ class TrainLoop {
   TrainStepResult TrainBatch(BatchSlot& slot, int64_t b, double lr) {
     const int64_t* idx = order_.data() + b * batch_;
     const int64_t size = slot.plan->n;
-    for (int64_t i = 0; i < size; ++i) slot.labels[i] = train_.labels[idx[i]];
+    if (!train_.labels.empty())
+      for (int64_t i = 0; i < size; ++i) slot.labels[i] = train_.labels[idx[i]];
     BatchInput input{train_.images.data(), idx, 0, ctx_.dataset->scale};
+    input.rows = train_.rows.empty() ? nullptr : train_.rows.data();
+    input.targets = train_.targets.empty() ? nullptr : train_.targets.data();
     if (b + 1 < batches_) {
       input.next = idx + size;
       input.next_count = std::min(batch_, n_ - (b + 1) * batch_);
@@ -190,7 +193,8 @@ class TrainLoop {
       const SplitScore v = EvaluateSplit(net_, ctx_.dataset->validation, ctx_.dataset->scale, cfg_.evaluate.batch_size);
       m.validation_accuracy = v.accuracy;
       m.validation_loss = v.loss;
-      line += fmt::format("   validation_accuracy = {:.4f}", m.validation_accuracy);
+      line += net_.loss().regression() ? fmt::format("   validation_loss = {:.6f}", m.validation_loss)
+                                       : fmt::format("   validation_accuracy = {:.4f}", m.validation_accuracy);
     }
     ctx_.log->Info(line);
     ctx_.metrics.epochs.push_back(m);

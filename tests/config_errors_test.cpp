@@ -126,7 +126,7 @@ TEST_CASE("config: unknown keys list the allowed keys when nothing is close") {
   CHECK(lines[0] == path +
                         ":4:7: error: model.layers.0.dropout: unknown key 'dropout' (allowed: type, name, units, "
                         "activation, kernel_initializer, bias_initializer)");
-  CHECK(lines[1] == path + ":5:37: error: loss.weight: unknown key 'weight' (allowed: type)");
+  CHECK(lines[1] == path + ":5:37: error: loss.weight: unknown key 'weight' (allowed: type, label_smoothing, delta)");
   CHECK(lines[2].starts_with(path + ":6:1: error: learning_rate: unknown key 'learning_rate' (allowed: name, seed,"));
 }
 
@@ -202,7 +202,7 @@ TEST_CASE("config: dataset split rules") {
   CHECK(Errors("splits.yaml", "dataset:\n  train: {count: 0}\n  start: 3\n" + model) ==
         path + ":2:18: error: dataset.train.count: the training split is empty\n" + path +
             ":3:3: error: dataset.start: unknown key 'start' (allowed: name, path, download, mirrors, scale, "
-            "num_classes, train, validation, test)");
+            "num_classes, train, validation, test, csv)");
   CHECK(Errors("splits.yaml", "dataset: {name: idx, path: /data}\nmodel:\n  input: 100\n  layers:\n    - units: 10\n") ==
         path + ":1:17: error: dataset.name: idx datasets have no default download source: set download: false, or "
                "list dataset.mirrors");

@@ -102,12 +102,13 @@ TEST_CASE("schema: types ranges enums and defaults come from the validator's tab
   CHECK(!path.has("default"));
   CHECK(At(path, {"description"}).str().find("Default: data/<dataset.name>.") != std::string::npos);
 
-  // Layers: one oneOf branch per registered type, keyed by its const `type`.
+  // Layers: one branch per registered type, applied when its const `type` matches.
   const JsonValue& layer = At(s, {"properties", "model", "properties", "layers", "items"});
   const std::vector<std::string> types = FindKeySpec("model.layers.*.type")->allowed;
-  REQUIRE(At(layer, {"oneOf"}).items().size() == types.size());
+  REQUIRE(At(layer, {"allOf"}).items().size() == types.size());
   for (size_t i = 0; i < types.size(); ++i) {
-    const JsonValue& branch = At(layer, {"oneOf"})[i];
+    CHECK(At(layer, {"allOf"})[i]["if"]["properties"]["type"]["const"].str() == types[i]);
+    const JsonValue& branch = At(layer, {"allOf"})[i]["then"];
     CHECK(At(branch, {"properties", "type", "const"}).str() == types[i]);
     CHECK(At(branch, {"additionalProperties"}).boolean() == false);
     for (const auto& key : ChildKeys("model.layers.*")) {
@@ -116,8 +117,19 @@ TEST_CASE("schema: types ranges enums and defaults come from the validator's tab
       CHECK(At(branch, {"properties"}).has(key) == applies);
     }
   }
-  const JsonValue& dense = At(layer, {"oneOf"})[0];
-  CHECK(StringsOf(At(dense, {"required"})) == std::vector<std::string>{"units"});  // its type is the default
+  for (const auto& when_then : At(layer, {"allOf"}).items()) {
+    const JsonValue& branch = when_then["then"];
+    // The default type (dense) may leave `type` out; every other type must name itself.
+    const std::string type = At(branch, {"title"}).str();
+    const std::vector<std::string> required = branch.has("required") ? StringsOf(branch["required"]) : std::vector<std::string>{};
+    INFO(type);
+    if (type == "dense") {
+      CHECK(required == std::vector<std::string>{"units"});
+    } else {
+      REQUIRE(!required.empty());
+      CHECK(required[0] == "type");
+    }
+  }
 
   const JsonValue& stages = At(s, {"properties", "stages"});
   CHECK(StringsOf(At(stages, {"items", "enum"})) == kStages);

@@ -64,7 +64,7 @@ void Check(const Shape& input, std::vector<LayerSpec> layers, bool train_loss = 
   BatchPlan& eval = train_loss ? train : infer;
   auto loss = [&] {
     net->Forward(eval);
-    return SoftmaxCrossEntropy::Loss(eval.logp.data(), labels.data(), n, classes);
+    return SoftmaxCrossEntropy::Loss(eval.output.data(), labels.data(), n, classes);
   };
   int64_t checked = 0, expected = 0;
   for (Param* p : net->params()) {

@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "engine/loss.h"
 #include "engine/runtime.h"
 #include "engine/softmax_cross_entropy.h"
 
@@ -73,4 +74,85 @@ TEST_CASE("engine: a saturated example's softmax gradient is exactly 0 for its c
     for (int64_t j = 0; j < c; ++j)
       if (j != i) CHECK(grad[i * c + j] == doctest::Approx(std::exp(double(logits[i * c + j]) - logits[i * c + i])).epsilon(1e-3));
   }
+}
+
+namespace {
+
+// Runs a registered loss's forward and gradient plans on [n, c] logits and
+// targets; returns the mean loss (Sum / n) and fills out and grad.
+double RunLoss(const LossSpec& spec, int64_t n, int64_t c, std::vector<float> z, const std::vector<float>& t,
+               std::vector<float>* out, std::vector<float>* grad) {
+  Runtime runtime(1);
+  std::unique_ptr<Loss> loss;
+  REQUIRE(CreateLoss(spec, &loss).ok());
+  out->assign(n * c, 0.0f);
+  grad->assign(n * c, 0.0f);
+  Plan plan;
+  float scale = 1.0f / static_cast<float>(n);
+  loss->AddForward(plan, runtime.engine(), n, c, z.data(), out->data());
+  loss->AddGradient(plan, runtime.engine(), n, c, z.data(), t.data(), grad->data(), &scale);
+  plan.Execute(runtime.stream());
+  runtime.stream().wait();
+  return loss->Sum(z.data(), out->data(), t.data(), n, c) / static_cast<double>(n);
+}
+
+}  // namespace
+
+TEST_CASE("engine: softmax cross-entropy with label smoothing by hand") {
+  std::unique_ptr<Loss> loss;
+  REQUIRE(CreateLoss(LossSpec{"softmax_cross_entropy", 0.3f, 1.0f}, &loss).ok());
+  std::vector<float> t(3);
+  loss->FillTarget(2, t.data(), 3);  // 0.3/3 = 0.1 each, plus 0.7 on the label
+  CHECK(t[0] == doctest::Approx(0.1f));
+  CHECK(t[1] == doctest::Approx(0.1f));
+  CHECK(t[2] == doctest::Approx(0.8f));
+  std::vector<float> out, grad;
+  const double l = RunLoss(LossSpec{"softmax_cross_entropy", 0.3f, 1.0f}, 1, 3, {1, 2, 3}, t, &out, &grad);
+  const double lse = std::log(std::exp(1.0) + std::exp(2.0) + std::exp(3.0));
+  // -sum t_c (z_c - lse) = lse - (0.1*1 + 0.1*2 + 0.8*3)
+  CHECK(l == doctest::Approx(lse - 2.7).epsilon(1e-5));  // float32 log-softmax
+  CHECK(grad[0] == doctest::Approx(std::exp(1.0 - lse) - 0.1).epsilon(1e-5));
+  CHECK(grad[2] == doctest::Approx(std::exp(3.0 - lse) - 0.8).epsilon(1e-5));
+}
+
+TEST_CASE("engine: sigmoid cross-entropy by hand - huge logits without log(0)") {
+  std::vector<float> out, grad;
+  // Example 0: z = 0, t = 1: log 2. Example 1: z = -100, t = 1: 100 (+log1p(e^-100)).
+  // Two rows, one output each; the mean over rows.
+  const double l = RunLoss(LossSpec{"sigmoid_cross_entropy", 0, 1}, 2, 1, {0.0f, -100.0f}, {1.0f, 1.0f}, &out, &grad);
+  CHECK(l == doctest::Approx((std::log(2.0) + 100.0) / 2).epsilon(1e-9));
+  CHECK(out[0] == doctest::Approx(0.5f));
+  CHECK(grad[0] == doctest::Approx((0.5 - 1.0) / 2).epsilon(1e-6));
+  CHECK(grad[1] == doctest::Approx(-0.5).epsilon(1e-6));
+  // Two outputs: the mean over them (Keras' BinaryCrossentropy), so dz carries 1/C.
+  const double l2 = RunLoss(LossSpec{"sigmoid_cross_entropy", 0, 1}, 1, 2, {0.0f, 2.0f}, {0.0f, 0.0f}, &out, &grad);
+  CHECK(l2 == doctest::Approx((std::log(2.0) + 2.0 + std::log1p(std::exp(-2.0))) / 2).epsilon(1e-9));
+  CHECK(grad[1] == doctest::Approx(1.0 / (1.0 + std::exp(-2.0)) / 2).epsilon(1e-5));
+}
+
+TEST_CASE("engine: mean squared error by hand") {
+  std::vector<float> out, grad;
+  // Rows (1, 3) vs (0, 0): (1 + 9) / 2 = 5; (2, 2) vs (2, 4): 4 / 2 = 2; mean over rows 3.5.
+  const double l = RunLoss(LossSpec{"mean_squared_error", 0, 1}, 2, 2, {1, 3, 2, 2}, {0, 0, 2, 4}, &out, &grad);
+  CHECK(l == doctest::Approx(3.5));
+  CHECK(out == std::vector<float>{1, 3, 2, 2});  // the predictions are the outputs
+  // 2 (z - t) / C / n
+  CHECK(grad == std::vector<float>{0.5f, 1.5f, 0.0f, -1.0f});
+}
+
+TEST_CASE("engine: huber by hand on both sides of delta") {
+  std::vector<float> out, grad;
+  // delta 1: d = 0.5 -> 0.125; d = -3 -> 1 * (3 - 0.5) = 2.5; one row of two outputs: mean 1.3125.
+  const double l = RunLoss(LossSpec{"huber", 0, 1.0f}, 1, 2, {0.5f, -3.0f}, {0.0f, 0.0f}, &out, &grad);
+  CHECK(l == doctest::Approx(1.3125));
+  // clip(d, -1, 1) / C
+  CHECK(grad[0] == doctest::Approx(0.25f));
+  CHECK(grad[1] == doctest::Approx(-0.5f));
+}
+
+TEST_CASE("engine: an unknown loss names the closest known one") {
+  std::unique_ptr<Loss> loss;
+  const Status st = CreateLoss(LossSpec{"hubber", 0, 1}, &loss);
+  CHECK(st.IsInvalidArgument());
+  CHECK(st.message().find("did you mean huber?") != std::string::npos);
 }

@@ -88,6 +88,15 @@ TEST_CASE("records: a run summary round-trips when failed and when exported") {
   RunSummary other = s;
   other.error.reset();
   CHECK(!(RoundTrip(other) == s));
+  // A CSV model's scores: written only when there are any.
+  CHECK(s.ToJson().find("test_rmse") == std::string::npos);
+  s.test_rmse = 2.5;
+  s.test_r2 = 0.9;
+  CHECK(s.ToJson().find("\"test_rmse\": 2.5") != std::string::npos);
+  CHECK(RoundTrip(s) == s);
+  other = s;
+  other.test_r2 = 0.8;
+  CHECK(!(RoundTrip(other) == s));
 }
 
 TEST_CASE("records: sweep results round-trip with their trials") {
