@@ -91,23 +91,12 @@ def compare(c, what, tf_out, ours, max_diff, ref=None):
             continue
         if o["dtype"] in ("DT_STRING", "string"):
             tf_strings = [[s.decode("utf-8") for s in row] for row in t2]
-            bad = [i for i, (a, b) in enumerate(zip(tf_strings, mine.tolist())) if a != b]
-            # Classes at near-tied scores may come in either order: a swap passes only where
-            # TF's own scores of the swapped classes differ by no more than the rounding
-            # difference measured between TF's and our scores (plus 2e-7).
-            ties = []
-            if bad and "scores" in tf_out:
-                ts = np.asarray(tf_out["scores"], dtype=np.float64).reshape(t2.shape[0], -1)
-                os_ = tfcommon.as_numpy(ours["scores"]["values"], ours["scores"]["dtype"])
-                slack = 2e-7 + 2 * float(np.abs(ts - os_).max())
-                for i in bad:
-                    a, b = tf_strings[i], mine.tolist()[i]
-                    pos = {name: j for j, name in enumerate(a)}
-                    ok = sorted(a) == sorted(b) and all(
-                        abs(ts[i, j] - ts[i, pos[b[j]]]) <= slack for j in range(len(a)) if a[j] != b[j])
-                    if ok:
-                        ties.append(i)
-            rest = [i for i in bad if i not in ties]
+            ties, rest = [], [i for i, (a, b) in enumerate(zip(tf_strings, mine.tolist())) if a != b]
+            # Classes at near-tied scores may come in either order (tfcommon.split_class_mismatches).
+            if rest and "scores" in tf_out:
+                ties, rest = tfcommon.split_class_mismatches(
+                    tf_strings, mine.tolist(), tf_out["scores"],
+                    tfcommon.as_numpy(ours["scores"]["values"], ours["scores"]["dtype"]))
             c.check(not rest, f"{what} {alias}: class strings differ in {len(rest)} rows, e.g. row "
                     f"{rest[0] if rest else None}: TF {tf_strings[rest[0]] if rest else None} vs ours "
                     f"{mine.tolist()[rest[0]] if rest else None}")

@@ -246,3 +246,33 @@ def parse_show(text):
             sig["method"] = s[len("Method name is: "):]
             sig, ti = None, None
     return sigs
+
+
+def split_class_mismatches(tf_classes, our_classes, tf_scores, our_scores):
+    """Rows whose class strings differ, split into (ties, rest). A row is a tie
+    when every position where the classes differ holds a score that TF's and
+    our scores agree on and that is tied, within the rounding difference
+    measured between the two sides' scores (plus 2e-7), with TF's score at the
+    same position for the class we put there (when TF returned it) or with
+    the row's last score (the cut between returned and dropped classes falls
+    inside a group of equal scores, so which of them make the top k is
+    arbitrary). Scores are compared elsewhere; this only excuses orderings."""
+    import numpy as np
+    ts = np.asarray(tf_scores, dtype=np.float64).reshape(len(tf_classes), -1)
+    os_ = np.asarray(our_scores, dtype=np.float64).reshape(len(tf_classes), -1)
+    slack = 2e-7 + 2 * float(np.abs(ts - os_).max())
+    ties, rest = [], []
+    for i, (a, b) in enumerate(zip(tf_classes, our_classes)):
+        a, b = list(a), list(b)
+        if a == b:
+            continue
+        pos = {name: j for j, name in enumerate(a)}
+        ok = len(a) == len(b)
+        for j in range(len(a)):
+            if not ok or a[j] == b[j]:
+                continue
+            tied_with = ts[i, pos[b[j]]] if b[j] in pos else ts[i, -1]
+            ok = abs(ts[i, j] - os_[i, j]) <= slack and abs(ts[i, j] - tied_with) <= slack
+        (ties if ok else rest).append(i)
+    return ties, rest
+
