@@ -30,10 +30,7 @@ class Conv2dLayer : public Layer {
  public:
   static Status Create(const LayerSpec& spec, const Shape& in, std::unique_ptr<Layer>* out) {
     const std::string what = "layer " + spec.name + " (conv2d)";
-    if (in.size() != 3) {
-      return Status::InvalidArgument(what + " cannot follow input of shape " + LayerShapeString(in) +
-                                     ": it needs [height, width, channels]");
-    }
+    PIPELINE_RETURN_IF_ERROR(RequireImageInput(what, in));
     if (spec.filters < 1) return Status::InvalidArgument(what + ": filters must be >= 1");
     if (spec.kernel.size() != 2) return Status::InvalidArgument(what + ": kernel must be [height, width]");
     Activation act;
@@ -42,14 +39,8 @@ class Conv2dLayer : public Layer {
                                      Join(ActivationNames(), ", ") + ")");
     }
     std::unique_ptr<Conv2dLayer> l(new Conv2dLayer(spec, in, act));
-    const bool same = spec.padding == "same";
-    for (int d = 0; d < 2; ++d) {
-      if (!WindowOutput(in[d], l->kernel_[d], l->strides_[d], same, &l->out_hw_[d], &l->pad_l_[d], &l->pad_r_[d])) {
-        return Status::InvalidArgument(what + " cannot follow input of shape " + LayerShapeString(in) + ": its kernel " +
-                                       LayerShapeString(spec.kernel) + " with strides " + LayerShapeString(l->strides_) +
-                                       " and padding " + spec.padding + " does not fit");
-      }
-    }
+    PIPELINE_RETURN_IF_ERROR(
+        WindowOutputs2d(what, in, "kernel", l->kernel_, l->strides_, spec.padding, l->out_hw_, l->pad_l_, l->pad_r_));
     l->out_shape_ = {l->out_hw_[0], l->out_hw_[1], spec.filters};
     l->kernel_p_ = {spec.name + "/kernel", {l->kernel_[0], l->kernel_[1], in[2], spec.filters}, {}, {}};
     l->kernel_p_.value.assign(Elements(l->kernel_p_.dims), 0.0f);

@@ -51,6 +51,25 @@ bool WindowOutput(int64_t in, int64_t window, int64_t stride, bool same, int64_t
   return true;
 }
 
+Status RequireImageInput(const std::string& what, const Shape& in) {
+  if (in.size() == 3) return Status::Ok();
+  return Status::InvalidArgument(what + " cannot follow input of shape " + LayerShapeString(in) +
+                                 ": it needs [height, width, channels]");
+}
+
+Status WindowOutputs2d(const std::string& what, const Shape& in, const std::string& window_name,
+                       const std::vector<int64_t>& window, const std::vector<int64_t>& strides,
+                       const std::string& padding, int64_t out_hw[2], int64_t pad_before[2], int64_t pad_after[2]) {
+  for (int d = 0; d < 2; ++d) {
+    if (!WindowOutput(in[d], window[d], strides[d], padding == "same", &out_hw[d], &pad_before[d], &pad_after[d])) {
+      return Status::InvalidArgument(what + " cannot follow input of shape " + LayerShapeString(in) + ": its " +
+                                     window_name + " " + LayerShapeString(window) + " with strides " +
+                                     LayerShapeString(strides) + " and padding " + padding + " does not fit");
+    }
+  }
+  return Status::Ok();
+}
+
 void AddAccumulate(Plan& plan, const dnnl::engine& e, const std::string& what, Param& p) {
   const dnnl::memory::dims dims{p.size()};
   auto g = Wrap(e, dims, p.grad.data());

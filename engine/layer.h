@@ -134,6 +134,18 @@ Status CreateLayer(const LayerSpec& spec, const Shape& in, std::unique_ptr<Layer
 bool WindowOutput(int64_t in, int64_t window, int64_t stride, bool same, int64_t* out, int64_t* pad_before,
                   int64_t* pad_after);
 
+// For layers over images (conv2d, the pools), whose errors name the layer
+// (`what`, "layer conv2d_0 (conv2d)") and the input shape:
+// InvalidArgument unless `in` is [height, width, channels].
+Status RequireImageInput(const std::string& what, const Shape& in);
+// The [height, width] output of the 2-D `window` (a kernel or a pool, named
+// `window_name` in the error) moved by `strides` over image `in` with
+// `padding` (valid or same), and the padding before and after each dimension;
+// InvalidArgument when it does not fit.
+Status WindowOutputs2d(const std::string& what, const Shape& in, const std::string& window_name,
+                       const std::vector<int64_t>& window, const std::vector<int64_t>& strides,
+                       const std::string& padding, int64_t out_hw[2], int64_t pad_before[2], int64_t pad_after[2]);
+
 // The parameters' gradient of a layer whose gradient primitive writes all of
 // one parameter (conv weights): into Param::grad, or for a fused SGD step
 // into grad and then value += grad (the step's scale is already in dz).

@@ -18,24 +18,14 @@ class Pool2dLayer : public Layer {
  public:
   static Status Create(const LayerSpec& spec, const Shape& in, bool max, std::unique_ptr<Layer>* out) {
     const std::string what = "layer " + spec.name + " (" + spec.type + ")";
-    if (in.size() != 3) {
-      return Status::InvalidArgument(what + " cannot follow input of shape " + LayerShapeString(in) +
-                                     ": it needs [height, width, channels]");
-    }
+    PIPELINE_RETURN_IF_ERROR(RequireImageInput(what, in));
     if (spec.pool.size() != 2) return Status::InvalidArgument(what + ": pool_size must be [height, width]");
     std::unique_ptr<Pool2dLayer> l(new Pool2dLayer(spec, in, max));
     l->window_ = spec.pool;
     // Keras: strides default to the pool size.
     l->strides_ = spec.strides.empty() ? spec.pool : spec.strides;
-    const bool same = spec.padding == "same";
     int64_t hw[2];
-    for (int d = 0; d < 2; ++d) {
-      if (!WindowOutput(in[d], l->window_[d], l->strides_[d], same, &hw[d], &l->pad_l_[d], &l->pad_r_[d])) {
-        return Status::InvalidArgument(what + " cannot follow input of shape " + LayerShapeString(in) + ": its pool " +
-                                       LayerShapeString(spec.pool) + " with strides " + LayerShapeString(l->strides_) +
-                                       " and padding " + spec.padding + " does not fit");
-      }
-    }
+    PIPELINE_RETURN_IF_ERROR(WindowOutputs2d(what, in, "pool", l->window_, l->strides_, spec.padding, hw, l->pad_l_, l->pad_r_));
     l->out_shape_ = {hw[0], hw[1], in[2]};
     *out = std::move(l);
     return Status::Ok();
