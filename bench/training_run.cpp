@@ -35,7 +35,7 @@ Status TrainingRun::ExportTo(const std::string& path, const std::string& version
   PipelineConfig where = ctx_->config;
   where.export_.path = path;
   where.export_.version = version;
-  return ExportSavedModel(ToExportRequest(where, *ctx_->model), out);
+  return ExportSavedModel(ToExportRequest(where, *ctx_->model, ctx_->dataset.get()), out);
 }
 
 }  // namespace pipeline::bench

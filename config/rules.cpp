@@ -72,15 +72,32 @@ void CheckCsv(Validator& v, const PipelineConfig& c) {
   }
 }
 
+// A CSV model's signatures take one tf.Example feature, or one predict input,
+// per column, named as the column (export/tabular_graph.h): the keys that
+// name the one input of an image model would be ignored, so they are refused.
+void CheckCsvExport(Validator& v, const PipelineConfig& c) {
+  const std::vector<SignatureConfig>& sigs = c.export_.signatures;
+  for (size_t i = 0; v.Present("export.signatures") && i < sigs.size(); ++i) {
+    const std::string p = "export.signatures." + std::to_string(i);
+    if (v.Present(p + ".feature"))
+      v.Error(p + ".feature", "a csv model's tf.Examples carry one feature per column, named as the column; remove "
+                              "feature");
+    if (v.Present(p + ".input_key") && sigs[i].method == "predict")
+      v.Error(p + ".input_key", "a csv model's predict signature takes one input per column, named as the column; "
+                                "remove input_key");
+  }
+  if (!v.Present("export.signatures") && IsRegressionLoss(c.loss.type) && !v.Bad("loss.type"))
+    v.Error(v.Present("export") ? "export" : "loss.type",
+            fmt::format("loss {} regresses a number, and the default signatures classify; list export.signatures, "
+                        "e.g. [{{name: serving_default, method: regress}}, {{name: predict, method: predict}}]",
+                        c.loss.type));
+}
+
 void CheckDataset(Validator& v, const PipelineConfig& c) {
   const DatasetConfig& d = c.dataset;
   if (d.name == "csv") {
     CheckCsv(v, c);
-    // Its graph would take the encoded floats, not tf.Example features per column.
-    if (Contains(c.stages, "export") && !v.Bad("stages"))
-      v.Error(v.Present("stages") ? "stages" : "dataset.name",
-              "csv models cannot be exported yet (tf.Example features per column are not written): leave export "
-              "out of stages");
+    if (Contains(c.stages, "export") && !v.Bad("stages")) CheckCsvExport(v, c);
     if (!v.Bad("loss.type") && !v.Bad("evaluate.metrics")) {
       const bool regression = IsRegressionLoss(c.loss.type);
       for (size_t i = 0; i < c.evaluate.metrics.size(); ++i) {

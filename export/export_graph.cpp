@@ -11,6 +11,7 @@
 #include "export/graph_builder.h"
 #include "export/layer_graph.h"
 #include "export/signature_rules.h"
+#include "export/tabular_graph.h"
 #include "tfformat/opdefs.h"
 
 namespace pipeline::savedmodel {
@@ -37,7 +38,7 @@ bool Reserved(const std::string& s) {
       kExampleInputNode, kFeaturesNode, "ParseExample", kProbabilitiesNode, "init_all_tables", kLegacyInitOpNode,
       "save",            kTableNode,    "index_to_string_Lookup", "TopKV2", "ToInt64"};
   if (kExact.count(s)) return true;
-  for (const char* p : {"TopKV2_", "ToInt64_", "index_to_string_Lookup_"})
+  for (const char* p : {"TopKV2_", "ToInt64_", "index_to_string_Lookup_", "column_"})
     if (s.rfind(p, 0) == 0) return true;
   return false;
 }
@@ -125,6 +126,9 @@ Status CheckModelAndSignatures(const ExportRequest& r) {
     if (const std::string why = mapping->check(l); !why.empty()) return Status::InvalidArgument(Bad(where, why));
     prev = l.out;
   }
+  if (!r.columns.empty())
+    if (const std::string why = CheckColumns(r.columns, r.input_features); !why.empty())
+      return Status::InvalidArgument(Bad("dataset.csv", why));
   const int64_t n = prev;  // outputs of the last layer
   if (r.num_classes != 0 && r.num_classes != n)
     return Status::InvalidArgument(
@@ -154,8 +158,8 @@ Status CheckModelAndSignatures(const ExportRequest& r) {
       if (s.output_key.empty()) return Status::InvalidArgument(Bad(where, "output_key is empty"));
       continue;
     }
-    if (s.feature.empty()) return Status::InvalidArgument(Bad(where, "feature is empty"));
-    if (!feature.empty() && s.feature != feature)
+    if (r.columns.empty() && s.feature.empty()) return Status::InvalidArgument(Bad(where, "feature is empty"));
+    if (r.columns.empty() && !feature.empty() && s.feature != feature)
       return Status::InvalidArgument(Bad(where, "all classify/regress signatures must parse the same tf.Example feature ('" +
                                                     feature + "' vs '" + s.feature + "')"));
     feature = s.feature;
@@ -188,12 +192,16 @@ std::string ExampleFeature(const ExportOptions& e) {
   return feature;
 }
 
+void AddExamplePlaceholder(GraphBuilder& g) {
+  NodeDef* ph = g.Add(kExampleInputNode, "Placeholder");
+  GraphBuilder::SetType(ph, "dtype", tensorflow::DT_STRING);
+  GraphBuilder::SetShape(ph, "shape", MakeShape({-1}));
+}
+
 // Input: serialized tf.Example -> ParseExample -> x, or a placeholder x.
 void AddInput(GraphBuilder& g, const std::string& feature, int64_t in) {
   if (!feature.empty()) {
-    NodeDef* ph = g.Add(kExampleInputNode, "Placeholder");
-    GraphBuilder::SetType(ph, "dtype", tensorflow::DT_STRING);
-    GraphBuilder::SetShape(ph, "shape", MakeShape({-1}));
+    AddExamplePlaceholder(g);
     g.ConstFloats("ParseExample/Const", {0}, nullptr);  // no default: the feature is required
     g.ConstStrings("ParseExample/ParseExample/names", {0}, {});
     g.ConstStrings("ParseExample/ParseExample/dense_keys_0", {}, {feature});
@@ -261,21 +269,27 @@ std::string AddLayers(GraphBuilder& g, Weights& w, const std::vector<ExportedLay
   return prev;
 }
 
-// Softmax, and for classify the class-name table and one TopKV2 head per k.
-// Returns the table initializers.
+// Whether the served scores are probabilities (kProbabilitiesNode) rather
+// than the logits themselves: a regression's number, or one softmax unit.
+bool HasProbabilities(ExportHead head, int64_t n) {
+  return head == ExportHead::kSigmoid || (head == ExportHead::kSoftmax && n >= 2);
+}
+
+// Softmax or sigmoid probabilities, and for classify the class-name table and
+// one TopKV2 head per k. Returns the table initializers.
 std::vector<std::string> AddHeads(GraphBuilder& g, const ExportRequest& r, int64_t n, const std::string& logits) {
-  bool need_softmax = false, any_classify = false;
+  bool need_probabilities = false, any_classify = false;
   std::set<int64_t> ks;
   for (const auto& s : r.options.signatures) {
     if (s.method == "classify") {
       any_classify = true;
-      need_softmax = true;
+      need_probabilities = true;
       ks.insert(EffectiveTopK(s, n));
     }
-    if (s.method == "predict" && n >= 2) need_softmax = true;
+    if (s.method == "predict" && HasProbabilities(r.head, n)) need_probabilities = true;
   }
-  if (need_softmax) {
-    NodeDef* sm = g.Add(kProbabilitiesNode, "Softmax", {logits});
+  if (need_probabilities) {
+    NodeDef* sm = g.Add(kProbabilitiesNode, r.head == ExportHead::kSigmoid ? "Sigmoid" : "Softmax", {logits});
     GraphBuilder::SetType(sm, "T", F);
   }
   std::vector<std::string> table_inits;
@@ -402,14 +416,22 @@ Status FinishMetaGraph(GraphBuilder& g, const std::vector<std::string>& table_in
 }
 
 // One SignatureDef per configured signature, over the nodes built above.
-void AddSignatures(const ExportOptions& e, int64_t in, int64_t n, const std::string& logits,
-                   tensorflow::MetaGraphDef& mg) {
+// A CSV model's predict signature takes each column's raw values under the
+// column's name, as TF Serving's REST clients send named inputs.
+void AddSignatures(const ExportRequest& r, int64_t n, const std::string& logits, tensorflow::MetaGraphDef& mg) {
+  const ExportOptions& e = r.options;
   for (const auto& s : e.signatures) {
     tensorflow::SignatureDef sig;
     if (s.method == "predict") {
       sig.set_method_name(kPredictMethodName);
-      (*sig.mutable_inputs())[s.input_key] = Info(std::string(kFeaturesNode) + ":0", F, {-1, in});
-      const std::string out_tensor = n >= 2 ? std::string(kProbabilitiesNode) + ":0" : logits + ":0";
+      if (r.columns.empty()) {
+        (*sig.mutable_inputs())[s.input_key] = Info(std::string(kFeaturesNode) + ":0", F, {-1, r.input_features});
+      } else {
+        for (size_t i = 0; i < r.columns.size(); ++i)
+          (*sig.mutable_inputs())[r.columns[i].name] =
+              Info(ColumnNode(i) + ":0", r.columns[i].categorical ? tensorflow::DT_STRING : F, {-1});
+      }
+      const std::string out_tensor = HasProbabilities(r.head, n) ? std::string(kProbabilitiesNode) + ":0" : logits + ":0";
       (*sig.mutable_outputs())[s.output_key] = Info(out_tensor, F, {-1, n});
     } else if (s.method == "classify") {
       const int64_t k = EffectiveTopK(s, n);
@@ -439,16 +461,22 @@ Status BuildExportGraph(const ExportRequest& r, ExportGraph* out) {
   GraphBuilder g;
   out->variables.clear();
   Weights weights(g, frozen, &out->variables);
-  AddInput(g, ExampleFeature(e), in);
+  std::vector<std::string> table_inits;
+  if (r.columns.empty()) {
+    AddInput(g, ExampleFeature(e), in);
+  } else {
+    AddExamplePlaceholder(g);
+    table_inits = AddTabularInput(g, r.columns, kExampleInputNode, kFeaturesNode);
+  }
   const std::string logits = AddLayers(g, weights, r.layers);
-  const std::vector<std::string> table_inits = AddHeads(g, r, n, logits);
+  for (const std::string& init : AddHeads(g, r, n, logits)) table_inits.push_back(init);
   AddInitOps(g, table_inits);
 
   tensorflow::MetaGraphDef& mg = out->meta_graph;
   mg.Clear();
   if (!frozen) AddSaver(g, weights.names(), TempShardName(r), mg.mutable_saver_def());
   PIPELINE_RETURN_IF_ERROR(FinishMetaGraph(g, table_inits, frozen ? nullptr : &weights, mg));
-  AddSignatures(e, in, n, logits, mg);
+  AddSignatures(r, n, logits, mg);
   return Status::Ok();
 }
 

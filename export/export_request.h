@@ -66,10 +66,35 @@ struct ExportedLayer {
   }
 };
 
+// One CSV column of a tabular model, as its training split encoded it
+// (data/csv_dataset.cpp): the graph repeats the encoding, so a client sends
+// raw column values, never the engine's features.
+struct ExportedColumn {
+  std::string name;                      // the tf.Example feature and the predict input key
+  bool categorical = false;
+  double mean = 0.0, stddev = 1.0;       // numeric: feature = (x - mean) / stddev
+  std::vector<std::string> vocabulary;   // categorical: one-hot index of each value; vocabulary.size() = out of vocabulary
+  std::string fill;                      // a missing feature's value; "" when it is required
+  std::vector<std::string> missing_tokens;  // categorical: values that mean "missing" (dataset.csv.missing_values)
+  int64_t width() const { return categorical ? static_cast<int64_t>(vocabulary.size()) + 1 : 1; }
+};
+
+// What turns the last layer's outputs into the served scores.
+enum class ExportHead {
+  kSoftmax,  // softmax cross-entropy: probabilities over classes
+  kSigmoid,  // sigmoid cross-entropy, one unit per class: independent probabilities
+  kLinear,   // regression: the number itself
+};
+
 struct ExportRequest {
   ExportOptions options;
   int64_t input_features = 0;
   int64_t num_classes = 0;
+  ExportHead head = ExportHead::kSoftmax;
+  // Non-empty for a CSV model: its signatures take one tf.Example feature (and
+  // one predict input) per column, and the graph encodes them into the
+  // input_features the first layer reads.
+  std::vector<ExportedColumn> columns;
   std::vector<ExportedLayer> layers;
 };
 

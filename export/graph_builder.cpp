@@ -113,6 +113,13 @@ NodeDef* GraphBuilder::ConstInt32(const std::string& name, int32_t value) {
   return n;
 }
 
+NodeDef* GraphBuilder::ConstInt64(const std::string& name, int64_t value) {
+  tensorflow::TensorProto* t;
+  NodeDef* n = ConstNode(this, name, tensorflow::DT_INT64, {}, &t);
+  t->add_int64_val(value);
+  return n;
+}
+
 NodeDef* GraphBuilder::ConstInt64s(const std::string& name, const std::vector<int64_t>& values) {
   tensorflow::TensorProto* t;
   NodeDef* n = ConstNode(this, name, tensorflow::DT_INT64, {static_cast<int64_t>(values.size())}, &t);

@@ -44,6 +44,7 @@ class GraphBuilder {
   tensorflow::NodeDef* ConstStrings(const std::string& name, const std::vector<int64_t>& shape,
                                     const std::vector<std::string>& values);
   tensorflow::NodeDef* ConstInt32(const std::string& name, int32_t value);
+  tensorflow::NodeDef* ConstInt64(const std::string& name, int64_t value);  // a scalar
   tensorflow::NodeDef* ConstInt64s(const std::string& name, const std::vector<int64_t>& values);
 
   bool Has(const std::string& name) const { return names_.count(name) > 0; }

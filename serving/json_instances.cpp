@@ -63,6 +63,22 @@ Status Flatten(const JsonValue& v, const TensorShape& shape, size_t level, std::
   return Status::Ok();
 }
 
+// Flatten for a tensor of strings: every leaf a string.
+Status FlattenStrings(const JsonValue& v, const TensorShape& shape, size_t level, std::vector<std::string>* out) {
+  if (!v.is_array()) {
+    if (level != shape.size() || !v.is_string())
+      return Status::Corruption("expected a string at " + Where(v) + ", as the first value of the input is one");
+    out->push_back(v.str());
+    return Status::Ok();
+  }
+  if (level >= shape.size() || static_cast<int64_t>(v.items().size()) != shape[level]) {
+    return Status::Corruption("ragged instance: the list at " + Where(v) + " has " + std::to_string(v.items().size()) +
+                              " items, expected " + (level < shape.size() ? std::to_string(shape[level]) : "a string"));
+  }
+  for (const auto& item : v.items()) PIPELINE_RETURN_IF_ERROR(FlattenStrings(item, shape, level + 1, out));
+  return Status::Ok();
+}
+
 // {"feature": value or [values]} -> a serialized tf.Example.
 Status ExampleFromJson(const JsonValue& obj, std::string* serialized, bool* non_finite) {
   tensorflow::Example ex;
@@ -120,8 +136,18 @@ Status ReadJsonInstances(const std::string& path, bool wants_examples, int64_t l
     } else if (item.is_object()) {
       std::map<std::string, TensorValue> m;
       for (const auto& [alias, v] : item.members()) {
-        std::vector<float> vals;
         TensorShape shape = DenseShape(v);
+        const JsonValue* first = &v;
+        while (first->is_array() && !first->items().empty()) first = &(*first)[0];
+        if (first->is_string()) {  // a DT_STRING input (a CSV model's categorical column)
+          std::vector<std::string> strings;
+          Status st = FlattenStrings(v, shape, 0, &strings);
+          if (!st.ok()) return Status::Corruption(where + alias + ": " + st.message());
+          shape.insert(shape.begin(), 1);
+          m[alias] = TensorValue::Strings(shape, std::move(strings));
+          continue;
+        }
+        std::vector<float> vals;
         Status st = Flatten(v, shape, 0, &vals, &non_finite);
         if (!st.ok()) return Status::Corruption(where + alias + ": " + st.message());
         shape.insert(shape.begin(), 1);

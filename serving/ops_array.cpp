@@ -1,5 +1,6 @@
 // Shape-manipulating kernels: Reshape, Shape, Fill, Pack, ExpandDims,
-// Squeeze, ConcatV2, GatherV2, StridedSlice (simple begin/end/stride form).
+// Squeeze, ConcatV2, GatherV2, StridedSlice (simple begin/end/stride form),
+// OneHot.
 #include <algorithm>
 
 #include "serving/interpreter.h"
@@ -235,6 +236,42 @@ Status GatherV2Op(OpContext& c) {
   return Status::Ok();
 }
 
+// OneHot(indices, depth, on_value, off_value), float values: an index outside
+// [0, depth) gives a row of off_value, as in TensorFlow.
+Status OneHotOp(OpContext& c) {
+  if (c.num_inputs() != 4) return c.Error("expects 4 inputs");
+  const TensorValue& idx = c.input(0);
+  if (idx.dtype() != tensorflow::DT_INT32 && idx.dtype() != tensorflow::DT_INT64) return c.Error("indices must be int32/int64");
+  if (c.input(1).NumElements() != 1) return c.Error("depth must be a scalar");
+  const int64_t depth = static_cast<int64_t>(c.input(1).AsDouble(0));
+  if (depth < 0) return c.Error("depth must be non-negative, got: " + std::to_string(depth));
+  const TensorValue& on = c.input(2);
+  const TensorValue& off = c.input(3);
+  if (on.dtype() != tensorflow::DT_FLOAT || off.dtype() != tensorflow::DT_FLOAT || on.NumElements() != 1 ||
+      off.NumElements() != 1)
+    return Status::Unimplemented("OneHot with on_value/off_value other than float scalars");
+  int64_t axis = c.AttrOr("axis", int64_t{-1});
+  if (axis == -1) axis = idx.rank();
+  if (axis < 0 || axis > idx.rank()) return c.Error("Expected axis to be -1 or between [0, " + std::to_string(idx.rank()) + ")");
+  TensorShape s = idx.shape();
+  s.insert(s.begin() + axis, depth);
+  int64_t outer = 1, inner = 1;
+  for (int64_t d = 0; d < axis; ++d) outer *= idx.dim(static_cast<int>(d));
+  for (int d = static_cast<int>(axis); d < idx.rank(); ++d) inner *= idx.dim(d);
+  TensorValue out(tensorflow::DT_FLOAT, s);
+  float* o = out.mutable_data<float>();
+  const float on_v = on.data<float>()[0], off_v = off.data<float>()[0];
+  std::fill(o, o + out.NumElements(), off_v);
+  for (int64_t a = 0; a < outer; ++a)
+    for (int64_t i = 0; i < inner; ++i) {
+      const int64_t flat = a * inner + i;
+      const int64_t k = idx.dtype() == tensorflow::DT_INT64 ? idx.data<int64_t>()[flat] : idx.data<int32_t>()[flat];
+      if (k >= 0 && k < depth) o[(a * depth + k) * inner + i] = on_v;
+    }
+  c.set_output(0, std::move(out));
+  return Status::Ok();
+}
+
 // StridedSlice with begin/end/strides vectors and begin/end/shrink masks
 // (no ellipsis or new-axis masks).
 Status StridedSliceOp(OpContext& c) {
@@ -312,6 +349,7 @@ void RegisterArrayOps(std::map<std::string, OpRegistration>* r) {
   (*r)["Fill"] = {FillOp, {}};
   (*r)["Pack"] = {PackOp, {}};
   (*r)["ConcatV2"] = {ConcatV2Op, {}};
+  (*r)["OneHot"] = {OneHotOp, {}};
   (*r)["ExpandDims"] = {ExpandDimsOp, {}};
   (*r)["Squeeze"] = {SqueezeOp, {}};
   (*r)["GatherV2"] = {GatherV2Op, {}};

@@ -39,7 +39,7 @@ class BuildStage : public Stage {
     ctx.optimizer->Build(ctx.model->params(), ctx.runtime->engine(), ctx.model->Partition(ctx.runtime->threads()));
     if (std::find(cfg.stages.begin(), cfg.stages.end(), "export") != cfg.stages.end()) {
       PIPELINE_RETURN_IF_ERROR(CheckExportPath(cfg));
-      PIPELINE_RETURN_IF_ERROR(CheckExport(ToExportRequest(cfg, *ctx.model)));
+      PIPELINE_RETURN_IF_ERROR(CheckExport(ToExportRequest(cfg, *ctx.model, ctx.dataset.get())));
     }
     ctx.log->Verbose("model: " + std::to_string(ctx.model->ParameterCount()) + " parameters, " +
                      std::to_string(ctx.runtime->threads()) + " threads");

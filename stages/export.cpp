@@ -14,7 +14,7 @@ class ExportStage : public Stage {
   Status Run(Context& ctx) override {
     if (!ctx.trained) ctx.log->Warn("exporting a model that was not trained in this run");
     ExportResult result;
-    PIPELINE_RETURN_IF_ERROR(ExportSavedModel(ToExportRequest(ctx.config, *ctx.model), &result));
+    PIPELINE_RETURN_IF_ERROR(ExportSavedModel(ToExportRequest(ctx.config, *ctx.model, ctx.dataset.get()), &result));
     ctx.exported = ExportInfo{result.version_dir, result.version};
     ctx.log->Info("exported " + result.version_dir);
     return Status::Ok();

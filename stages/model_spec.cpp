@@ -1,5 +1,7 @@
 #include "stages/model_spec.h"
 
+#include "config/schema.h"
+
 namespace pipeline {
 namespace {
 
@@ -22,6 +24,31 @@ ExportOptions ToExportOptions(const ExportConfig& e) {
     o.signatures.push_back(ExportSignature{s.name, s.method, s.input_key, s.output_key, s.feature, s.top_k});
   o.warmup = e.warmup;
   return o;
+}
+
+ExportHead ToExportHead(const std::string& loss_type) {
+  if (loss_type == "sigmoid_cross_entropy") return ExportHead::kSigmoid;
+  if (IsRegressionLoss(loss_type)) return ExportHead::kLinear;
+  return ExportHead::kSoftmax;
+}
+
+std::vector<ExportedColumn> ToExportedColumns(const TabularSchema& schema, const CsvConfig& csv) {
+  std::vector<ExportedColumn> columns;
+  for (const TabularColumn& c : schema.columns) {
+    ExportedColumn e;
+    e.name = c.name;
+    e.categorical = c.categorical;
+    e.mean = c.mean;
+    e.stddev = c.stddev;
+    e.vocabulary = c.vocabulary;
+    e.fill = c.fill;
+    if (c.categorical) {
+      e.missing_tokens = {""};  // an empty field is always missing (data/csv_dataset.cpp)
+      for (const auto& token : csv.missing_values) e.missing_tokens.push_back(token);
+    }
+    columns.push_back(std::move(e));
+  }
+  return columns;
 }
 
 }  // namespace
@@ -65,11 +92,18 @@ LossSpec ToLossSpec(const LossConfig& loss) {
   return spec;
 }
 
-ExportRequest ToExportRequest(const PipelineConfig& config, Network& net) {
+ExportRequest ToExportRequest(const PipelineConfig& config, Network& net, const Dataset* data) {
   ExportRequest request;
   request.options = ToExportOptions(config.export_);
   request.input_features = net.input_features();
   request.num_classes = net.classes();
+  request.head = ToExportHead(config.loss.type);
+  if (data != nullptr && data->tabular) {
+    request.columns = ToExportedColumns(*data->tabular, config.dataset.csv);
+    // The label values name the classes, unless export.class_names does.
+    if (request.options.class_names.empty() && !data->tabular->regression)
+      request.options.class_names = data->tabular->classes;
+  }
   for (const auto& layer : net.layers()) {
     ExportedLayer exported;
     exported.type = layer->spec().type;

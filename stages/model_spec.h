@@ -4,6 +4,7 @@
 #pragma once
 
 #include "config/config.h"
+#include "data/dataset.h"
 #include "engine/network.h"
 #include "engine/optimizer.h"
 #include "engine/schedule.h"
@@ -14,6 +15,7 @@ namespace pipeline {
 NetworkSpec ToNetworkSpec(const ModelConfig& model);
 LossSpec ToLossSpec(const LossConfig& loss);
 // The export request for `net` (shapes always; weights point into net's params).
-ExportRequest ToExportRequest(const PipelineConfig& config, Network& net);
+// `data` (may be null) gives a CSV model its columns' encodings.
+ExportRequest ToExportRequest(const PipelineConfig& config, Network& net, const Dataset* data);
 
 }  // namespace pipeline

@@ -179,15 +179,35 @@ TEST_CASE("csv: pipeline run exits 1 on corrupt data and 2 at the config line of
   CHECK(bad_key.err.find(wrong + ":7:12: error: dataset.csv.label: no column 'why'") != std::string::npos);
 }
 
-TEST_CASE("csv: config rules - metrics that fit the loss and no export yet") {
+TEST_CASE("csv: config rules - metrics that fit the loss and signatures that take the columns") {
   const std::string config = std::string(PIPELINE_SOURCE_DIR) + "/configs/tabular_regress.yaml";
   const test::CommandResult metrics = test::RunPipeline({"validate", config, "--set", "evaluate.metrics=[accuracy]"});
   CHECK(metrics.exit_code == 2);
   CHECK(metrics.err.find("evaluate.metrics.0: accuracy scores classes") != std::string::npos);
-  const test::CommandResult exported =
-      test::RunPipeline({"validate", config, "--set", "stages=[load,build,train,evaluate,export]"});
-  CHECK(exported.exit_code == 2);
-  CHECK(exported.err.find("stages: csv models cannot be exported yet") != std::string::npos);
+  CHECK(test::RunPipeline({"validate", config}).exit_code == 0);  // it exports, with a regress signature
+  // The tf.Example features and predict inputs are the columns: keys naming one input are refused.
+  const test::CommandResult feature = test::RunPipeline(
+      {"validate", config, "--set", "export.signatures=[{name: r, method: regress, feature: x}]"});
+  CHECK(feature.exit_code == 2);
+  CHECK(feature.err.find("export.signatures.0.feature: a csv model's tf.Examples carry one feature per column") !=
+        std::string::npos);
+  const test::CommandResult input_key = test::RunPipeline(
+      {"validate", config, "--set", "export.signatures=[{name: p, method: predict, input_key: rows}]"});
+  CHECK(input_key.exit_code == 2);
+  CHECK(input_key.err.find("export.signatures.0.input_key: a csv model's predict signature takes one input per "
+                           "column") != std::string::npos);
+  // A regression model cannot keep the default signatures, whose serving_default classifies.
+  std::string text = test::Slurp(config);
+  const size_t at = text.find("  signatures:");
+  REQUIRE(at != std::string::npos);
+  text.erase(at);
+  const std::string tmp = test::TempDir("csv_default_signatures");
+  const std::string no_signatures = tmp + "/regress.yaml";
+  std::ofstream(no_signatures) << text;
+  const test::CommandResult defaults = test::RunPipeline({"validate", no_signatures});
+  CHECK(defaults.exit_code == 2);
+  CHECK(defaults.err.find("export: loss mean_squared_error regresses a number, and the default signatures classify") !=
+        std::string::npos);
   const test::CommandResult typo = test::RunPipeline({"validate", config, "--set", "loss.type=hubr"});
   CHECK(typo.exit_code == 2);
   CHECK(typo.err.find("did you mean 'huber'?") != std::string::npos);

@@ -196,6 +196,7 @@ TEST_CASE("export: every node conforms to TensorFlow's op registry / stripped_op
     std::vector<int64_t> sizes;
     std::string variables;
     std::vector<ExportSignature> sigs;
+    bool tabular = false;  // CSV columns (one numeric, one categorical of 2 values): sizes[0] must be 4
   };
   ExportSignature predict{"predict_images", "predict"}, classify{"serving_default", "classify"},
       classify3{"top3", "classify"}, regress{"regress", "regress"};
@@ -206,6 +207,8 @@ TEST_CASE("export: every node conforms to TensorFlow's op registry / stripped_op
       {"784-16-10 frozen", {784, 16, 10}, "frozen", {predict, classify}},
       {"predict only", {20, 7, 3}, "checkpoint", {predict}},
       {"regression", {20, 7, 1}, "checkpoint", {predict, regress}},
+      {"tabular regression", {4, 7, 1}, "checkpoint", {predict, regress}, true},
+      {"tabular classify frozen", {4, 7, 3}, "frozen", {predict, classify}, true},
   };
   for (const auto& v : variants) {
     CAPTURE(v.what);
@@ -215,6 +218,18 @@ TEST_CASE("export: every node conforms to TensorFlow's op registry / stripped_op
     m->request.options.signatures = v.sigs;
     m->request.layers[0].activation = "tanh";
     if (m->request.layers.size() > 2) m->request.layers[1].activation = "sigmoid";
+    if (v.tabular) {
+      ExportedColumn num, cat;
+      num.name = "num";
+      num.fill = "0.5";
+      cat.name = "cat";
+      cat.categorical = true;
+      cat.vocabulary = {"a", "b"};
+      cat.fill = "b";
+      cat.missing_tokens = {"", "NA"};
+      m->request.columns = {num, cat};
+      m->request.head = v.sizes.back() == 1 ? ExportHead::kLinear : ExportHead::kSigmoid;
+    }
     const auto mg = ExportAndRead(m->request);
     std::vector<std::string> problems;
     savedmodel::CheckGraphAgainstRegistry(mg.graph_def(), registry, &problems);
@@ -239,8 +254,9 @@ TEST_CASE("export: every node conforms to TensorFlow's op registry / stripped_op
     REQUIRE_MESSAGE(reg.count(op.name()), op.name());
     CHECK_MESSAGE(op.SerializeAsString() == reg[op.name()].SerializeAsString(), op.name());
   }
-  // 24 for the MLP, and Conv2D, MaxPool, AvgPool, Reshape, Mul, AddV2 for the image layers.
-  CHECK(savedmodel::ExporterOpDefs().op_size() == 30);
+  // 24 for the MLP; Conv2D, MaxPool, AvgPool, Reshape, Mul, AddV2 for the image layers; Sub,
+  // RealDiv, ExpandDims, OneHot, ConcatV2 for CSV columns.
+  CHECK(savedmodel::ExporterOpDefs().op_size() == 35);
 }
 
 TEST_CASE("export: the conformance checker catches what it should") {
