@@ -1,6 +1,7 @@
 // pipeline inspect DIR: what `saved_model_cli show --all` prints, plus the
 // variables, the ops used, the init op and the reader's warnings.
 #include <cstdio>
+#include <map>
 
 #include "cli/command.h"
 #include "common/status.h"
@@ -59,9 +60,12 @@ void PrintHeaderAndSignatures(const std::string& dir, const SavedModelReader& r)
     const auto* sig = r.FindSignature(key);
     std::printf("\nsignature_def['%s']:\n", key.c_str());
     std::printf("  The given SavedModel SignatureDef contains the following input(s):\n");
-    for (const auto& [alias, ti] : sig->inputs()) PrintTensorInfo("inputs", alias, ti);
+    // Sorted by alias, as saved_model_cli prints them: a protobuf map's order changes from run to run.
+    const std::map<std::string, tensorflow::TensorInfo> inputs(sig->inputs().begin(), sig->inputs().end());
+    const std::map<std::string, tensorflow::TensorInfo> outputs(sig->outputs().begin(), sig->outputs().end());
+    for (const auto& [alias, ti] : inputs) PrintTensorInfo("inputs", alias, ti);
     std::printf("  The given SavedModel SignatureDef contains the following output(s):\n");
-    for (const auto& [alias, ti] : sig->outputs()) PrintTensorInfo("outputs", alias, ti);
+    for (const auto& [alias, ti] : outputs) PrintTensorInfo("outputs", alias, ti);
     std::printf("  Method name is: %s\n", sig->method_name().c_str());
   }
 }

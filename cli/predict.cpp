@@ -115,8 +115,12 @@ int ParseArgs(const std::vector<std::string>& args, PredictArgs* a) {
 
 // Reads the one input source into *in; *source says "FILE has N images"
 // etc., for the label-count check.
-Status ReadInputs(const PredictArgs& a, const serving::TensorSpec& input, PredictInputs* in, std::string* source) {
-  const bool wants_examples = input.dtype == tensorflow::DT_STRING;
+// `single_input`: the signature has one input. Only then does a DT_STRING
+// input mean serialized tf.Examples; a multi-input signature (a CSV model's
+// predict, one input per column) takes named JSON instances.
+Status ReadInputs(const PredictArgs& a, const serving::TensorSpec& input, bool single_input, PredictInputs* in,
+                  std::string* source) {
+  const bool wants_examples = single_input && input.dtype == tensorflow::DT_STRING;
   if (a.has("--idx-images")) {
     IdxHeader h;
     std::vector<uint8_t> pixels;
@@ -281,7 +285,7 @@ int PredictCommand(const std::vector<std::string>& args) {
 
   PredictInputs in;
   std::string source;
-  if (!(st = ReadInputs(a, input, &in, &source)).ok()) return Failed(st);
+  if (!(st = ReadInputs(a, input, sig->inputs_size() == 1, &in, &source)).ok()) return Failed(st);
   WarnNonFiniteInputs(in);
   std::vector<uint8_t> labels;
   if (!(st = ReadLabels(a, in, source, &labels)).ok()) return Failed(st);

@@ -75,7 +75,12 @@ Status Servable::FirstInput(const std::string& key, TensorSpec* spec) const {
   const tensorflow::SignatureDef* sig = reader_->FindSignature(key);
   if (sig == nullptr) return Status::InvalidArgument("unknown signature '" + key + "'");
   if (sig->inputs_size() == 0) return Status::Runtime("signature '" + key + "' has no inputs");
-  const auto& first = *sig->inputs().begin();
+  // The smallest alias: a protobuf map's iteration order is unspecified (and
+  // differs between runs), so "begin()" would pick a different input each time.
+  auto first_it = sig->inputs().begin();
+  for (auto it = sig->inputs().begin(); it != sig->inputs().end(); ++it)
+    if (it->first < first_it->first) first_it = it;
+  const auto& first = *first_it;
   spec->alias = first.first;
   spec->tensor = first.second.name();
   spec->dtype = first.second.dtype();

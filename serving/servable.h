@@ -85,8 +85,8 @@ class Servable {
   // and those naming `key` (not those of the other signatures), in order.
   std::vector<std::string> Warnings(const std::string& key) const;
 
-  // The first input of signature `key` in the SignatureDef's map order (the
-  // one a single-input run feeds), its dtype the graph's. InvalidArgument for
+  // The first input of signature `key` by alias order (the one a
+  // single-input run feeds), its dtype the graph's. InvalidArgument for
   // an unknown key; Runtime "signature 'k' has no inputs" when it has none.
   Status FirstInput(const std::string& key, TensorSpec* spec) const;
   // Every input of signature `key` by alias, with the graph's dtype (as

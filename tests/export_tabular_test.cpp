@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <fstream>
 #include <set>
 #include <string>
 #include <vector>
@@ -17,6 +18,7 @@
 #include "serving/servable.h"
 #include "tests/support/export_testing.h"
 #include "tests/support/export_verify.h"
+#include "tests/support/run_pipeline.h"
 #include "tfformat/tensor_value.h"
 
 using namespace pipeline;
@@ -195,4 +197,25 @@ TEST_CASE("export tabular: columns that do not encode the model's inputs are ref
   m.request.columns[1].vocabulary = {"b", "a"};  // the engine's indices are the sorted order's
   st = CheckExport(m.request);
   CHECK(st.message().find("vocabulary is not sorted") != std::string::npos);
+}
+
+TEST_CASE("export tabular: pipeline predict feeds named JSON instances to a predict signature with a string input") {
+  // A regression test: with several inputs, predict once took the signature's
+  // first input in protobuf map order (random from run to run) and, when that
+  // was a DT_STRING column, turned the instances into tf.Examples.
+  ScratchDir tmp;
+  TabularModel m;
+  m.kernel = {1, 10, 100, 1000};
+  MakeTabular(&m, tmp / "m", 1, ExportHead::kLinear, {{"predict", "predict", "inputs", "y", "x", 0}});
+  ExportResult result;
+  REQUIRE(ExportSavedModel(m.request, &result).ok());
+  std::ofstream(tmp / "rows.json") << R"({"instances": [{"num": 6.0, "cat": "b"}, {"num": 2.0, "cat": "zzz"}]})";
+  for (int run = 0; run < 8; ++run) {
+    const auto r = test::RunPipeline({"predict", result.version_dir, "--signature", "predict", "--json-instances",
+                                      tmp / "rows.json", "--show", "2"});
+    INFO(r.out << r.err);
+    REQUIRE(r.exit_code == 0);
+    CHECK(r.out.find("{101}") != std::string::npos);   // (6-2)/4 + 100 [b]
+    CHECK(r.out.find("{1000}") != std::string::npos);  // 0 + 1000 [unseen]
+  }
 }
