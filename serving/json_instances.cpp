@@ -40,43 +40,47 @@ TensorShape DenseShape(const JsonValue& v) {
   return shape;
 }
 
-// Appends the numbers of `v` (a tensor of `shape`) to `out`; every list at
-// level d must have shape[d] items and every leaf must sit at the last level.
-Status Flatten(const JsonValue& v, const TensorShape& shape, size_t level, std::vector<float>* out,
-               bool* non_finite) {
+// Visits the leaves of `v` (a tensor of `shape`) in row-major order; every
+// list at level d must have shape[d] items and every leaf must sit at the last
+// level. `leaf_kind` ("a number", "a string") names a leaf in the errors.
+template <class LeafFn>
+Status WalkDense(const JsonValue& v, const TensorShape& shape, size_t level, const char* leaf_kind, LeafFn& leaf) {
   if (!v.is_array()) {
     if (level != shape.size()) {
       return Status::Corruption("ragged instance: a value at " + Where(v) + " sits at nesting level " +
                                 std::to_string(level) + ", expected " + std::to_string(shape.size()));
     }
-    if (!v.is_number()) return Status::Corruption("expected a number at " + Where(v));
-    float f;
-    PIPELINE_RETURN_IF_ERROR(ToFloat(v, &f, non_finite));
-    out->push_back(f);
-    return Status::Ok();
+    return leaf(v);
   }
   if (level >= shape.size() || static_cast<int64_t>(v.items().size()) != shape[level]) {
     return Status::Corruption("ragged instance: the list at " + Where(v) + " has " + std::to_string(v.items().size()) +
-                              " items, expected " + (level < shape.size() ? std::to_string(shape[level]) : "a number"));
+                              " items, expected " + (level < shape.size() ? std::to_string(shape[level]) : leaf_kind));
   }
-  for (const auto& item : v.items()) PIPELINE_RETURN_IF_ERROR(Flatten(item, shape, level + 1, out, non_finite));
+  for (const auto& item : v.items()) PIPELINE_RETURN_IF_ERROR(WalkDense(item, shape, level + 1, leaf_kind, leaf));
   return Status::Ok();
 }
 
-// Flatten for a tensor of strings: every leaf a string.
-Status FlattenStrings(const JsonValue& v, const TensorShape& shape, size_t level, std::vector<std::string>* out) {
-  if (!v.is_array()) {
-    if (level != shape.size() || !v.is_string())
-      return Status::Corruption("expected a string at " + Where(v) + ", as the first value of the input is one");
-    out->push_back(v.str());
+// Appends the numbers of `v` (a tensor of `shape`) to `out`.
+Status Flatten(const JsonValue& v, const TensorShape& shape, std::vector<float>* out, bool* non_finite) {
+  auto leaf = [&](const JsonValue& x) {
+    if (!x.is_number()) return Status::Corruption("expected a number at " + Where(x));
+    float f;
+    PIPELINE_RETURN_IF_ERROR(ToFloat(x, &f, non_finite));
+    out->push_back(f);
     return Status::Ok();
-  }
-  if (level >= shape.size() || static_cast<int64_t>(v.items().size()) != shape[level]) {
-    return Status::Corruption("ragged instance: the list at " + Where(v) + " has " + std::to_string(v.items().size()) +
-                              " items, expected " + (level < shape.size() ? std::to_string(shape[level]) : "a string"));
-  }
-  for (const auto& item : v.items()) PIPELINE_RETURN_IF_ERROR(FlattenStrings(item, shape, level + 1, out));
-  return Status::Ok();
+  };
+  return WalkDense(v, shape, 0, "a number", leaf);
+}
+
+// Flatten for a tensor of strings: every leaf a string.
+Status FlattenStrings(const JsonValue& v, const TensorShape& shape, std::vector<std::string>* out) {
+  auto leaf = [&](const JsonValue& x) {
+    if (!x.is_string())
+      return Status::Corruption("expected a string at " + Where(x) + ", as the first value of the input is one");
+    out->push_back(x.str());
+    return Status::Ok();
+  };
+  return WalkDense(v, shape, 0, "a string", leaf);
 }
 
 // {"feature": value or [values]} -> a serialized tf.Example.
@@ -141,14 +145,14 @@ Status ReadJsonInstances(const std::string& path, bool wants_examples, int64_t l
         while (first->is_array() && !first->items().empty()) first = &(*first)[0];
         if (first->is_string()) {  // a DT_STRING input (a CSV model's categorical column)
           std::vector<std::string> strings;
-          Status st = FlattenStrings(v, shape, 0, &strings);
+          Status st = FlattenStrings(v, shape, &strings);
           if (!st.ok()) return Status::Corruption(where + alias + ": " + st.message());
           shape.insert(shape.begin(), 1);
           m[alias] = TensorValue::Strings(shape, std::move(strings));
           continue;
         }
         std::vector<float> vals;
-        Status st = Flatten(v, shape, 0, &vals, &non_finite);
+        Status st = Flatten(v, shape, &vals, &non_finite);
         if (!st.ok()) return Status::Corruption(where + alias + ": " + st.message());
         shape.insert(shape.begin(), 1);
         m[alias] = TensorValue::From<float>(shape, vals);
@@ -161,7 +165,7 @@ Status ReadJsonInstances(const std::string& path, bool wants_examples, int64_t l
         return Status::Corruption(where + "shape " + ShapeString(shape) + " differs from instance 0's " +
                                   ShapeString(in->row_shape));
       }
-      Status st = Flatten(item, shape, 0, &in->floats, &non_finite);
+      Status st = Flatten(item, shape, &in->floats, &non_finite);
       if (!st.ok()) return Status::Corruption(where + st.message());
     }
     if (non_finite) in->non_finite.push_back(i);
