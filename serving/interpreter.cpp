@@ -464,5 +464,9 @@ int64_t OpContext::AttrOr(const std::string& name, int64_t def) const {
   auto it = node_->attr().find(name);
   return it == node_->attr().end() || it->second.value_case() != tensorflow::AttrValue::kI ? def : it->second.i();
 }
+float OpContext::AttrOr(const std::string& name, float def) const {
+  auto it = node_->attr().find(name);
+  return it == node_->attr().end() || it->second.value_case() != tensorflow::AttrValue::kF ? def : it->second.f();
+}
 
 }  // namespace pipeline

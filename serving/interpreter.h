@@ -183,6 +183,7 @@ class OpContext {
   Status GetAttr(const std::string& name, const tensorflow::TensorProto** v) const;
   bool AttrOr(const std::string& name, bool def) const;
   int64_t AttrOr(const std::string& name, int64_t def) const;
+  float AttrOr(const std::string& name, float def) const;
 
   // A Runtime error prefixed with the op and node.
   Status Error(const std::string& msg) const;

@@ -1,6 +1,6 @@
 // Numeric kernels: MatMul (oneDNN, as the engine computes dense layers),
 // broadcasting binary ops, BiasAdd, activations, Softmax, TopKV2, Cast,
-// ArgMax, Range.
+// ArgMax, Range, Conv2D, the pools and FusedBatchNorm at inference.
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -267,7 +267,10 @@ Status BiasAddOp(OpContext& c) {
 
 // ---- unary float ops ----
 
-enum class UnOp { kRelu, kRelu6, kSigmoid, kTanh, kLog, kExp, kNeg, kSqrt, kReciprocal, kSquare, kAbs };
+enum class UnOp {
+  kRelu, kRelu6, kSigmoid, kTanh, kLog, kExp, kNeg, kSqrt, kReciprocal, kSquare, kAbs,
+  kRsqrt, kErf, kErfc, kElu, kSelu, kSoftplus
+};
 
 template <class T>
 T ApplyUnary(UnOp op, T x) {
@@ -283,6 +286,23 @@ T ApplyUnary(UnOp op, T x) {
     case UnOp::kReciprocal: return T(1) / x;
     case UnOp::kSquare: return x * x;
     case UnOp::kAbs: return std::abs(x);
+    case UnOp::kRsqrt: return T(1) / std::sqrt(x);
+    case UnOp::kErf: return std::erf(x);
+    case UnOp::kErfc: return std::erfc(x);
+    // Elu and Selu as TensorFlow's relu_op_functor.h: exp(x) - 1 below 0.
+    case UnOp::kElu: return x < T(0) ? std::exp(x) - T(1) : x;
+    case UnOp::kSelu: {
+      const T scale = T(1.0507009873554804934193349852946), alpha = T(1.6732632423543772848170429916717);
+      return x < T(0) ? scale * alpha * (std::exp(x) - T(1)) : scale * x;
+    }
+    // Softplus as TensorFlow's softplus_op.h: x above a threshold (where
+    // log1p(exp(x)) rounds to x), exp(x) far below, log1p(exp(x)) between.
+    case UnOp::kSoftplus: {
+      const T threshold = std::log(std::numeric_limits<T>::epsilon()) + T(2);
+      if (x > -threshold) return x;
+      if (x < threshold) return std::exp(x);
+      return std::log1p(std::exp(x));
+    }
   }
   return x;
 }
@@ -340,6 +360,74 @@ Status SoftmaxOp(OpContext& c) {
     for (int64_t j = 0; j < cols; ++j) row[j] *= inverse;
   }
   c.set_output(0, std::move(out));
+  return Status::Ok();
+}
+
+// LeakyRelu(features; alpha, default 0.2): x below 0 becomes alpha * x.
+Status LeakyReluOp(OpContext& c) {
+  if (c.num_inputs() != 1) return c.Error("expects 1 input");
+  const float alpha = c.AttrOr("alpha", 0.2f);
+  TensorValue out = c.input(0);
+  const int64_t n = out.NumElements();
+  if (out.dtype() == tensorflow::DT_FLOAT) {
+    float* p = out.mutable_data<float>();
+    for (int64_t i = 0; i < n; ++i) p[i] = p[i] < 0.0f ? p[i] * alpha : p[i];
+  } else if (out.dtype() == tensorflow::DT_DOUBLE) {
+    double* p = out.mutable_data<double>();
+    for (int64_t i = 0; i < n; ++i) p[i] = p[i] < 0.0 ? p[i] * static_cast<double>(alpha) : p[i];
+  } else {
+    return c.Error("not implemented for dtype " + DataTypeName(out.dtype()));
+  }
+  c.set_output(0, std::move(out));
+  return Status::Ok();
+}
+
+// FusedBatchNorm / V2 / V3 at inference (is_training false), NHWC float:
+// y = (x - mean) * (rsqrt(variance + epsilon) * scale) + offset per channel,
+// as TensorFlow's CPU kernel (fused_batch_norm_op.cc) orders it. The other
+// outputs are the mean and variance given (batch_mean, batch_variance and
+// both reserve spaces, as TF's inference path copies them) and, for V3, an
+// empty reserve_space_3. Training mode needs batch statistics: Unimplemented.
+Status FusedBatchNormOp(OpContext& c) {
+  if (c.num_inputs() != 5) return c.Error("expects 5 inputs (x, scale, offset, mean, variance)");
+  if (c.AttrOr("is_training", true)) {
+    return Status::Unimplemented("node " + c.name() + " (op " + c.node().op() +
+                                 "): is_training true (batch statistics) is not supported; inference is");
+  }
+  std::string fmt = "NHWC";
+  (void)c.GetAttr("data_format", &fmt);
+  if (fmt != "NHWC") return Status::Unimplemented(c.node().op() + " with data_format " + fmt);
+  const TensorValue& x = c.input(0);
+  for (int i = 0; i < 5; ++i) PIPELINE_RETURN_IF_ERROR(c.ExpectDtype(i, tensorflow::DT_FLOAT));
+  if (x.rank() != 4) return c.Error("input must be 4-dimensional " + ShapeString(x.shape()));
+  const int64_t ch = x.dim(3);
+  static const char* const kNames[] = {"x", "scale", "offset", "mean", "variance"};
+  for (int i = 1; i < 5; ++i) {
+    if (c.input(i).rank() != 1 || c.input(i).dim(0) != ch) {
+      return c.Error(std::string(kNames[i]) + " must be a vector of " + std::to_string(ch) + " (the channels), got " +
+                     ShapeString(c.input(i).shape()));
+    }
+  }
+  const float epsilon = c.AttrOr("epsilon", 0.0001f);
+  const float* scale = c.input(1).data<float>();
+  const float* offset = c.input(2).data<float>();
+  const float* mean = c.input(3).data<float>();
+  const float* var = c.input(4).data<float>();
+  std::vector<float> factor(static_cast<size_t>(ch));
+  for (int64_t k = 0; k < ch; ++k) factor[static_cast<size_t>(k)] = 1.0f / std::sqrt(var[k] + epsilon) * scale[k];
+  TensorValue y = x;
+  float* p = y.mutable_data<float>();
+  const int64_t n = y.NumElements();
+  for (int64_t i = 0; i < n; ++i) {
+    const int64_t k = i % ch;
+    p[i] = (p[i] - mean[k]) * factor[static_cast<size_t>(k)] + offset[k];
+  }
+  c.set_output(0, std::move(y));
+  c.set_output(1, c.input(3));
+  c.set_output(2, c.input(4));
+  c.set_output(3, c.input(3));
+  c.set_output(4, c.input(4));
+  if (c.node().op() == "FusedBatchNormV3") c.set_output(5, TensorValue(tensorflow::DT_FLOAT, {0}));
   return Status::Ok();
 }
 
@@ -498,8 +586,8 @@ Status RangeOp(OpContext& c) {
   return Status::Ok();
 }
 
-// Conv2D, NHWC float, VALID/SAME padding, strides and dilations (direct loop;
-// the golden models only convolve tiny constant tensors).
+// Conv2D, NHWC float, VALID/SAME padding, strides and dilations (a direct
+// loop, vectorized over the output channels).
 Status Conv2DOp(OpContext& c) {
   if (c.num_inputs() != 2) return c.Error("expects 2 inputs");
   const TensorValue& x = c.input(0);
@@ -537,23 +625,27 @@ Status Conv2DOp(OpContext& c) {
   const float* px = x.data<float>();
   const float* pf = f.data<float>();
   float* po = out.mutable_data<float>();
+  // Every output channel of a position at once, the channel innermost (the
+  // filter's contiguous axis): each sum still runs over (u, v, k) in order.
   for (int64_t b = 0; b < n; ++b)
     for (int64_t i = 0; i < oh; ++i)
-      for (int64_t j = 0; j < ow; ++j)
-        for (int64_t o = 0; o < co; ++o) {
-          float acc = 0;
-          for (int64_t u = 0; u < kh; ++u) {
-            const int64_t y = i * sh + u * dh - ph;
-            if (y < 0 || y >= h) continue;
-            for (int64_t v = 0; v < kw; ++v) {
-              const int64_t xx = j * sw + v * dw - pw;
-              if (xx < 0 || xx >= w) continue;
-              for (int64_t k = 0; k < ci; ++k)
-                acc += px[((b * h + y) * w + xx) * ci + k] * pf[((u * kw + v) * ci + k) * co + o];
+      for (int64_t j = 0; j < ow; ++j) {
+        float* acc = po + ((b * oh + i) * ow + j) * co;
+        std::fill(acc, acc + co, 0.0f);
+        for (int64_t u = 0; u < kh; ++u) {
+          const int64_t y = i * sh + u * dh - ph;
+          if (y < 0 || y >= h) continue;
+          for (int64_t v = 0; v < kw; ++v) {
+            const int64_t xx = j * sw + v * dw - pw;
+            if (xx < 0 || xx >= w) continue;
+            for (int64_t k = 0; k < ci; ++k) {
+              const float xv = px[((b * h + y) * w + xx) * ci + k];
+              const float* fr = pf + ((u * kw + v) * ci + k) * co;
+              for (int64_t o = 0; o < co; ++o) acc[o] += xv * fr[o];
             }
           }
-          po[((b * oh + i) * ow + j) * co + o] = acc;
         }
+      }
   c.set_output(0, std::move(out));
   return Status::Ok();
 }
@@ -656,6 +748,16 @@ void RegisterMathOps(std::map<std::string, OpRegistration>* r) {
   (*r)["Reciprocal"] = {UnaryOp<UnOp::kReciprocal>, {}};
   (*r)["Square"] = {UnaryOp<UnOp::kSquare>, {}};
   (*r)["Abs"] = {UnaryOp<UnOp::kAbs>, {}};
+  (*r)["Rsqrt"] = {UnaryOp<UnOp::kRsqrt>, {}};
+  (*r)["Erf"] = {UnaryOp<UnOp::kErf>, {}};
+  (*r)["Erfc"] = {UnaryOp<UnOp::kErfc>, {}};
+  (*r)["Elu"] = {UnaryOp<UnOp::kElu>, {}};
+  (*r)["Selu"] = {UnaryOp<UnOp::kSelu>, {}};
+  (*r)["Softplus"] = {UnaryOp<UnOp::kSoftplus>, {}};
+  (*r)["LeakyRelu"] = {LeakyReluOp, {}};
+  (*r)["FusedBatchNorm"] = {FusedBatchNormOp, {}};
+  (*r)["FusedBatchNormV2"] = {FusedBatchNormOp, {}};
+  (*r)["FusedBatchNormV3"] = {FusedBatchNormOp, {}};
   (*r)["Softmax"] = {SoftmaxOp, {}};
   (*r)["TopKV2"] = {TopKV2Op, {}};
   (*r)["Cast"] = {CastOp, {}};

@@ -1,7 +1,9 @@
 """Our exports, loaded by TensorFlow (issue 12): one exported config per test.
 
 For the config named by --config: train it briefly with `pipeline run`
-(configs/fashion_mnist.yaml plus overrides), then, for every exported version:
+(configs/fashion_mnist.yaml plus overrides, or a committed image config --
+fashion_cnn.yaml, mnist_lenet.yaml on the real MNIST t10k files the repository
+carries -- with epochs and splits cut down), then, for every exported version:
   1. load it with tf.compat.v1.saved_model.loader.load in a tf.compat.v1.Session
      and run every signature on the whole Fashion-MNIST test set (predict: float
      batches; classify/regress: serialized tf.Example batches); outputs equal
@@ -14,7 +16,12 @@ For the config named by --config: train it briefly with `pipeline run`
   4. every warmup record parses as a PredictionLog and replays through TF;
   5. tf.train.load_checkpoint(<dir>/variables/variables) lists exactly the
      model's variables, with the values of the run's final training checkpoint
-     (<run>/checkpoint/checkpoint.bin, written by a different writer).
+     (<run>/checkpoint/checkpoint.bin, written by a different writer); a
+     batch_norm layer's are exported folded (<name>/scale, <name>/offset,
+     export/batch_norm_graph.cpp), recomputed here from its gamma, beta and
+     moving statistics in that checkpoint.
+The test set is the run's own test split (the whole Fashion-MNIST t10k file
+unless the config's "test_count" cuts it to its first examples).
 """
 import json
 import os
@@ -68,6 +75,54 @@ CONFIGS = {
         " {units: 10, kernel_initializer: {type: glorot_uniform}, bias_initializer: {type: zeros}}]",
         "optimizer.type=adam", "optimizer.learning_rate=0.001"]]},
 }
+
+
+# The image configs: a CNN's reader-side cost is per test image, so they test
+# on the first TEST_COUNT images (the run's test split is the same ones).
+CNN_TEST = ["dataset.test.count=2000"]
+TEST_COUNT = 2000
+MNIST_DIR = "tests/data/mnist"  # the real MNIST t10k files (tests/data/README.md)
+DIGITS = [str(i) for i in range(10)]
+CONFIGS.update({
+    # configs/fashion_cnn.yaml as committed (32 and 64 3x3 filters), 1 epoch on 6000 examples.
+    "fashion_cnn": {"config": "configs/fashion_cnn.yaml", "test_count": TEST_COUNT, "runs": [[
+        "dataset.train.count=6000", "dataset.validation.count=0"] + CNN_TEST]},
+    # configs/mnist_lenet.yaml on tests/data/mnist (no download): t10k's first 2000
+    # images test, the next 6000 train.
+    "mnist_lenet": {"config": "configs/mnist_lenet.yaml", "test_count": TEST_COUNT, "data": MNIST_DIR,
+                    "class_names": DIGITS, "runs": [[
+                        f"dataset.path={{source}}/{MNIST_DIR}", "dataset.download=false",
+                        "dataset.train.file=t10k", "dataset.train.start=2000", "dataset.train.count=6000",
+                        "dataset.validation.count=0", "dataset.test.file=t10k"] + CNN_TEST]},
+    # batch_norm after a conv (NHWC channels) and after a dense layer (flat rows),
+    # exported folded as Mul + AddV2 (export/batch_norm_graph.cpp).
+    "cnn_batch_norm": {"test_count": TEST_COUNT, "runs": [[
+        "model.input_shape=[28, 28, 1]",
+        "model.layers=[{type: conv2d, filters: 8, kernel_size: [3, 3], padding: same, activation: relu,"
+        " kernel_initializer: {type: he_normal}, bias_initializer: {type: zeros}},"
+        " {type: batch_norm, momentum: 0.9}, {type: max_pool2d}, {type: flatten},"
+        " {units: 32, activation: relu, kernel_initializer: {type: he_normal}, bias_initializer: {type: zeros}},"
+        " {type: batch_norm, momentum: 0.9, epsilon: 0.01},"
+        " {units: 10, kernel_initializer: {type: glorot_uniform}, bias_initializer: {type: zeros}}]",
+        "optimizer.type=adam", "optimizer.learning_rate=0.001", "dataset.train.count=6000"] + CNN_TEST],
+        "epsilons": {"batch_norm_1": 0.001, "batch_norm_5": 0.01}},
+})
+
+
+def folded_batch_norm(final, epsilons):
+    """The run's parameters as the export stores them: each batch_norm layer's
+    gamma, beta, moving_mean and moving_variance replaced by scale = gamma /
+    sqrt(moving_variance + epsilon) (in float64, then float32) and offset =
+    beta - moving_mean * scale (float32), export/batch_norm_graph.cpp's fold."""
+    import numpy as np
+    out = dict(final)
+    for k in [k[:-len("/gamma")] for k in final if k.endswith("/gamma")]:
+        gamma, beta = out.pop(k + "/gamma"), out.pop(k + "/beta")
+        mean, var = out.pop(k + "/moving_mean"), out.pop(k + "/moving_variance")
+        scale = (gamma.astype(np.float64) / np.sqrt(var.astype(np.float64) + epsilons[k])).astype(np.float32)
+        out[k + "/scale"] = scale
+        out[k + "/offset"] = (beta - mean * scale).astype(np.float32)
+    return out
 
 
 def compare(c, what, tf_out, ours, max_diff, ref=None):
@@ -184,7 +239,11 @@ class Tester:
         self.tf = tfcommon.import_tensorflow()
         import numpy as np
         self.np = np
-        self.x, self.labels = tfcommon.fashion_test_set()
+        self.data_dir = os.path.join(args.source_dir, spec["data"]) if "data" in spec else tfcommon.FASHION
+        self.test_count = spec.get("test_count")
+        self.x, self.labels = tfcommon.fashion_set("t10k", self.data_dir)
+        if self.test_count:
+            self.x, self.labels = self.x[:self.test_count], self.labels[:self.test_count]
         self.tmp = tfcommon.mkdtemp(name)
         self.feature = spec.get("feature", "x")
         self.class_names = spec.get("class_names", SEED_NAMES)
@@ -198,7 +257,9 @@ class Tester:
         runs = []
         for i, overrides in enumerate(self.spec["runs"]):
             run_dir = os.path.join(self.tmp, f"run{i}")
-            cmd = [self.args.binary, "run", os.path.join(self.args.source_dir, "configs/fashion_mnist.yaml"),
+            config = os.path.join(self.args.source_dir, self.spec.get("config", "configs/fashion_mnist.yaml"))
+            overrides = [o.replace("{source}", self.args.source_dir) for o in overrides]
+            cmd = [self.args.binary, "run", config,
                    "train.epochs=1", "train.threads=1", "train.checkpoint_every=1",
                    "dataset.train.count=20000", "dataset.validation.count=2000",
                    f"export.path={export}", "--run-dir", run_dir] + overrides
@@ -227,7 +288,8 @@ class Tester:
                 else:
                     feed = {in_info.name: self.x}
                 outs = sess.run({a: t.name for a, t in sig.outputs.items()}, feed_dict=feed)
-                ours = tfcommon.pipeline_predict(self.args, vdir, name, self.feature, self.tmp)
+                ours = tfcommon.pipeline_predict(self.args, vdir, name, self.feature, self.tmp, limit=self.test_count,
+                                                 directory=self.data_dir)
                 ours_all[name] = ours
                 compare(c, f"{os.path.basename(vdir)} TF1 {name}", outs, ours["outputs"], self.max_diff["tf1"],
                         ref_outputs(self.ref, sig))
@@ -244,7 +306,8 @@ class Tester:
     def check_weights(self, sess, g, vdir, summary):
         """Item 5: the checkpoint TF reads vs the run's own final training checkpoint."""
         tf, np, c = self.tf, self.np, self.c
-        final = tfcommon.read_run_checkpoint(os.path.join(summary["run_dir"], "checkpoint", "checkpoint.bin"))
+        final = folded_batch_norm(tfcommon.read_run_checkpoint(
+            os.path.join(summary["run_dir"], "checkpoint", "checkpoint.bin")), self.spec.get("epsilons", {}))
         index = os.path.join(vdir, "variables", "variables.index")
         frozen = "export.variables=frozen" in sum(self.spec["runs"], [])
         if frozen:
@@ -343,7 +406,8 @@ class Tester:
             r = tfcommon.run(cmd)
             if not c.check(r.returncode == 0, f"saved_model_cli run {name} exited {r.returncode}: {r.stderr[-2000:]}"):
                 continue
-            three = tfcommon.pipeline_predict(self.args, vdir, name, self.feature, self.tmp, limit=3)
+            three = tfcommon.pipeline_predict(self.args, vdir, name, self.feature, self.tmp, limit=3,
+                                              directory=self.data_dir)
             outs = {a: np.load(os.path.join(outdir, a + ".npy"), allow_pickle=True) for a in three["outputs"]}
             ref3 = {a: v[:3] for a, v in ref_outputs(self.ref, self.sigs[name]).items()}
             compare(c, f"saved_model_cli run {name}", outs, three["outputs"], self.max_diff["cli"], ref3)

@@ -8,8 +8,8 @@ plain HTTP clients (urllib, raw sockets) and real TensorFlow as the judge.
   answers equal to TF 2.21's own outputs and to `pipeline predict` to 1e-5 and
   the accuracy equal to the run's test_accuracy; then every error case with
   TF Serving's status and text, each followed by a good request.
---part tf_models: models TensorFlow wrote (the tutorial's TF1 classify graph
-  and a regression model, tests/tf/tf_models_run.py) plus TF Serving's
+--part tf_models: models TensorFlow wrote (the tutorial's TF1 classify graph,
+  a regression model and the TF1 conv graph, tests/tf/tf_models_run.py) plus TF Serving's
   half_plus_two golden, served together from a --model_config_file with
   version labels: predict, classify and regress equal TF's outputs.
 --part batching: a small export of the same config served with
@@ -302,12 +302,13 @@ class TfModelsPart:
         for name, regression in (("tutorial", False), ("regress", True)):
             vdir = os.path.join(self.tmp, "models", name, "1")
             self.runs[name], self.params[name] = tf_models_run.v1_model(self.tf, x_train, y_train, vdir, regression)
+        self.runs["cnn"] = tf_models_run.v1_cnn_model(self.tf, x_train, y_train, os.path.join(self.tmp, "models", "cnn", "1"))
         golden = os.path.join(self.args.source_dir, "tests/data/golden/saved_model_half_plus_two_cpu")
         shutil.copytree(golden, os.path.join(self.tmp, "models", "half_plus_two"))
         config = os.path.join(self.tmp, "models.config")
         with open(config, "w") as f:
             f.write("model_config_list {\n")
-            for name in ("tutorial", "regress", "half_plus_two"):
+            for name in ("tutorial", "regress", "cnn", "half_plus_two"):
                 f.write(f'  config {{ name: "{name}" base_path: "{os.path.join(self.tmp, "models", name)}" '
                         f'model_platform: "tensorflow"')
                 if name == "half_plus_two":
@@ -353,6 +354,24 @@ class TfModelsPart:
                 d = max_abs(body.get("results") if isinstance(body, dict) else None, want)
                 c.check(st == 200 and d <= TOL, f"regress: {st} max abs diff vs TF {d:.3g}")
                 c.note(f"regress (500 examples): max abs diff vs TF {d:.3g}")
+                # The conv graph (Conv2D, FusedBatchNormV3, pools, Selu, Softplus, Erf): predict and classify.
+                st, body, _ = servecommon.http(server, "POST", "/v1/models/cnn:predict",
+                                               {"signature_name": "predict_images", "instances": x.tolist()})
+                want = self.runs["cnn"]["predict_images"](x)["scores"]
+                d = max_abs(body.get("predictions") if isinstance(body, dict) else None, want)
+                c.check(st == 200 and d <= TOL, f"cnn predict: {st} max abs diff vs TF {d:.3g}")
+                st, body, _ = servecommon.http(server, "POST", "/v1/models/cnn:classify", {"examples": exs})
+                want = self.runs["cnn"]["serving_default"](x)
+                results = body.get("results", []) if isinstance(body, dict) else []
+                ok = c.check(st == 200 and len(results) == len(x), f"cnn classify: {st} {str(body)[:200]}")
+                if ok:
+                    scores = [[sc for _, sc in r] for r in results]
+                    top_same = np.mean([r[0][0] == w[0].decode() for r, w in zip(results, want["classes"])])
+                    dc = max_abs(scores, want["scores"])
+                    c.check(dc <= TOL and top_same == 1.0,
+                            f"cnn classify: scores max abs diff vs TF {dc:.3g}, top class equal in {top_same:.4f}")
+                    c.note(f"cnn (500 images): predict max abs diff vs TF {d:.3g}; classify scores {dc:.3g}, "
+                           f"top class identical in {top_same:.4f} of rows")
                 # TF Serving's golden by label, and its regress/classify signatures.
                 st, body, _ = servecommon.http(server, "POST", "/v1/models/half_plus_two/labels/stable:predict",
                                                {"instances": [1.0, 2.0, 5.0]})

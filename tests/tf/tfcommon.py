@@ -109,12 +109,20 @@ def read_idx(path):
     return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
 
 
-def fashion_set(split):
-    """Fashion-MNIST's `split` ("train" or "t10k"): (images [N, 784] float32 scaled
+def idx_paths(directory, split):
+    """(images, labels) file paths of an IDX pair `split` ("train", "t10k") in `directory`."""
+    return (os.path.join(directory, f"{split}-images-idx3-ubyte.gz"),
+            os.path.join(directory, f"{split}-labels-idx1-ubyte.gz"))
+
+
+def fashion_set(split, directory=FASHION):
+    """Fashion-MNIST's `split` ("train" or "t10k"), or another IDX pair's in
+    `directory` (tests/data/mnist: real MNIST): (images [N, 784] float32 scaled
     by 1/255 as `pipeline predict` does, labels [N] int64)."""
     import numpy as np
-    imgs = read_idx(os.path.join(FASHION, f"{split}-images-idx3-ubyte.gz"))
-    labels = read_idx(os.path.join(FASHION, f"{split}-labels-idx1-ubyte.gz"))
+    images, labels = idx_paths(directory, split)
+    imgs = read_idx(images)
+    labels = read_idx(labels)
     x = imgs.reshape(imgs.shape[0], -1).astype(np.float32) / np.float32(255.0)
     return x, labels.astype(np.int64)
 
@@ -199,11 +207,12 @@ def mkdtemp(tag):
     return tempfile.mkdtemp(prefix=f"pipeline-tf-{tag}-")
 
 
-def pipeline_predict(args, version_dir, signature, feature, tmp, limit=None):
+def pipeline_predict(args, version_dir, signature, feature, tmp, limit=None, directory=FASHION):
+    """`pipeline predict --json` on the first `limit` (default all) t10k images of `directory`."""
     out = os.path.join(tmp, f"predict-{signature}.json")
+    images, labels = idx_paths(directory, "t10k")
     cmd = [args.binary, "predict", version_dir, "--signature", signature, "--show", "0", "--json", out,
-           "--idx-images", os.path.join(FASHION, "t10k-images-idx3-ubyte.gz"),
-           "--idx-labels", os.path.join(FASHION, "t10k-labels-idx1-ubyte.gz"), "--feature", feature]
+           "--idx-images", images, "--idx-labels", labels, "--feature", feature]
     if limit:
         cmd += ["--limit", str(limit)]
     must_run(cmd)
