@@ -78,25 +78,26 @@ CONFIGS = {
 
 
 # The image configs: a CNN's reader-side cost is per test image, so they test
-# on the first TEST_COUNT images (the run's test split is the same ones).
-CNN_TEST = ["dataset.test.count=2000"]
+# on the first TEST_COUNT images (the run's test split is the same ones); each
+# exports warmup records (item 4).
+CNN_TEST = ["dataset.test.count=2000", "export.warmup=true"]
 TEST_COUNT = 2000
 MNIST_DIR = "tests/data/mnist"  # the real MNIST t10k files (tests/data/README.md)
 DIGITS = [str(i) for i in range(10)]
 CONFIGS.update({
     # configs/fashion_cnn.yaml as committed (32 and 64 3x3 filters), 1 epoch on 6000 examples.
-    "fashion_cnn": {"config": "configs/fashion_cnn.yaml", "test_count": TEST_COUNT, "runs": [[
+    "fashion_cnn": {"config": "configs/fashion_cnn.yaml", "test_count": TEST_COUNT, "warmup": True, "runs": [[
         "dataset.train.count=6000", "dataset.validation.count=0"] + CNN_TEST]},
     # configs/mnist_lenet.yaml on tests/data/mnist (no download): t10k's first 2000
     # images test, the next 6000 train.
-    "mnist_lenet": {"config": "configs/mnist_lenet.yaml", "test_count": TEST_COUNT, "data": MNIST_DIR,
+    "mnist_lenet": {"config": "configs/mnist_lenet.yaml", "test_count": TEST_COUNT, "data": MNIST_DIR, "warmup": True,
                     "class_names": DIGITS, "runs": [[
                         f"dataset.path={{source}}/{MNIST_DIR}", "dataset.download=false",
                         "dataset.train.file=t10k", "dataset.train.start=2000", "dataset.train.count=6000",
                         "dataset.validation.count=0", "dataset.test.file=t10k"] + CNN_TEST]},
     # batch_norm after a conv (NHWC channels) and after a dense layer (flat rows),
     # exported folded as Mul + AddV2 (export/batch_norm_graph.cpp).
-    "cnn_batch_norm": {"test_count": TEST_COUNT, "runs": [[
+    "cnn_batch_norm": {"test_count": TEST_COUNT, "warmup": True, "runs": [[
         "model.input_shape=[28, 28, 1]",
         "model.layers=[{type: conv2d, filters: 8, kernel_size: [3, 3], padding: same, activation: relu,"
         " kernel_initializer: {type: he_normal}, bias_initializer: {type: zeros}},"
