@@ -269,11 +269,12 @@ Status BiasAddOp(OpContext& c) {
 
 enum class UnOp {
   kRelu, kRelu6, kSigmoid, kTanh, kLog, kExp, kNeg, kSqrt, kReciprocal, kSquare, kAbs,
-  kRsqrt, kErf, kErfc, kElu, kSelu, kSoftplus
+  kRsqrt, kErf, kErfc, kElu, kSelu, kSoftplus, kLeakyRelu
 };
 
+// alpha: LeakyRelu's attr (x below 0 becomes alpha * x).
 template <class T>
-T ApplyUnary(UnOp op, T x) {
+T ApplyUnary(UnOp op, T x, T alpha = T(0)) {
   switch (op) {
     case UnOp::kRelu: return MaxPropagateNan(x, T(0));
     case UnOp::kRelu6: return MinPropagateNan(MaxPropagateNan(x, T(0)), T(6));
@@ -286,6 +287,7 @@ T ApplyUnary(UnOp op, T x) {
     case UnOp::kReciprocal: return T(1) / x;
     case UnOp::kSquare: return x * x;
     case UnOp::kAbs: return std::abs(x);
+    case UnOp::kLeakyRelu: return x < T(0) ? x * alpha : x;
     case UnOp::kRsqrt: return T(1) / std::sqrt(x);
     case UnOp::kErf: return std::erf(x);
     case UnOp::kErfc: return std::erfc(x);
@@ -312,12 +314,13 @@ Status UnaryOp(OpContext& c) {
   if (c.num_inputs() != 1) return c.Error("expects 1 input");
   TensorValue out = c.input(0);
   const int64_t n = out.NumElements();
+  const float alpha = Op == UnOp::kLeakyRelu ? c.AttrOr("alpha", 0.2f) : 0.0f;  // TF's default when stripped
   if (out.dtype() == tensorflow::DT_FLOAT) {
     float* p = out.mutable_data<float>();
-    for (int64_t i = 0; i < n; ++i) p[i] = ApplyUnary<float>(Op, p[i]);
+    for (int64_t i = 0; i < n; ++i) p[i] = ApplyUnary<float>(Op, p[i], alpha);
   } else if (out.dtype() == tensorflow::DT_DOUBLE) {
     double* p = out.mutable_data<double>();
-    for (int64_t i = 0; i < n; ++i) p[i] = ApplyUnary<double>(Op, p[i]);
+    for (int64_t i = 0; i < n; ++i) p[i] = ApplyUnary<double>(Op, p[i], static_cast<double>(alpha));
   } else if ((Op == UnOp::kNeg || Op == UnOp::kRelu || Op == UnOp::kAbs || Op == UnOp::kSquare) &&
              (out.dtype() == tensorflow::DT_INT32 || out.dtype() == tensorflow::DT_INT64)) {
     if (out.dtype() == tensorflow::DT_INT32) {
@@ -358,25 +361,6 @@ Status SoftmaxOp(OpContext& c) {
     }
     const float inverse = 1.0f / sum;
     for (int64_t j = 0; j < cols; ++j) row[j] *= inverse;
-  }
-  c.set_output(0, std::move(out));
-  return Status::Ok();
-}
-
-// LeakyRelu(features; alpha, default 0.2): x below 0 becomes alpha * x.
-Status LeakyReluOp(OpContext& c) {
-  if (c.num_inputs() != 1) return c.Error("expects 1 input");
-  const float alpha = c.AttrOr("alpha", 0.2f);
-  TensorValue out = c.input(0);
-  const int64_t n = out.NumElements();
-  if (out.dtype() == tensorflow::DT_FLOAT) {
-    float* p = out.mutable_data<float>();
-    for (int64_t i = 0; i < n; ++i) p[i] = p[i] < 0.0f ? p[i] * alpha : p[i];
-  } else if (out.dtype() == tensorflow::DT_DOUBLE) {
-    double* p = out.mutable_data<double>();
-    for (int64_t i = 0; i < n; ++i) p[i] = p[i] < 0.0 ? p[i] * static_cast<double>(alpha) : p[i];
-  } else {
-    return c.Error("not implemented for dtype " + DataTypeName(out.dtype()));
   }
   c.set_output(0, std::move(out));
   return Status::Ok();
@@ -754,7 +738,7 @@ void RegisterMathOps(std::map<std::string, OpRegistration>* r) {
   (*r)["Elu"] = {UnaryOp<UnOp::kElu>, {}};
   (*r)["Selu"] = {UnaryOp<UnOp::kSelu>, {}};
   (*r)["Softplus"] = {UnaryOp<UnOp::kSoftplus>, {}};
-  (*r)["LeakyRelu"] = {LeakyReluOp, {}};
+  (*r)["LeakyRelu"] = {UnaryOp<UnOp::kLeakyRelu>, {}};
   (*r)["FusedBatchNorm"] = {FusedBatchNormOp, {}};
   (*r)["FusedBatchNormV2"] = {FusedBatchNormOp, {}};
   (*r)["FusedBatchNormV3"] = {FusedBatchNormOp, {}};
