@@ -313,17 +313,17 @@ TEST_CASE("reader: a function call runs its body with args and resource handles 
 
   // An op the interpreter lacks inside a body fails the call, naming both.
   tensorflow::GraphDef bad = FunctionGraph();
-  bad.mutable_library()->mutable_function(0)->mutable_node_def(1)->set_op("Erf");
-  tensorflow::OpList with_erf = ops;
+  bad.mutable_library()->mutable_function(0)->mutable_node_def(1)->set_op("Lgamma");
+  tensorflow::OpList with_lgamma = ops;
   REQUIRE(google::protobuf::TextFormat::MergeFromString(
-      R"pb(op { name: "Erf" input_arg { name: "x" type_attr: "T" } output_arg { name: "output" type_attr: "T" }
-                attr { name: "T" type: "type" } })pb", &with_erf));
+      R"pb(op { name: "Lgamma" input_arg { name: "x" type_attr: "T" } output_arg { name: "output" type_attr: "T" }
+                attr { name: "T" type: "type" } })pb", &with_lgamma));
   bad.mutable_library()->mutable_function(0)->mutable_node_def(1)->mutable_input()->RemoveLast();
-  REQUIRE(Interpreter::Create(bad, &in, &with_erf).ok());
+  REQUIRE(Interpreter::Create(bad, &in, &with_lgamma).ok());
   REQUIRE(in->Run({}, {}, {"init"}, &out).ok());
   st = in->Run({{"x:0", TensorValue::From<float>({1, 3}, {1, 2, 3})}}, {"call:0"}, {}, &out);
   CHECK(st.code() == Status::Code::kUnimplemented);
-  CHECK(st.message().find("node call (op StatefulPartitionedCall): in function f: op Erf (node b) is not supported") !=
+  CHECK(st.message().find("node call (op StatefulPartitionedCall): in function f: op Lgamma (node b) is not supported") !=
         std::string::npos);
 }
 
