@@ -8,6 +8,7 @@
 #include "common/dir_lock.h"
 #include "common/files.h"
 #include "config/loader.h"
+#include "dist/collective.h"
 #include "stages/preflight.h"
 #include "stages/resume.h"
 #include "stages/signals.h"
@@ -30,7 +31,9 @@ extern const char kRunUsage[] =
     "The run directory receives config.yaml (the resolved config), metrics.jsonl (one line per epoch)\n"
     "and summary.json. SIGINT or SIGTERM during training finishes the batch, writes a checkpoint and\n"
     "exits 130 or 143. Exit codes: 0 success, 1 runtime failure, 2 usage or config error,\n"
-    "130/143 interrupted (resumable with --resume).\n";
+    "130/143 interrupted (resumable with --resume).\n\n"
+    "Under mpirun -np N (or srun) the N processes train one model data-parallel: each takes a slice\n"
+    "of every train.batch_size batch and rank 0 alone writes the run directory (docs/distributed.md).\n";
 
 namespace {
 
@@ -57,7 +60,13 @@ int RunCommand(const std::vector<std::string>& args) {
   Context ctx;
   Status st = LoadConfig(a.config, a.overrides, &ctx.config);
   if (!st.ok()) return Fail(st);
-  Logger log(stdout, Flag(a, "--quiet") ? Logger::Level::kQuiet
+  // mpirun / srun: one of N ranks training one model (docs/distributed.md).
+  std::string world_error;
+  std::unique_ptr<dist::Collective> world = dist::OpenWorld(&world_error);
+  if (!world) return Fail(Status::Runtime(world_error));
+  if (world->size() > 1) ctx.world = world.get();
+  const bool primary = ctx.primary();
+  Logger log(stdout, Flag(a, "--quiet") || !primary ? Logger::Level::kQuiet
                      : Flag(a, "--verbose") ? Logger::Level::kVerbose
                                             : Logger::Level::kNormal);
   ctx.log = &log;
@@ -68,16 +77,37 @@ int RunCommand(const std::vector<std::string>& args) {
   // metrics, checkpoints and summary with ours (common/dir_lock.h).
   DirLock lock;
   const std::string resume = Option(a, "--resume");
+  // Rank 0's setup failed: the others are on their way into training's first collective.
+  auto FailAll = [&](const Status& failed) {
+    const int code = Fail(failed);
+    if (ctx.world) world->Abort(code);
+    return code;
+  };
+  if (!primary) {
+    // The others write nothing: rank 0 owns the run directory and checks --resume.
+    ctx.run_dir = resume.empty() ? Option(a, "--run-dir") : resume;
+    ctx.resume = !resume.empty();
+    std::vector<std::string> stages;  // evaluate and export run on rank 0 alone
+    for (const auto& s : ctx.config.stages)
+      if (s == "load" || s == "build" || s == "train") stages.push_back(s);
+    st = RunStages(stages, ctx);
+    if (!st.ok()) {
+      const int code = Fail(st);
+      if (!ctx.failure_agreed) world->Abort(code);
+      return StopSignal() != 0 ? 128 + StopSignal() : code;
+    }
+    return 0;
+  }
   if (!resume.empty()) {
     st = OpenResumedRunDir(resume, Option(a, "--run-dir"), ctx.config, &lock);
-    if (!st.ok()) return Fail(st);
+    if (!st.ok()) return FailAll(st);
     ctx.run_dir = resume;
     ctx.resume = true;
   } else {
     ctx.run_dir = Option(a, "--run-dir").empty() ? NewRunDir(ctx.config) : Option(a, "--run-dir");
     st = MakeDirs(ctx.run_dir);
     if (st.ok()) st = DirLock::Acquire(ctx.run_dir, "run directory", &lock);
-    if (!st.ok()) return Fail(st);
+    if (!st.ok()) return FailAll(st);
   }
   if (st.ok()) st = WriteFileAtomic(ctx.run_dir + "/config.yaml", EmitResolvedYaml(ctx.config));
   if (st.ok()) st = RunStages(ctx.config.stages, ctx);
@@ -88,6 +118,8 @@ int RunCommand(const std::vector<std::string>& args) {
   if (write.ok() && !Option(a, "--json").empty()) write = WriteFileAtomic(Option(a, "--json"), summary);
   if (!st.ok()) {
     const int code = Fail(st);
+    // A failure rank 0 alone met: the others may wait in a collective.
+    if (ctx.world && !ctx.failure_agreed) world->Abort(StopSignal() != 0 ? 128 + StopSignal() : code);
     // Interrupted training: 128 + the signal, as a shell reports a process the signal killed.
     return StopSignal() != 0 ? 128 + StopSignal() : code;
   }

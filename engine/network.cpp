@@ -188,7 +188,8 @@ void Network::RunRows(BatchPlan& plan, int k, dnnl::stream& s, bool backward, co
   FlushDenormals();
   WorkerPlan& w = plan.workers[k];
   if (backward)
-    for (auto& layer : layers_) layer->BeginRows(steps_, w.begin, w.rows, plan.n);
+    for (auto& layer : layers_)
+      layer->BeginRows(steps_, plan.row_offset + w.begin, w.rows, plan.batch_rows ? plan.batch_rows : plan.n);
   if (input) {
     const int64_t f = spec_.input;
     for (int64_t r = w.begin; r < w.begin + w.rows; ++r) {
@@ -286,17 +287,43 @@ bool Network::ShareFinite(int k, int parts, bool values) {
   return acc == 0.0f;
 }
 
-double Network::ForwardBackward(BatchPlan& plan, const uint8_t* labels, const BatchInput* input) {
+double Network::ForwardBackwardSum(BatchPlan& plan, const uint8_t* labels, const BatchInput* input,
+                                   int64_t batch_rows) {
   ++steps_;
   FillTargets(plan, labels, input);
-  plan.loss_grad_scale = 1.0f / static_cast<float>(plan.n);
+  plan.loss_grad_scale = 1.0f / static_cast<float>(batch_rows);
   RunWorkers(plan, [&](int k, dnnl::stream& s, auto barrier) {
     RunRows(plan, k, s, true, input);
     barrier();  // every row's dL/dz is complete
     RunParamGradients(plan, k, s, false);
   });
-  return loss_->Sum(plan.act.back().data(), plan.output.data(), plan.target.data(), plan.n, classes()) /
-         static_cast<double>(plan.n);
+  return loss_->Sum(plan.act.back().data(), plan.output.data(), plan.target.data(), plan.n, classes());
+}
+
+double Network::ForwardBackward(BatchPlan& plan, const uint8_t* labels, const BatchInput* input) {
+  plan.row_offset = plan.batch_rows = 0;
+  return ForwardBackwardSum(plan, labels, input, plan.n) / static_cast<double>(plan.n);
+}
+
+double Network::TrainShard(BatchPlan* plan, const uint8_t* labels, const BatchInput& input, int64_t batch_rows,
+                           int64_t row_offset) {
+  if (plan == nullptr) {
+    ++steps_;
+    for (Param* p : params_) std::fill(p->grad.begin(), p->grad.end(), 0.0f);
+    return 0.0;
+  }
+  plan->row_offset = row_offset;
+  plan->batch_rows = batch_rows;
+  const double sum = ForwardBackwardSum(*plan, labels, &input, batch_rows);
+  plan->row_offset = plan->batch_rows = 0;
+  return sum;
+}
+
+bool Network::ApplyGradients(Optimizer& opt, float lr) {
+  bool finite = true;
+  for (int k = 0; k < opt.workers(); ++k) finite = finite && ShareFinite(k, opt.workers(), false);
+  if (finite) opt.Apply(runtime_->stream(), lr);
+  return finite;
 }
 
 TrainStepResult Network::TrainStep(BatchPlan& plan, const uint8_t* labels, const BatchInput& input, Optimizer& opt,

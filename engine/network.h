@@ -77,6 +77,9 @@ struct BatchPlan {
   std::vector<WorkerPlan> workers;
   std::vector<double> loss_sums;            // per worker: sum of its rows' losses
   std::vector<char> part_finite;            // per worker: its share is finite (gradients; weights if fused)
+  // A shard of a larger batch (TrainShard): these rows are rows [row_offset,
+  // row_offset + n) of a batch of batch_rows, which dropout's masks follow. 0: the plan is the whole batch.
+  int64_t row_offset = 0, batch_rows = 0;
 };
 
 struct TrainStepResult {
@@ -136,6 +139,19 @@ class Network {
   // built over params() with Partition(runtime().threads()).
   TrainStepResult TrainStep(BatchPlan& plan, const uint8_t* labels, const BatchInput& input, Optimizer& opt, float lr);
 
+  // Data parallelism: forward and backward over this process's shard of a
+  // batch of `batch_rows` rows (plan.n of them, from row `row_offset`). Every
+  // Param::grad becomes the sum over the shard of dL_i/dparam / batch_rows, so
+  // summing them over the shards gives the batch's mean gradient exactly as one
+  // process would. Returns the shard's loss sum; nothing is updated. A null
+  // plan is an empty shard: zero gradients, loss 0 (the step still counts).
+  double TrainShard(BatchPlan* plan, const uint8_t* labels, const BatchInput& input, int64_t batch_rows,
+                    int64_t row_offset);
+  // After TrainShard and the sum over shards: applies `opt` (built over
+  // params() with Partition(runtime().threads())) when every gradient is
+  // finite, and returns whether it did.
+  bool ApplyGradients(Optimizer& opt, float lr);
+
   // Lets TrainStep fuse a plain SGD step into the weight-gradient GEMMs: the
   // loss gradient carries -lr/n, and the GEMMs add x^T dz straight into the
   // weights (a sum post-op), with no gradient buffers and no update pass. A
@@ -159,6 +175,8 @@ class Network {
   // share of the parameter gradients, or with `fused` adds them into the
   // parameters (param_updates). Needs every row's dL/dz.
   void RunParamGradients(BatchPlan& plan, int k, dnnl::stream& s, bool fused);
+  // ForwardBackward's body with the loss gradient scaled by 1/batch_rows; returns the loss sum.
+  double ForwardBackwardSum(BatchPlan& plan, const uint8_t* labels, const BatchInput* input, int64_t batch_rows);
   // Runs step(k, stream, barrier) on every worker k of the plan at once.
   template <typename Step>
   void RunWorkers(BatchPlan& plan, Step step);

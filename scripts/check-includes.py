@@ -35,6 +35,8 @@ MAY_INCLUDE_ONLY = {
     "data": ["common", "config"],
     # records/: the run records the writers, the sweep runner and the report share.
     "records": ["common"],
+    # dist/: the collectives of data-parallel training; the engine never includes it.
+    "dist": ["common"],
     "report": ["common", "config", "records"],
     "tfformat": ["common", "proto"],
     "export": ["common", "proto", "tfformat"],

@@ -15,7 +15,7 @@ $SUDO apt-get install -y -q --no-install-recommends \
   debootstrap git ccache \
   libgrpc++-dev protobuf-compiler-grpc \
   wrk nghttp2-client \
-  slurm-wlm munge
+  slurm-wlm munge openmpi-bin libopenmpi-dev
 # ocl-icd-opencl-dev, opencl-headers: Debian's oneDNN is built with the OpenCL GPU runtime, so its
 #   dnnl-config.cmake calls find_package(OpenCL) and fails without them (recommends are off).
 # debootstrap: scripts/fresh-root.sh proves the README on a new minimal Debian 12 root.
@@ -27,6 +27,7 @@ $SUDO apt-get install -y -q --no-install-recommends \
 # ccache: CMakeLists.txt uses it when present; CI's fresh-root check shares its cache.
 # libgrpc++-dev, protobuf-compiler-grpc: `pipeline serve`'s gRPC API (TF Serving's PredictionService/ModelService; grpc_cpp_plugin).
 # wrk, nghttp2-client (h2load): bench/serve.py's REST and gRPC load (tests/tf/serve_bench_smoke.py runs it).
+# openmpi-bin, libopenmpi-dev: data-parallel training (mpirun -np N pipeline run; tests/mpi/).
 # slurm-wlm, munge: `pipeline sweep --launcher slurm`; tests/slurm/ runs on a one-node cluster (scripts/slurm-up.sh).
 
 # The virtual environment of the TensorFlow conformance tests and the bench

@@ -11,6 +11,7 @@
 #include "common/logger.h"
 #include "config/config.h"
 #include "data/dataset.h"
+#include "dist/collective.h"
 #include "engine/network.h"
 #include "engine/optimizer.h"
 #include "engine/runtime.h"
@@ -43,6 +44,13 @@ struct Context {
   std::string run_dir;                     // holds config.yaml, metrics.jsonl, summary.json
   Logger* log = nullptr;
   bool resume = false;                     // run --resume: train continues from run_dir/checkpoint
+  // The processes training this model together (mpirun -np N): rank 0 alone
+  // writes run_dir. Null: one process.
+  dist::Collective* world = nullptr;
+  // The failure every rank reached together (a collective verdict), so each
+  // may exit on its own; any other failure under MPI aborts all ranks.
+  bool failure_agreed = false;
+  bool primary() const { return world == nullptr || world->primary(); }
 
   std::unique_ptr<Dataset> dataset;        // load
   std::unique_ptr<Runtime> runtime;        // build

@@ -67,6 +67,11 @@ const char* StopSignalName(int sig) {
 
 void ResetStopSignal() { g_stop_signal = 0; }
 
+void RequestStop(int sig) {
+  int expected = 0;
+  g_stop_signal.compare_exchange_strong(expected, sig);
+}
+
 sigset_t ChildSignalMask() {
   sigset_t mask;
   ::pthread_sigmask(SIG_SETMASK, nullptr, &mask);

@@ -37,6 +37,9 @@ bool StopRequested();
 int StopSignal();
 // "SIGINT" / "SIGTERM" / "signal N".
 const char* StopSignalName(int sig);
+// Sets the flag as `sig` would (a stop another process of a data-parallel run
+// received); a signal already recorded stays.
+void RequestStop(int sig);
 // Clears the flag (tests, or a process that runs several trainings).
 void ResetStopSignal();
 

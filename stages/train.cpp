@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "stages/checkpoint.h"
+#include "stages/data_parallel.h"
 #include "stages/epoch_hooks.h"
 #include "stages/evaluation.h"
 #include "stages/model_spec.h"
@@ -26,9 +27,14 @@ uint64_t EpochSeed(uint64_t seed, int64_t epoch) {
   return seed * 0x9e3779b97f4a7c15ull + static_cast<uint64_t>(epoch) + 1;
 }
 
-// One batch size's plan and label buffer, built before the loop.
+// One batch size's plan and label buffer, built before the loop. Data-parallel,
+// the plan is this rank's shard of the batch (`n` global rows, `shard` ours):
+// null when the shard is empty.
 struct BatchSlot {
-  BatchSlot(Network& net, int64_t n) : plan(&net.Plan(n, true)), labels(n) {}
+  BatchSlot(Network& net, int64_t n, ShardRows shard)
+      : n(n), shard(shard), plan(shard.rows() ? &net.Plan(shard.rows(), true) : nullptr), labels(shard.rows()) {}
+  int64_t n;
+  ShardRows shard;
   BatchPlan* plan;
   std::vector<uint8_t> labels;
 };
@@ -82,30 +88,49 @@ class TrainLoop {
         batches_(full_batches_ + (n_ % batch_ ? 1 : 0)),
         schedule_(cfg_.optimizer.schedule),
         // Fixed when the run started; --resume has checked that it still is (CheckResumeConfig).
-        horizon_(ScheduleHorizon(cfg_.optimizer.schedule.epochs, cfg_.train.epochs)) {}
+        horizon_(ScheduleHorizon(cfg_.optimizer.schedule.epochs, cfg_.train.epochs)),
+        single_(dist::NewSingleProcess()),
+        world_(ctx.world ? *ctx.world : *single_),
+        parallel_(world_.size() > 1) {}
 
   Status Run() {
     // A diverging step stops the run, so SGD may fuse its update into the
     // weight-gradient GEMMs (the damaged weights are never exported).
-    net_.set_fuse_sgd(cfg_.train.on_nan == "stop");
-    BatchSlot full(net_, batch_);
+    // Data-parallel, the gradients are summed over the ranks before the update.
+    net_.set_fuse_sgd(cfg_.train.on_nan == "stop" && !parallel_);
+    const int rank = world_.rank(), size = world_.size();
+    BatchSlot full(net_, batch_, ShardOf(batch_, rank, size));
     std::unique_ptr<BatchSlot> partial;
-    if (const int64_t tail = n_ % batch_) partial = std::make_unique<BatchSlot>(net_, tail);
+    if (const int64_t tail = n_ % batch_) partial = std::make_unique<BatchSlot>(net_, tail, ShardOf(tail, rank, size));
     full_ = &full;
     partial_ = partial.get();
     order_.resize(n_);
-    // --resume: the checkpoint's weights, optimizer state, metrics and position.
+    // --resume: the checkpoint's weights, optimizer state, metrics and position
+    // (read by rank 0, which then gives them to the others with its initial weights).
     TrainPosition resume_at;
-    if (ctx_.resume) PIPELINE_RETURN_IF_ERROR(ResumeTraining(ctx_, batches_, &resume_at));
+    Status st;
+    if (ctx_.primary()) st = CheckWorldSize(ctx_, world_);
+    if (st.ok() && ctx_.resume && ctx_.primary()) st = ResumeTraining(ctx_, batches_, &resume_at);
+    if (st.ok() && ctx_.primary()) {
+      hooks_ = MakeEpochHooks(ctx_);  // only rank 0 writes metrics, checkpoints and events
+      for (auto& hook : hooks_) {
+        st = hook->OnTrainBegin(ctx_);
+        if (!st.ok()) break;
+      }
+    }
+    if (parallel_) {
+      st = AgreeStatus(world_, st);
+      if (!st.ok()) ctx_.failure_agreed = true;
+    }
+    PIPELINE_RETURN_IF_ERROR(st);
+    BroadcastTrainingState(world_, ctx_, &resume_at);
     ScopedStopSignals stop_signals;  // SIGINT/SIGTERM: finish the batch, checkpoint, return
-    hooks_ = MakeEpochHooks(ctx_);
-    for (auto& hook : hooks_) PIPELINE_RETURN_IF_ERROR(hook->OnTrainBegin(ctx_));
 
     for (int64_t epoch = resume_at.epoch; epoch < cfg_.train.epochs; ++epoch) {
       const TrainPosition from = epoch == resume_at.epoch ? resume_at : TrainPosition{epoch, 0, 0.0, 0};
       PIPELINE_RETURN_IF_ERROR(RunEpoch(from));
     }
-    if (StopRequested()) return Interrupted(TrainPosition{cfg_.train.epochs, 0, 0.0, 0});
+    if (Stopping()) return Interrupted(TrainPosition{cfg_.train.epochs, 0, 0.0, 0});
     for (auto& hook : hooks_) PIPELINE_RETURN_IF_ERROR(hook->OnTrainEnd(ctx_, false));
     if (skipped_) ctx_.log->Warn(fmt::format("{} batches had a non-finite loss and were skipped", skipped_));
     ctx_.metrics.train_examples_per_second =
@@ -130,7 +155,7 @@ class TrainLoop {
     int64_t loss_examples = from.loss_examples;
     int64_t skipped_in_epoch = 0;
     for (int64_t b = from.batch; b < batches_; ++b) {
-      if (StopRequested()) return Interrupted(TrainPosition{epoch, b, loss_sum, loss_examples});
+      if (Stopping()) return Interrupted(TrainPosition{epoch, b, loss_sum, loss_examples});
       BatchSlot& slot = b < full_batches_ ? *full_ : *partial_;
       const TrainStepResult step = TrainBatch(slot, b, lr);
       if (!step.applied()) {
@@ -140,9 +165,10 @@ class TrainLoop {
           ++skipped_in_epoch;
           continue;
         }
+        ctx_.failure_agreed = parallel_;  // every rank saw the same summed loss and gradients
         return DivergedAt(step, epoch, b, lr);
       }
-      const int64_t size = slot.plan->n;
+      const int64_t size = slot.n;
       loss_sum += step.loss * static_cast<double>(size);
       loss_examples += size;
       trained_examples_ += size;
@@ -172,6 +198,7 @@ class TrainLoop {
   // Batch `b` of the current order through one TrainStep, which applies the
   // update only when the loss and every gradient are finite.
   TrainStepResult TrainBatch(BatchSlot& slot, int64_t b, double lr) {
+    if (parallel_) return TrainShard(slot, b, lr);
     const int64_t* idx = order_.data() + b * batch_;
     const int64_t size = slot.plan->n;
     if (!train_.labels.empty())
@@ -186,8 +213,53 @@ class TrainLoop {
     return net_.TrainStep(*slot.plan, slot.labels.data(), input, *ctx_.optimizer, static_cast<float>(lr));
   }
 
+  // Data-parallel: this rank's shard of batch `b` forward and backward, the
+  // gradients and loss summed over the ranks (with their stop requests), then
+  // the same update on every rank.
+  TrainStepResult TrainShard(BatchSlot& slot, int64_t b, double lr) {
+    const int64_t* idx = order_.data() + b * batch_ + slot.shard.begin;
+    const int64_t rows = slot.shard.rows();
+    if (!train_.labels.empty())
+      for (int64_t i = 0; i < rows; ++i) slot.labels[i] = train_.labels[idx[i]];
+    BatchInput input{train_.images.data(), idx, 0, ctx_.dataset->scale};
+    input.rows = train_.rows.empty() ? nullptr : train_.rows.data();
+    input.targets = train_.targets.empty() ? nullptr : train_.targets.data();
+    double sums[3] = {net_.TrainShard(slot.plan, slot.labels.data(), input, slot.n, slot.shard.begin), 0.0, 0.0};
+    const auto reduce_start = Clock::now();
+    AllreduceGradients(world_, net_, &flat_grads_);
+    // The stop signals any rank has received by now: all stop before the next batch.
+    sums[1] = StopSignal() == SIGINT ? 1.0 : 0.0;
+    sums[2] = StopSignal() != 0 && StopSignal() != SIGINT ? 1.0 : 0.0;
+    world_.AllreduceSum(sums, 3);
+    allreduce_seconds_ += std::chrono::duration<double>(Clock::now() - reduce_start).count();
+    if (sums[1] > 0) agreed_stop_ = SIGINT;
+    else if (sums[2] > 0) agreed_stop_ = SIGTERM;
+    if (agreed_stop_) RequestStop(agreed_stop_);
+    TrainStepResult result;
+    result.loss = sums[0] / static_cast<double>(slot.n);
+    result.loss_finite = std::isfinite(sums[0]);
+    // The summed gradients are the same bytes on every rank, so every rank decides alike.
+    if (result.loss_finite) result.gradients_finite = net_.ApplyGradients(*ctx_.optimizer, static_cast<float>(lr));
+    return result;
+  }
+
+  // One process: a stop signal; data-parallel: one all ranks agreed on.
+  bool Stopping() const { return parallel_ ? agreed_stop_ != 0 : StopRequested(); }
+
   // The validation scores, the tutorial's line, ctx.metrics and the hooks.
   Status FinishEpoch(EpochMetrics m) {
+    if (parallel_) {
+      Status same = CheckSameWeights(world_, net_, m.epoch);
+      if (!same.ok()) {
+        ctx_.failure_agreed = true;
+        return same;
+      }
+      if (ctx_.primary() && allreduce_seconds_ > 0)
+        ctx_.log->Verbose(fmt::format("epoch {}: {:.3f} s of {:.3f} s in allreduce ({})", m.epoch,
+                                      allreduce_seconds_, m.seconds, world_.Describe()));
+      allreduce_seconds_ = 0.0;
+      if (!ctx_.primary()) return Status::Ok();  // rank 0 validates, prints and writes
+    }
     std::string line = fmt::format("epoch: {:04d}   loss = {:.6f}", m.epoch, m.loss);
     if (ctx_.dataset->validation.count > 0) {
       const SplitScore v = EvaluateSplit(net_, ctx_.dataset->validation, ctx_.dataset->scale, cfg_.evaluate.batch_size);
@@ -204,6 +276,8 @@ class TrainLoop {
 
   // On a stop signal: checkpoint the position (batches applied so far) and say how to go on.
   Status Interrupted(const TrainPosition& pos) {
+    ctx_.failure_agreed = parallel_;
+    if (!ctx_.primary()) return Status::Runtime(fmt::format("interrupted by {}: rank 0 checkpoints", StopSignalName(StopSignal())));
     Status saved = SaveCheckpoint(ctx_, pos);
     for (auto& hook : hooks_) hook->OnTrainEnd(ctx_, true);
     return StoppedStatus(ctx_, pos, batches_, saved);
@@ -220,6 +294,12 @@ class TrainLoop {
   BatchSlot* partial_ = nullptr;
   std::vector<int64_t> order_;
   std::vector<std::unique_ptr<EpochHook>> hooks_;
+  std::unique_ptr<dist::Collective> single_;
+  dist::Collective& world_;
+  const bool parallel_;
+  std::vector<float> flat_grads_;
+  double allreduce_seconds_ = 0.0;
+  int agreed_stop_ = 0;
   double train_seconds_ = 0.0;
   int64_t skipped_ = 0, trained_examples_ = 0;
 };
@@ -232,6 +312,7 @@ class TrainStage : public Stage {
 
   Status Run(Context& ctx) override {
     PIPELINE_RETURN_IF_ERROR(CheckBatchSize(ctx.dataset->train, ctx.config.train.batch_size));
+    if (ctx.world) PIPELINE_RETURN_IF_ERROR(CheckDataParallel(ctx, *ctx.world));
     return TrainLoop(ctx).Run();
   }
 };

@@ -91,7 +91,7 @@ TEST_CASE("tests: nothing in the repository reads the shared folder beside it") 
       CHECK_MESSAGE(!std::regex_search(line, outside), file << ":" << line_no << ": " << line);
   }
   for (const char* dir : {"tests", "scripts", "bench", "cli", "common", "config", "data", "engine", "tfformat", "export", "serving", "server",
-                          "stages", "sweep", "records", "report", "configs", "docs", "fuzz", ".ci", "tools"}) {
+                          "stages", "dist", "sweep", "records", "report", "configs", "docs", "fuzz", ".ci", "tools"}) {
     if (!fs::exists(src / dir)) continue;
     for (const auto& e : fs::recursive_directory_iterator(src / dir)) {
       if (!e.is_regular_file() || e.path().string().find("/tests/data/") != std::string::npos) continue;
