@@ -28,3 +28,19 @@ double SgemmRate(const std::vector<GemmShape>& shapes, int threads, double secon
 double MatmulPrimitiveRate(const std::vector<GemmShape>& shapes, int threads, double seconds);
 
 }  // namespace pipeline::bench
+
+namespace pipeline::bench {
+
+// The CNN floor: seconds of one training step of `net` at batch `batch` in
+// oneDNN's own primitives alone, in the layouts it picks for
+// format_tag::any (blocked): each conv2d's forward (bias and activation as
+// post-ops), weight-and-bias gradient and, but for the first layer, input
+// gradient; each pool's forward and backward; each dense layer's forward,
+// weight-gradient and input-gradient matmuls. Run as the engine splits a
+// step, on `threads` threads at once, each over its batch / threads rows,
+// single-threaded primitives; nothing between them (no activation backward,
+// loss, dropout, reorder or update). The median of repeated steps over about
+// `seconds`.
+double CnnStepFloorSeconds(const Network& net, int64_t batch, int threads, double seconds);
+
+}  // namespace pipeline::bench

@@ -27,15 +27,17 @@ std::vector<double> Numbers(const std::string& list) {
 
 }  // namespace
 
-std::vector<PeerSpec> KnownPeers() {
+std::vector<PeerSpec> KnownPeers(bool cnn) {
   const char* venv_env = std::getenv("PIPELINE_VENV");
   const std::string venv = venv_env && *venv_env ? venv_env : std::string(PIPELINE_SOURCE_DIR) + "/.venv";
   const std::string peers = std::string(PIPELINE_SOURCE_DIR) + "/bench/peers/";
+  const std::string torch = peers + (cnn ? "torch_cnn.py" : "torch_mlp.py");
   return {
-      {"torch-pip", venv + "/bin/python", "torch", peers + "torch_mlp.py", ""},
-      {"keras", venv + "/bin/python", "tensorflow", peers + "keras_mlp.py", "TF_CPP_MIN_LOG_LEVEL=2"},
+      {"torch-pip", venv + "/bin/python", "torch", torch, ""},
+      {"keras", venv + "/bin/python", "tensorflow", peers + (cnn ? "keras_cnn.py" : "keras_mlp.py"),
+       "TF_CPP_MIN_LOG_LEVEL=2"},
       // Debian's torch 1.13 needs the OpenMP build of OpenBLAS (its README).
-      {"torch-debian", "/usr/bin/python3", "torch", peers + "torch_mlp.py",
+      {"torch-debian", "/usr/bin/python3", "torch", torch,
        "LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-openmp"},
   };
 }
@@ -51,7 +53,8 @@ Status RunPeer(const PeerSpec& peer, const PeerOptions& o, PeerRun* out) {
   const std::string cmd = "OMP_NUM_THREADS=" + std::to_string(o.threads) + " " + peer.env + " " + Quote(peer.python) +
                           " " + Quote(peer.script) + " --data-dir " + Quote(o.data_dir) + " --threads " +
                           std::to_string(o.threads) + " --epochs " + std::to_string(o.epochs) + " --batch-size " +
-                          std::to_string(o.batch_size) + " --lr " + std::to_string(o.learning_rate) + " 2>&1";
+                          std::to_string(o.batch_size) + " --lr " + std::to_string(o.learning_rate) +
+                          " --train-examples " + std::to_string(o.train_examples) + " 2>&1";
   FILE* pipe = ::popen(cmd.c_str(), "r");
   if (!pipe) return Status::IOError("cannot start the peer: " + cmd);
   std::string output;

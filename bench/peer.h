@@ -35,10 +35,12 @@ struct PeerOptions {
   int threads = 1, epochs = 1;
   int64_t batch_size = 100;
   double learning_rate = 0.01;
+  int64_t train_examples = 55000;  // the first N training images train, as ours
 };
 
-// Every peer, in the order bench runs them.
-std::vector<PeerSpec> KnownPeers();
+// Every peer, in the order bench runs them: with `cnn`, their scripts train
+// configs/fashion_cnn.yaml's network (torch_cnn.py, keras_cnn.py), else the MLP.
+std::vector<PeerSpec> KnownPeers(bool cnn = false);
 
 // NotFound when the interpreter or its framework is missing (the bench then
 // reports the peer as not run, with the reason).

@@ -30,7 +30,10 @@ extern const char kBenchUsage[] =
     "keras = TF 2.21 model.fit, faster of jit_compile off/on, from .venv or PIPELINE_VENV; torch-debian =\n"
     "Debian's python3-torch; default: all, a missing one is reported as not run) on the same data, epochs,\n"
     "batch size and threads, and times inference at batch 1, 100 and 10000.\n"
-    "Prints a table, the ratios ours/peer for each peer and ours/GEMM-only, and a final `JSON {...}` line.\n";
+    "Prints a table, the ratios ours/peer for each peer and ours/GEMM-only, and a final `JSON {...}` line.\n"
+    "A config with a conv2d layer is a CNN: the peers train configs/fashion_cnn.yaml's network (torch_cnn.py,\n"
+    "keras_cnn.py) and the floor is oneDNN's own primitives for the network's step in blocked layouts\n"
+    "(targets: ours <= 0.5x the fastest peer, <= 1.5x the floor; the MLP's: 0.4x, 1.4x GEMM-only).\n";
 
 namespace {
 
@@ -56,13 +59,15 @@ std::string Ratio(double v, double target) {
 // What bench measured, for the table and the JSON line.
 struct BenchResults {
   std::string config;
+  bool cnn = false;  // a conv2d layer: CNN peers, and the primitive floor instead of GEMM-only
   int threads = 0, epochs = 0;
   int64_t batch_size = 0, examples = 0;
   double rss_mb = NAN, flops_per_epoch = NAN;
   std::vector<double> ours;                                // timed epochs' seconds (after the warm-up)
   double our_median = NAN, our_min = NAN;
   size_t gemm_shapes = 0;
-  double sgemm = NAN, matmul = NAN, large = NAN, gemm_only = NAN;
+  double sgemm = NAN, matmul = NAN, large = NAN, gemm_only = NAN;  // gemm_only: the CNN's primitive floor
+  double floor_step = NAN;                                          // CNN: the floor's seconds per step
   struct Peer {
     std::string name, note;         // note: why it did not run
     bench::PeerRun run;
@@ -76,6 +81,14 @@ struct BenchResults {
 
 // 2. The machine: oneDNN GEMMs on the exact shapes of a training step.
 void MeasureGemms(const bench::TrainingRun& run, int threads, double gemm_seconds, BenchResults* r) {
+  if (r->cnn) {
+    // A conv is no GEMM of these shapes: the floor is the step's own primitives.
+    const int64_t batch = run.config().train.batch_size;
+    r->floor_step = bench::CnnStepFloorSeconds(run.model(), batch, threads, gemm_seconds);
+    r->large = bench::SgemmRate({{'N', 'N', 2048, 2048, 2048}}, threads, gemm_seconds);
+    r->gemm_only = r->floor_step * static_cast<double>((r->examples + batch - 1) / batch);
+    return;
+  }
   const auto shapes = bench::TrainingGemms(run.model(), run.config().train.batch_size);
   r->gemm_shapes = shapes.size();
   r->sgemm = bench::SgemmRate(shapes, threads, gemm_seconds);
@@ -87,8 +100,8 @@ void MeasureGemms(const bench::TrainingRun& run, int threads, double gemm_second
 // 3. The peers, same data, epochs, batch size and threads.
 // --peer NAME[,NAME...] | off: the peers to run (default: all), in KnownPeers'
 // order; checked before anything runs.
-Status SelectPeers(const std::string& peer_option, std::vector<bench::PeerSpec>* out) {
-  const std::vector<bench::PeerSpec> known = bench::KnownPeers();
+Status SelectPeers(const std::string& peer_option, bool cnn, std::vector<bench::PeerSpec>* out) {
+  const std::vector<bench::PeerSpec> known = bench::KnownPeers(cnn);
   out->clear();
   if (peer_option == "off") return Status::Ok();
   if (peer_option.empty()) {
@@ -119,7 +132,7 @@ void RunPeers(const std::vector<bench::PeerSpec>& peers, const PipelineConfig& c
     BenchResults::Peer p;
     p.name = spec.name;
     Status ps = bench::RunPeer(spec, {cfg.dataset.path, threads, epochs + 1, cfg.train.batch_size,
-                                      cfg.optimizer.learning_rate},
+                                      cfg.optimizer.learning_rate, r->examples},
                                &p.run);
     if (ps.ok()) {
       p.epochs.assign(p.run.epoch_seconds.begin() + 1, p.run.epoch_seconds.end());
@@ -161,12 +174,19 @@ void MeasureInference(const bench::TrainingRun& run, BenchResults* r) {
 // 5. Report: the table.
 void PrintTable(const BenchResults& r) {
   const double ratio_gemm = r.our_median / r.gemm_only;
+  const double peer_target = r.cnn ? 0.5 : 0.4, floor_target = r.cnn ? 1.5 : 1.4;
   std::printf("\n%-34s %s\n", "", "value");
-  std::printf("%-34s %.1f GFLOP/s (dnnl_sgemm, %zu GEMMs of a batch-%lld step)\n", "machine: sgemm, exact shapes",
-              r.sgemm, r.gemm_shapes, static_cast<long long>(r.batch_size));
-  std::printf("%-34s %.1f GFLOP/s (same shapes as matmul primitives)\n", "machine: matmul primitives", r.matmul);
-  std::printf("%-34s %.1f GFLOP/s\n", "machine: sgemm 2048^3", r.large);
-  std::printf("%-34s %.3f s/epoch (%.1f GFLOP / sgemm rate)\n", "GEMM-only time", r.gemm_only, r.flops_per_epoch / 1e9);
+  if (r.cnn) {
+    std::printf("%-34s %.1f GFLOP/s\n", "machine: sgemm 2048^3", r.large);
+    std::printf("%-34s %.3f s/epoch (%.2f ms a step: oneDNN primitives alone, layouts of its choice)\n", "floor time",
+                r.gemm_only, r.floor_step * 1e3);
+  } else {
+    std::printf("%-34s %.1f GFLOP/s (dnnl_sgemm, %zu GEMMs of a batch-%lld step)\n", "machine: sgemm, exact shapes",
+                r.sgemm, r.gemm_shapes, static_cast<long long>(r.batch_size));
+    std::printf("%-34s %.1f GFLOP/s (same shapes as matmul primitives)\n", "machine: matmul primitives", r.matmul);
+    std::printf("%-34s %.1f GFLOP/s\n", "machine: sgemm 2048^3", r.large);
+    std::printf("%-34s %.3f s/epoch (%.1f GFLOP / sgemm rate)\n", "GEMM-only time", r.gemm_only, r.flops_per_epoch / 1e9);
+  }
   std::printf("%-34s median %.3f  min %.3f s/epoch, %.0f examples/s, %.1f GFLOP/s\n", "ours: training", r.our_median,
               r.our_min, r.examples / r.our_median, r.flops_per_epoch / r.our_median / 1e9);
   std::printf("%-34s %.0f MB\n", "ours: peak RSS", r.rss_mb);
@@ -183,9 +203,9 @@ void PrintTable(const BenchResults& r) {
   }
   const BenchResults::Peer* fastest = FastestPeer(r);
   std::printf("%-34s %s%s\n", "ratio ours/fastest peer s/epoch",
-              Ratio(r.our_median / (fastest ? fastest->median : NAN), 0.4).c_str(),
+              Ratio(r.our_median / (fastest ? fastest->median : NAN), peer_target).c_str(),
               fastest ? (" (" + fastest->name + ")").c_str() : "");
-  std::printf("%-34s %s\n", "ratio ours/GEMM-only", Ratio(ratio_gemm, 1.4).c_str());
+  std::printf("%-34s %s\n", r.cnn ? "ratio ours/floor" : "ratio ours/GEMM-only", Ratio(ratio_gemm, floor_target).c_str());
   for (size_t i = 0; i < r.engine_rates.size(); ++i) {
     std::printf("%-34s %.0f examples/s (engine forward) | %.0f examples/s (predict, interpreter)\n",
                 fmt::format("inference batch {}", r.engine_rates[i].first).c_str(), r.engine_rates[i].second,
@@ -205,14 +225,14 @@ std::string JsonLine(const BenchResults& r) {
     return json::Array(s);
   };
   json::Object j;
-  j.Str("config", r.config).Int("threads", r.threads).Int("epochs", r.epochs).Int("batch_size", r.batch_size)
+  j.Str("config", r.config).Str("mode", r.cnn ? "cnn" : "mlp").Int("threads", r.threads).Int("epochs", r.epochs).Int("batch_size", r.batch_size)
       .Num("sgemm_gflops", r.sgemm).Num("matmul_gflops", r.matmul).Num("large_sgemm_gflops", r.large)
       .Num("gemm_only_s_per_epoch", r.gemm_only).Num("ours_median_s_per_epoch", r.our_median)
       .Num("ours_min_s_per_epoch", r.our_min).Raw("ours_epoch_seconds", list(r.ours))
       .Num("ours_examples_per_s", r.examples / r.our_median).Num("ours_gflops", r.flops_per_epoch / r.our_median / 1e9)
       .Num("peak_rss_mb", r.rss_mb).Str("fastest_peer", fastest ? fastest->name : "")
       .Num("fastest_peer_median_s_per_epoch", fastest_median).Num("ratio_ours_over_fastest_peer", ratio_peer)
-      .Num("ratio_ours_over_gemm_only", ratio_gemm);
+      .Num("ratio_ours_over_gemm_only", ratio_gemm).Num("floor_step_seconds", r.floor_step);
   std::vector<std::string> peers;
   for (const auto& p : r.peers) {
     json::Object o;
@@ -247,14 +267,17 @@ int BenchCommand(const std::vector<std::string>& args) {
   a.overrides.push_back("train.threads=" + std::to_string(threads));
   a.overrides.push_back("dataset.validation.count=0");
   a.overrides.push_back("stages=[load,build,train]");
-  std::vector<bench::PeerSpec> peers;
-  Status st = SelectPeers(Option(a, "--peer"), &peers);
-  if (!st.ok()) return Fail(st);
   PipelineConfig cfg;
-  st = LoadConfig(a.config, a.overrides, &cfg);
+  Status st = LoadConfig(a.config, a.overrides, &cfg);
+  if (!st.ok()) return Fail(st);
+  const bool cnn = std::any_of(cfg.model.layers.begin(), cfg.model.layers.end(),
+                               [](const LayerConfig& l) { return l.type == "conv2d"; });
+  std::vector<bench::PeerSpec> peers;
+  st = SelectPeers(Option(a, "--peer"), cnn, &peers);
   if (!st.ok()) return Fail(st);
   Logger log(stdout, Logger::Level::kQuiet);
-  std::printf("pipeline bench: %s, %d thread(s), %d timed epoch(s) after 1 warm-up\n", a.config.c_str(), threads, epochs);
+  std::printf("pipeline bench: %s (%s), %d thread(s), %d timed epoch(s) after 1 warm-up\n", a.config.c_str(),
+              cnn ? "CNN" : "MLP", threads, epochs);
   std::fflush(stdout);
 
   // 1. Ours.
@@ -263,6 +286,7 @@ int BenchCommand(const std::vector<std::string>& args) {
   if (!st.ok()) return Fail(st);
   BenchResults r;
   r.config = a.config;
+  r.cnn = cnn;
   r.threads = threads;
   r.epochs = epochs;
   r.batch_size = cfg.train.batch_size;

@@ -56,4 +56,6 @@ def argument_parser(doc):
     ap.add_argument("--lr", type=float, default=0.01)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--train-examples", type=int, default=TRAIN_EXAMPLES,
+                    help="the first N training images train (ours: the config's training split)")
     return ap

@@ -41,9 +41,20 @@ class EpochTimer:
 
 
 def main():
-    ap = idx_data.argument_parser(__doc__)
-    args = ap.parse_args()
+    args = idx_data.argument_parser(__doc__).parse_args()
 
+    def make_model(tf):
+        init = tf.keras.initializers.RandomNormal(0.0, 1.0, seed=args.seed)
+        dense = lambda units, act=None: tf.keras.layers.Dense(units, activation=act, kernel_initializer=init,
+                                                              bias_initializer=init)
+        return tf.keras.Sequential([tf.keras.Input(shape=(784,)), dense(256, "relu"), dense(256, "relu"), dense(10)])
+
+    return fit_and_report(args, make_model, lambda tf: tf.keras.optimizers.SGD(args.lr))
+
+
+def fit_and_report(args, make_model, make_optimizer, image_shape=None):
+    """model.fit of make_model(tf) with make_optimizer(tf), jit_compile off and on from the same seed, on the
+    bench's data; prints the final `JSON {...}` line with the faster. image_shape: examples reshaped to it."""
     import numpy as np
     import tensorflow as tf
     tf.config.threading.set_intra_op_parallelism_threads(args.threads)
@@ -52,19 +63,15 @@ def main():
 
     x_all, y_all = load(args.data_dir, "train")
     x_test, y_test = load(args.data_dir, "t10k")
-    x_train, y_train = x_all[:TRAIN_EXAMPLES], y_all[:TRAIN_EXAMPLES]
-
-    def make_model():
-        tf.keras.utils.set_random_seed(args.seed)
-        init = tf.keras.initializers.RandomNormal(0.0, 1.0, seed=args.seed)
-        dense = lambda units, act=None: tf.keras.layers.Dense(units, activation=act, kernel_initializer=init,
-                                                              bias_initializer=init)
-        return tf.keras.Sequential([tf.keras.Input(shape=(784,)), dense(256, "relu"), dense(256, "relu"), dense(10)])
+    if image_shape:
+        x_all, x_test = x_all.reshape(-1, *image_shape), x_test.reshape(-1, *image_shape)
+    x_train, y_train = x_all[:args.train_examples], y_all[:args.train_examples]
 
     runs = {}
     for jit in (False, True):
-        model = make_model()
-        model.compile(optimizer=tf.keras.optimizers.SGD(args.lr), jit_compile=jit,
+        tf.keras.utils.set_random_seed(args.seed)
+        model = make_model(tf)
+        model.compile(optimizer=make_optimizer(tf), jit_compile=jit,
                       loss=tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True))
         timer = EpochTimer(tf)
         model.fit(x_train, y_train, batch_size=args.batch_size, epochs=args.epochs, shuffle=True, verbose=0,

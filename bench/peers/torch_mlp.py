@@ -56,27 +56,35 @@ def main():
     ap = idx_data.argument_parser(__doc__)
     ap.add_argument("--init", choices=["normal1", "glorot"], default="normal1")
     args = ap.parse_args()
-
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
-    shuffle_rng = torch.Generator().manual_seed(args.seed + 1)
+    model = make_model(args.init)
+    return train_and_report(args, model, torch.optim.SGD(model.parameters(), lr=args.lr), f"init={args.init}",
+                            {"init": args.init})
 
+
+def train_and_report(args, model, optimizer, note, extra, image_shape=None):
+    """Trains `model` with `optimizer` on the bench's data for args.epochs, timing each epoch, and prints the
+    final `JSON {...}` line (`extra` added to it). image_shape: the examples reshaped to [N, *image_shape]."""
+    shuffle_rng = torch.Generator().manual_seed(args.seed + 1)
     start = time.perf_counter()
     x_all, y_all = load(args.data_dir, "train")
     x_test, y_test = load(args.data_dir, "t10k")
-    x_train, y_train = x_all[:TRAIN_EXAMPLES].contiguous(), y_all[:TRAIN_EXAMPLES].contiguous()
-    x_val, y_val = x_all[TRAIN_EXAMPLES:].contiguous(), y_all[TRAIN_EXAMPLES:].contiguous()
+    if image_shape:
+        x_all, x_test = x_all.reshape(-1, *image_shape).contiguous(), x_test.reshape(-1, *image_shape).contiguous()
+    train = args.train_examples
+    x_train, y_train = x_all[:train].contiguous(), y_all[:train].contiguous()
+    x_val, y_val = x_all[train:train + 5000].contiguous(), y_all[train:train + 5000].contiguous()  # at most 5,000
     load_seconds = time.perf_counter() - start
 
-    model = make_model(args.init)
-    sgd = torch.optim.SGD(model.parameters(), lr=args.lr)
     n, batch = len(x_train), args.batch_size
-    print(f"# torch {torch.__version__} threads={torch.get_num_threads()} init={args.init} seed={args.seed} "
+    print(f"# torch {torch.__version__} threads={torch.get_num_threads()} {note} seed={args.seed} "
           f"batch={batch} lr={args.lr} train={n} load_s={load_seconds:.2f}")
     print(f"# libs: {' '.join(numeric_libraries())}")
     print("epoch  mean_loss  seconds")
     epoch_seconds, epoch_losses = [], []
     for epoch in range(1, args.epochs + 1):
+        model.train()
         start = time.perf_counter()
         # One gather per epoch, then contiguous batches: what our engine and TF's next_batch do.
         order = torch.randperm(n, generator=shuffle_rng)
@@ -84,24 +92,26 @@ def main():
         loss_sum, batches = torch.zeros(()), 0
         for i in range(0, n, batch):
             loss = F.cross_entropy(model(xs[i:i + batch]), ys[i:i + batch])
-            sgd.zero_grad(set_to_none=True)
+            optimizer.zero_grad(set_to_none=True)
             loss.backward()
-            sgd.step()
+            optimizer.step()
             loss_sum += loss.detach()
             batches += 1
         epoch_seconds.append(time.perf_counter() - start)
         epoch_losses.append(loss_sum.item() / batches)
         print(f"{epoch:5d}  {epoch_losses[-1]:10.4f}  {epoch_seconds[-1]:8.3f}", flush=True)
 
-    test_acc, val_acc = accuracy(model, x_test, y_test), accuracy(model, x_val, y_val)
+    model.eval()
+    test_acc = accuracy(model, x_test, y_test)
+    val_acc = accuracy(model, x_val, y_val) if len(x_val) else float("nan")
     median = statistics.median(epoch_seconds)
     result = {
         "framework": f"torch-{torch.__version__}", "data_dir": args.data_dir, "threads": args.threads,
-        "init": args.init, "seed": args.seed, "epochs": args.epochs, "batch_size": batch, "lr": args.lr,
+        "seed": args.seed, "epochs": args.epochs, "batch_size": batch, "lr": args.lr,
         "test_acc": test_acc, "val_acc": val_acc, "final_mean_loss": epoch_losses[-1],
         "median_s_per_epoch": median, "min_s_per_epoch": min(epoch_seconds), "examples_per_s": n / median,
         "epoch_seconds": [round(s, 4) for s in epoch_seconds], "epoch_losses": [round(l, 5) for l in epoch_losses],
-        "libs": numeric_libraries(),
+        "libs": numeric_libraries(), **extra,
     }
     print(f"test_accuracy {test_acc:.4f}  (val {val_acc:.4f})")
     print(f"median_s_per_epoch {median:.3f}  min {min(epoch_seconds):.3f}")
