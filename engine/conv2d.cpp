@@ -2,12 +2,16 @@
 // TensorFlow's HWIO layout [kh, kw, in_channels, filters], b [filters].
 //
 // Formats: the activations stay plain NHWC (what flows between layers and
-// what TensorFlow feeds), the weights stay HWIO (what export writes). Each
-// primitive is created once per batch shape in the plan. Plain formats keep
-// every buffer the layer's own and need no reorder per batch; oneDNN's
-// blocked layouts (format_tag::any) would need the weights reordered every
-// step and the activations at every edge, which at these sizes costs about
-// what it saves (a follow-up to measure, not a guess to bake in).
+// what TensorFlow feeds). The weights' master copy stays HWIO (what the
+// optimizer, checkpoints, export and the gradient checks see), but every
+// primitive takes its weights in the layout oneDNN picks for format_tag::any:
+// with plain HWIO weights oneDNN 2.6 falls back to its `gemm:jit`
+// convolutions (im2col plus sgemm, mallocs per call), with its own blocked
+// layout it runs the direct `jit:` kernels. Each worker's forward therefore
+// starts with one reorder of the weights into its blocked copy (per step, a
+// few thousand floats), the weight gradient comes out blocked and is reordered
+// into Param::grad. docs/performance.md has the measurements. Each primitive
+// is created once per batch shape in the plan.
 //
 // The weight gradient runs over the whole batch in one primitive, on the
 // worker that owns the kernel (engine/param_partition.h: a 4-D kernel is never
@@ -66,15 +70,19 @@ class Conv2dLayer : public Layer {
 
   void AddForward(Plan& plan, const dnnl::engine& e, const BatchRows& r, float* x, float* y) override {
     auto pd = ForwardPd(e, r.n, r.training);
+    // This worker's copy of the weights in the primitive's layout, refreshed
+    // from the master copy as its forward starts; its backward reads it too.
+    memory w = BlockedWeights(plan, e, pd.weights_desc());
+    weights_[x] = w;
     plan.Add(spec_.name + " forward", dnnl::convolution_forward(pd),
              {{DNNL_ARG_SRC, memory(Src(r.n), e, x)},
-              {DNNL_ARG_WEIGHTS, memory(Weights(), e, kernel_p_.value.data())},
+              {DNNL_ARG_WEIGHTS, w},
               {DNNL_ARG_BIAS, memory(Bias(), e, bias_.value.data())},
               {DNNL_ARG_DST, memory(Dst(r.n), e, y)},
               {DNNL_ARG_SCRATCHPAD, memory(pd.scratchpad_desc(), e)}});
   }
 
-  void AddBackwardData(Plan& plan, const dnnl::engine& e, const BatchRows& r, float* /*x*/, float* y, float* dy,
+  void AddBackwardData(Plan& plan, const dnnl::engine& e, const BatchRows& r, float* x, float* y, float* dy,
                        float* dx) override {
     const int64_t n = r.n;
     auto dy_m = memory(Dst(n), e, dy);
@@ -92,12 +100,16 @@ class Conv2dLayer : public Layer {
     if (dx == nullptr) return;
     auto hint = ForwardPd(e, n, true);
     dnnl::convolution_backward_data::primitive_desc pd(
-        dnnl::convolution_backward_data::desc(dnnl::algorithm::convolution_direct, Src(n), Weights(), Dst(n), Strides(),
-                                              PadL(), PadR()),
+        dnnl::convolution_backward_data::desc(dnnl::algorithm::convolution_direct, Src(n), AnyWeights(), Dst(n),
+                                              Strides(), PadL(), PadR()),
         Attr(), e, hint);
+    // The forward's copy when the layouts agree (the weights have not changed
+    // since: updates wait for every worker's backward), else one of its own.
+    memory w = weights_.at(x);
+    if (pd.weights_desc() != w.get_desc()) w = BlockedWeights(plan, e, pd.weights_desc());
     plan.Add(spec_.name + " input gradient", dnnl::convolution_backward_data(pd),
              {{DNNL_ARG_DIFF_DST, dy_m},
-              {DNNL_ARG_WEIGHTS, memory(Weights(), e, kernel_p_.value.data())},
+              {DNNL_ARG_WEIGHTS, w},
               {DNNL_ARG_DIFF_SRC, memory(Src(n), e, dx)},
               {DNNL_ARG_SCRATCHPAD, memory(pd.scratchpad_desc(), e)}});
   }
@@ -108,14 +120,18 @@ class Conv2dLayer : public Layer {
     if (p == 0) {
       auto hint = ForwardPd(e, n, true);
       dnnl::convolution_backward_weights::primitive_desc pd(
-          dnnl::convolution_backward_weights::desc(dnnl::algorithm::convolution_direct, Src(n), Weights(), Dst(n),
+          dnnl::convolution_backward_weights::desc(dnnl::algorithm::convolution_direct, Src(n), AnyWeights(), Dst(n),
                                                    Strides(), PadL(), PadR()),
           Attr(), e, hint);
+      // The gradient in the primitive's layout, then reordered into grad.
+      auto grad = Master(e, kernel_p_.grad.data());
+      auto dw = pd.diff_weights_desc() == grad.get_desc() ? grad : memory(pd.diff_weights_desc(), e);
       plan.Add(what, dnnl::convolution_backward_weights(pd),
                {{DNNL_ARG_SRC, memory(Src(n), e, x)},
                 {DNNL_ARG_DIFF_DST, memory(Dst(n), e, dz)},
-                {DNNL_ARG_DIFF_WEIGHTS, memory(Weights(), e, kernel_p_.grad.data())},
+                {DNNL_ARG_DIFF_WEIGHTS, dw},
                 {DNNL_ARG_SCRATCHPAD, memory(pd.scratchpad_desc(), e)}});
+      if (dw != grad) plan.Add(what + " to HWIO", dnnl::reorder(dw, grad), {{DNNL_ARG_FROM, dw}, {DNNL_ARG_TO, grad}});
       if (into_value) AddAccumulate(plan, e, what, kernel_p_);
       return;
     }
@@ -158,6 +174,21 @@ class Conv2dLayer : public Layer {
   memory::desc Weights() const {
     return memory::desc({spec_.filters, in_shape_[2], kernel_[0], kernel_[1]}, f32, tag::hwio);
   }
+  // The layout oneDNN picks for its kernels (blocked).
+  memory::desc AnyWeights() const {
+    return memory::desc({spec_.filters, in_shape_[2], kernel_[0], kernel_[1]}, f32, tag::any);
+  }
+  memory Master(const dnnl::engine& e, float* data) const { return memory(Weights(), e, data); }
+  // A buffer of the weights in layout `md`, filled from the master copy by a
+  // reorder appended to `plan`; the master copy itself when it already is `md`.
+  memory BlockedWeights(Plan& plan, const dnnl::engine& e, const memory::desc& md) {
+    auto master = Master(e, kernel_p_.value.data());
+    if (md == master.get_desc()) return master;
+    memory w(md, e);
+    plan.Add(spec_.name + " weights to blocked", dnnl::reorder(master, w),
+             {{DNNL_ARG_FROM, master}, {DNNL_ARG_TO, w}});
+    return w;
+  }
   memory::desc Bias() const { return memory::desc({spec_.filters}, f32, tag::a); }
   memory::dims Strides() const { return {strides_[0], strides_[1]}; }
   memory::dims PadL() const { return {pad_l_[0], pad_l_[1]}; }
@@ -179,7 +210,7 @@ class Conv2dLayer : public Layer {
     }
     return dnnl::convolution_forward::primitive_desc(
         dnnl::convolution_forward::desc(training ? dnnl::prop_kind::forward_training : dnnl::prop_kind::forward_inference,
-                                        dnnl::algorithm::convolution_direct, Src(n), Weights(), Bias(), Dst(n),
+                                        dnnl::algorithm::convolution_direct, Src(n), AnyWeights(), Bias(), Dst(n),
                                         Strides(), PadL(), PadR()),
         attr, e);
   }
@@ -191,6 +222,7 @@ class Conv2dLayer : public Layer {
   int64_t out_hw_[2] = {0, 0}, pad_l_[2] = {0, 0}, pad_r_[2] = {0, 0};
   Param kernel_p_, bias_;
   std::map<int64_t, std::vector<float>> ones_;
+  std::map<float*, memory> weights_;  // per forward input (a worker's rows): its weights in the forward's layout
 };
 
 }  // namespace
