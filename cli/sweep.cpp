@@ -11,6 +11,7 @@ namespace pipeline::cli {
 extern const char kSweepUsage[] =
     "usage: pipeline sweep SWEEP.yaml [KEY=VALUE ...] [--jobs N] [--max-trials N] [--dry-run]\n"
     "                      [--launcher local|slurm] [--partition P] [--max-parallel K] [--time T] [--cpus-per-task C]\n"
+    "                      [--ntasks-per-trial N]\n"
     "       pipeline run CONFIG --multirun KEY=A,B,... [KEY=VALUE ...] [--jobs N] [--max-trials N] [--dry-run]\n\n"
     "Runs every variant of a pipeline config a sweep file describes (grid, random samples, explicit sets),\n"
     "each as a child `pipeline run` in runs/<sweep>/<trial-id>/, and prints a table sorted by the objective.\n"
@@ -25,7 +26,9 @@ extern const char kSweepUsage[] =
     "                  come from the run directories, which must be on a file system the nodes share\n"
     "  --partition P, --time T       sbatch's --partition and --time for every trial (slurm)\n"
     "  --max-parallel K              at most K trials running at once (sbatch --array=...%K; slurm)\n"
-    "  --cpus-per-task C             CPUs per trial, and its train.threads (default 1; slurm)\n\n"
+    "  --cpus-per-task C             CPUs per trial process, and its train.threads (default 1; slurm)\n"
+    "  --ntasks-per-trial N          each trial trains data-parallel on N processes, started by\n"
+    "                                srun --mpi=pmix in its array task (sbatch --ntasks=N; default 1; slurm)\n\n"
     "Writes results.csv, results.json and results.md into runs/<sweep>/; exports the best trial unless\n"
     "the file says export: none. Exit codes: 0 all trials ok, 1 a trial failed, 2 usage or config error.\n";
 
@@ -49,7 +52,8 @@ bool ParsePositive(const CommonArgs& a, const std::string& name, int64_t* out) {
 // The arguments both sweep commands take: CONFIG, overrides, --jobs, --max-trials, --dry-run.
 bool ParseSweepArgs(const std::vector<std::string>& args, CommonArgs* a, sweep::RunOptions* options,
                     int64_t* max_trials) {
-  static const std::vector<std::string> kSlurmOnly = {"--partition", "--max-parallel", "--time", "--cpus-per-task"};
+  static const std::vector<std::string> kSlurmOnly = {"--partition", "--max-parallel", "--time", "--cpus-per-task",
+                                                      "--ntasks-per-trial"};
   std::vector<std::string> value_options = {"--jobs", "--max-trials", "--launcher"};
   value_options.insert(value_options.end(), kSlurmOnly.begin(), kSlurmOnly.end());
   if (!ParseCommon(args, value_options, {"--dry-run"}, a)) return false;
@@ -75,6 +79,7 @@ bool ParseSweepArgs(const std::vector<std::string>& args, CommonArgs* a, sweep::
   options->slurm.time = Option(*a, "--time");
   if (!ParsePositive(*a, "--max-parallel", &options->slurm.max_parallel)) return false;
   if (!ParsePositive(*a, "--cpus-per-task", &options->slurm.cpus_per_task)) return false;
+  if (!ParsePositive(*a, "--ntasks-per-trial", &options->slurm.ntasks_per_trial)) return false;
   return true;
 }
 

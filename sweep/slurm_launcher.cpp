@@ -86,20 +86,33 @@ std::string ShellQuote(const std::string& s) {
   return q + "'";
 }
 
-// The job script: array task i runs tasks[i] and records its exit code.
-std::string JobScript(const std::vector<Task*>& tasks, const std::string& exe, const std::string& name) {
+}  // namespace
+
+// The job script: array task i runs tasks[i] and records its exit code. A
+// trial of several processes runs under srun inside its task: srun starts its
+// ranks in the task's allocation (sbatch --ntasks) and hands them Slurm's PMIx,
+// which Open MPI's MPI_Init reads (dist/collective.cpp).
+std::string SlurmJobScript(const std::vector<Task*>& tasks, const std::string& exe, const std::string& name,
+                           const SlurmOptions& options) {
+  const std::string launch =
+      options.ntasks_per_trial > 1
+          ? fmt::format("srun --mpi=pmix --ntasks={} --cpus-per-task={} --kill-on-bad-exit=1 ", options.ntasks_per_trial,
+                        options.cpus_per_task)
+          : std::string();
   std::string s = "#!/bin/sh\n# Written by pipeline sweep (" + name +
                   "): array task i runs trial run i, its output in its run directory's log.txt and its exit\n"
                   "# code in " + kExitFile + " there. The run directory's summary.json is its result.\n"
                   "case \"$SLURM_ARRAY_TASK_ID\" in\n";
   for (size_t i = 0; i < tasks.size(); ++i) {
     const std::string dir = ShellQuote(tasks[i]->run_dir);
-    s += fmt::format("  {})\n    {} > {}/log.txt 2>&1 < /dev/null\n    echo $? > {}/{}.tmp && mv {}/{}.tmp {}/{} ;;\n", i,
-                     CommandLine(exe, tasks[i]->args), dir, dir, kExitFile, dir, kExitFile, dir, kExitFile);
+    s += fmt::format("  {})\n    {}{} > {}/log.txt 2>&1 < /dev/null\n    echo $? > {}/{}.tmp && mv {}/{}.tmp {}/{} ;;\n", i,
+                     launch, CommandLine(exe, tasks[i]->args), dir, dir, kExitFile, dir, kExitFile, dir, kExitFile);
   }
   s += "  *) echo \"pipeline sweep: no trial run for array task $SLURM_ARRAY_TASK_ID\" >&2; exit 2 ;;\nesac\n";
   return s;
 }
+
+namespace {
 
 // The exit of array task `i` from the file it left; false when it left none.
 bool ReadExit(const Task& t, const std::string& job, TaskExit* exit) {
@@ -132,7 +145,7 @@ Status RunTasksOnSlurm(const std::vector<Task*>& tasks, const SlurmOptions& opti
   if (ready.empty()) return Status::Ok();
   PIPELINE_RETURN_IF_ERROR(MakeDirs(script_dir));
   const std::string script = script_dir + "/" + name + ".sh";
-  PIPELINE_RETURN_IF_ERROR(WriteFileAtomic(script, JobScript(ready, binary, name)));
+  PIPELINE_RETURN_IF_ERROR(WriteFileAtomic(script, SlurmJobScript(ready, binary, name, options)));
 
   std::vector<std::string> sbatch = {"sbatch", "--parsable", "--job-name=pipeline-" + name,
                                      fmt::format("--array=0-{}{}", ready.size() - 1,
@@ -140,6 +153,7 @@ Status RunTasksOnSlurm(const std::vector<Task*>& tasks, const SlurmOptions& opti
                                      fmt::format("--cpus-per-task={}", options.cpus_per_task),
                                      "--chdir=" + fs::current_path().string(),
                                      "--output=" + script_dir + "/" + name + "-%A_%a.out"};
+  if (options.ntasks_per_trial > 1) sbatch.push_back(fmt::format("--ntasks={}", options.ntasks_per_trial));
   if (!options.partition.empty()) sbatch.push_back("--partition=" + options.partition);
   if (!options.time.empty()) sbatch.push_back("--time=" + options.time);
   sbatch.push_back(script);

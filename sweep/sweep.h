@@ -152,7 +152,10 @@ struct SlurmOptions {
   std::string partition;      // --partition; "": the cluster's default
   std::string time;           // --time, Slurm's format ("10", "1:00:00"); "": the partition's limit
   int64_t max_parallel = 0;   // array tasks at once (--array=...%K); 0: as many as Slurm starts
-  int64_t cpus_per_task = 1;  // --cpus-per-task, and the trial's train.threads
+  int64_t cpus_per_task = 1;  // --cpus-per-task, and the trial's train.threads (per rank)
+  // --ntasks-per-trial: a trial of N > 1 processes trains data-parallel, started by
+  // srun --mpi=pmix inside its array task (sbatch --ntasks=N; docs/distributed.md).
+  int64_t ntasks_per_trial = 1;
   double poll_seconds = 0.5;  // how often squeue is asked whether the array is done
 };
 

@@ -71,4 +71,10 @@ Status RunTasksOnSlurm(const std::vector<Task*>& tasks, const SlurmOptions& opti
                        const std::vector<Trial>& trials, const Objective& objective, const std::string& script_dir,
                        const std::string& name);
 
+// The array's job script: task i runs tasks[i]'s `pipeline run` (under
+// srun --mpi=pmix when options.ntasks_per_trial > 1) and writes its exit code
+// into its run directory.
+std::string SlurmJobScript(const std::vector<Task*>& tasks, const std::string& exe, const std::string& name,
+                           const SlurmOptions& options);
+
 }  // namespace pipeline::sweep
