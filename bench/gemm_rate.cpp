@@ -7,6 +7,7 @@
 
 #include "engine/activation.h"
 #include "engine/plan.h"
+#include "engine/runtime.h"
 
 namespace pipeline::bench {
 namespace {
@@ -228,9 +229,13 @@ double CnnStepFloorSeconds(const Network& net, int64_t batch, int threads, doubl
   const int workers = WorkersFor(batch, threads);
   std::vector<Plan> plans;
   std::vector<dnnl::stream> streams;
-  for (int k = 0; k < workers; ++k) {
-    plans.push_back(FloorPlan(net, e, batch * (k + 1) / workers - batch * k / workers));
-    streams.emplace_back(e);
+  {
+    // Run one per thread inside the region below, as the engine's workers are.
+    const OneOmpThreadWhileCreating one_thread(workers > 1);
+    for (int k = 0; k < workers; ++k) {
+      plans.push_back(FloorPlan(net, e, batch * (k + 1) / workers - batch * k / workers));
+      streams.emplace_back(e);
+    }
   }
   std::vector<double> steps;
   const auto start = Clock::now();

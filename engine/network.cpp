@@ -123,20 +123,8 @@ void Network::Compile(BatchPlan& p) {
   const int workers = WholeBatch() ? 1 : WorkersFor(n, runtime_->threads());
   p.workers.resize(workers);
   // Several workers run their primitives inside one OpenMP region, where
-  // oneDNN runs each on its calling thread. Some jit kernels (the direct
-  // convolutions' weight gradient) fix their thread count, and a barrier over
-  // it, when the primitive is created: created with the runtime's count and run
-  // nested on one thread, they wait forever for threads that never come. So
-  // the workers' primitives are created seeing one thread.
-  struct OneThreadWhileCreating {
-    int restore;
-    explicit OneThreadWhileCreating(bool on, int threads) : restore(on ? threads : 0) {
-      if (restore > 0) omp_set_num_threads(1);
-    }
-    ~OneThreadWhileCreating() {
-      if (restore > 0) omp_set_num_threads(restore);
-    }
-  } one_thread(workers > 1, runtime_->threads());
+  // oneDNN runs each on its calling thread: created seeing one thread.
+  const OneOmpThreadWhileCreating one_thread(workers > 1);
   for (int k = 0; k < workers; ++k) {
     p.workers[k].begin = n * k / workers;
     p.workers[k].rows = n * (k + 1) / workers - p.workers[k].begin;

@@ -26,4 +26,12 @@ Runtime::Runtime(int threads)
   for (int k = 0; k < threads_; ++k) worker_streams_.emplace_back(engine_);
 }
 
+OneOmpThreadWhileCreating::OneOmpThreadWhileCreating(bool on) : restore_(on ? omp_get_max_threads() : 0) {
+  if (restore_ > 0) omp_set_num_threads(1);
+}
+
+OneOmpThreadWhileCreating::~OneOmpThreadWhileCreating() {
+  if (restore_ > 0) omp_set_num_threads(restore_);
+}
+
 }  // namespace pipeline

@@ -27,4 +27,21 @@ class Runtime {
 // Resolves a requested thread count as Runtime does, without side effects.
 int ResolveThreads(int requested);
 
+// Primitives that will run inside an OpenMP region, one per worker thread,
+// must be created while OpenMP reports one thread: some jit kernels (the
+// direct convolutions' weight gradient) fix their thread count, and a barrier
+// over it, at creation, and run nested on one thread they wait forever for
+// threads that never come. While an instance lives (when `on`), OpenMP's
+// thread count is 1; then it is restored.
+class OneOmpThreadWhileCreating {
+ public:
+  explicit OneOmpThreadWhileCreating(bool on);
+  ~OneOmpThreadWhileCreating();
+  OneOmpThreadWhileCreating(const OneOmpThreadWhileCreating&) = delete;
+  OneOmpThreadWhileCreating& operator=(const OneOmpThreadWhileCreating&) = delete;
+
+ private:
+  int restore_;
+};
+
 }  // namespace pipeline
