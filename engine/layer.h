@@ -101,7 +101,9 @@ class Layer {
   // SGD step, when dz carries the step's scale). `xt`, when not null, is x
   // transposed [in,n]: a kernel row range then reads it as dense rows.
   // Workers own disjoint ranges (engine/param_partition.h), so nothing needs
-  // reducing.
+  // reducing across workers here, except what a layer sums itself: conv2d
+  // computes each worker's rows' kernel gradient in AddBackwardData and its
+  // owner adds those partials up here.
   virtual void AddParamGradient(Plan& plan, const dnnl::engine& e, int64_t n, float* x, float* xt, float* dz,
                                 size_t p, const RowRange& r, bool into_value) = 0;
   // Multiply-adds x2 per example of params()[p]'s gradient.

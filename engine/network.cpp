@@ -128,8 +128,12 @@ void Network::Compile(BatchPlan& p) {
   for (int k = 0; k < workers; ++k) {
     p.workers[k].begin = n * k / workers;
     p.workers[k].rows = n * (k + 1) / workers - p.workers[k].begin;
-    CompileWorker(p, k);
+    CompileWorkerRows(p, k);
   }
+  // After every worker's rows: a parameter's gradient may sum partials that
+  // each worker's backward computes (conv2d).
+  if (p.training)
+    for (int k = 0; k < workers; ++k) CompileWorkerParams(p, k);
   p.loss_sums.assign(workers, 0.0);
   p.part_finite.assign(workers, 1);
 }
@@ -140,7 +144,7 @@ bool Network::WholeBatch() const {
   return false;
 }
 
-void Network::CompileWorker(BatchPlan& p, int k) {
+void Network::CompileWorkerRows(BatchPlan& p, int k) {
   const auto& e = runtime_->engine();
   WorkerPlan& w = p.workers[k];
   const int64_t rows = w.rows, c = classes();
@@ -166,6 +170,12 @@ void Network::CompileWorker(BatchPlan& p, int k) {
                           rows_of(p.act[i], layer.out_features()),
                           rows_of(p.dact[i], layer.out_features()), dx);
   }
+}
+
+void Network::CompileWorkerParams(BatchPlan& p, int k) {
+  const auto& e = runtime_->engine();
+  WorkerPlan& w = p.workers[k];
+  auto input_of = [&](size_t i) { return i == 0 ? &p.input : &p.act[i - 1]; };
   // Its share of the parameter gradients, over all n rows.
   std::vector<std::pair<size_t, size_t>> owner;  // params() index -> (layer, its param)
   for (size_t i = 0; i < layers_.size(); ++i)

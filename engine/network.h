@@ -165,7 +165,10 @@ class Network {
  private:
   Network(const NetworkSpec& spec, Runtime* runtime) : spec_(spec), runtime_(runtime) {}
   void Compile(BatchPlan& plan);
-  void CompileWorker(BatchPlan& plan, int k);
+  // Worker k's forward and backward over its rows, then (after every
+  // worker's rows are compiled) its share of the parameter gradients.
+  void CompileWorkerRows(BatchPlan& plan, int k);
+  void CompileWorkerParams(BatchPlan& plan, int k);
   // Gathers worker k's input rows (when `input` is given), then runs its
   // forward and, with `backward`, its backward plan.
   void RunRows(BatchPlan& plan, int k, dnnl::stream& s, bool backward, const BatchInput* input);
