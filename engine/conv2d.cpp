@@ -1,8 +1,10 @@
 // 2-D convolution over NHWC examples: y = act(conv(x, W) + b), W in
 // TensorFlow's HWIO layout [kh, kw, in_channels, filters], b [filters].
 //
-// Formats: the activations stay plain NHWC (what flows between layers and
-// what TensorFlow feeds). The weights' master copy stays HWIO (what the
+// Formats: the activations are NHWC (what TensorFlow feeds) or, between two
+// image layers, oneDNN's blocked layout (Network::ChooseLayouts; on AVX-512
+// the direct kernels on nChw16c beat NHWC's brgconv: docs/performance.md).
+// The weights' master copy stays HWIO (what the
 // optimizer, checkpoints, export and the gradient checks see), but every
 // primitive takes its weights in the layout oneDNN picks for format_tag::any:
 // with plain HWIO weights oneDNN 2.6 falls back to its `gemm:jit`
@@ -100,13 +102,9 @@ class Conv2dLayer : public Layer {
       plan.Add(spec_.name + " activation backward", dnnl::eltwise_backward(pd),
                {{DNNL_ARG_DIFF_DST, d}, {DNNL_ARG_DST, memory(flat, e, y)}, {DNNL_ARG_DIFF_SRC, d}});
     }
-    AddRowsWeightGradient(plan, e, n, x, dy);
+    AddRowsGradients(plan, e, n, x, dy);
     if (dx == nullptr) return;
-    auto hint = ForwardPd(e, n, true);
-    dnnl::convolution_backward_data::primitive_desc pd(
-        dnnl::convolution_backward_data::desc(dnnl::algorithm::convolution_direct, Src(n), AnyWeights(), Dst(n),
-                                              Strides(), PadL(), PadR()),
-        Attr(), e, hint);
+    auto pd = InputGradientPd(e, n);
     // The forward's copy when the layouts agree (the weights have not changed
     // since: updates wait for every worker's backward), else one of its own.
     memory w = weights_.at(x);
@@ -118,54 +116,46 @@ class Conv2dLayer : public Layer {
               {DNNL_ARG_SCRATCHPAD, memory(pd.scratchpad_desc(), e)}});
   }
 
-  void AddParamGradient(Plan& plan, const dnnl::engine& e, int64_t n, float* x, float* /*xt*/, float* dz, size_t p,
-                        const RowRange& /*r: always all rows*/, bool into_value) override {
+  void AddParamGradient(Plan& plan, const dnnl::engine& e, int64_t n, float* x, float* /*xt*/, float* /*dz*/,
+                        size_t p, const RowRange& /*r: always all rows*/, bool into_value) override {
     const std::string what = spec_.name + (p == 0 ? " weight" : " bias") + (into_value ? " update" : " gradient");
-    if (p == 0) {
-      // The workers' partial gradients over their rows (AddRowsWeightGradient)
-      // of this batch: those whose input lies in x's n rows, in row order.
-      auto grad = Master(e, kernel_p_.grad.data());
-      const float* x_end = x + n * Elements(in_shape_);
-      bool first = true;
-      for (const auto& [rows_x, dw] : rows_weight_grads_) {
-        if (rows_x < x || rows_x >= x_end) continue;
-        dnnl::primitive_attr attr;
-        if (!first) {
-          dnnl::post_ops ops;
-          ops.append_sum(1.0f);
-          attr.set_post_ops(ops);
-        }
-        dnnl::reorder::primitive_desc pd(e, dw.get_desc(), e, grad.get_desc(), attr);
-        plan.Add(what + (first ? " to HWIO" : " add to HWIO"), dnnl::reorder(pd), {{DNNL_ARG_FROM, dw}, {DNNL_ARG_TO, grad}});
-        first = false;
+    Param& param = p == 0 ? kernel_p_ : bias_;
+    // The workers' partial gradients over their rows (AddRowsGradients) of
+    // this batch: those whose input lies in x's n rows, in row order.
+    auto grad = p == 0 ? Master(e, kernel_p_.grad.data()) : memory(Bias(), e, bias_.grad.data());
+    const float* x_end = x + n * Elements(in_shape_);
+    bool first = true;
+    for (const auto& [rows_x, partial] : rows_grads_) {
+      if (rows_x < x || rows_x >= x_end) continue;
+      const memory& from = p == 0 ? partial.first : partial.second;
+      dnnl::primitive_attr attr;
+      if (!first) {
+        dnnl::post_ops ops;
+        ops.append_sum(1.0f);
+        attr.set_post_ops(ops);
       }
-      if (into_value) AddAccumulate(plan, e, what, kernel_p_);
-      return;
+      dnnl::reorder::primitive_desc pd(e, from.get_desc(), e, grad.get_desc(), attr);
+      plan.Add(what + (first ? " of the first rows" : " plus the next rows"), dnnl::reorder(pd),
+               {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, grad}});
+      first = false;
     }
-    // db [1, f] = 1^T [1, n*h*w] . dz [n*h*w, f]: the bias is shared by every
-    // output position.
-    const int64_t positions = n * out_hw_[0] * out_hw_[1], f = spec_.filters;
-    auto& ones = ones_[positions];
-    ones.assign(positions, 1.0f);
-    auto ones_m = Wrap(e, {1, positions}, ones.data());
-    auto dz_m = Wrap(e, {positions, f}, dz);
-    dnnl::primitive_attr attr;
-    if (into_value) {
-      dnnl::post_ops ops;
-      ops.append_sum(1.0f);
-      attr.set_post_ops(ops);
-    }
-    auto db_m = Wrap(e, {1, f}, into_value ? bias_.value.data() : bias_.grad.data());
-    dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(ones_m.get_desc(), dz_m.get_desc(), db_m.get_desc()), attr, e);
-    plan.Add(what, dnnl::matmul(pd), {{DNNL_ARG_SRC, ones_m}, {DNNL_ARG_WEIGHTS, dz_m}, {DNNL_ARG_DST, db_m}});
+    if (into_value) AddAccumulate(plan, e, what, param);
   }
 
-  // The kernel's share is only the sum of the workers' partials (the weight
-  // gradient itself runs in every worker's backward): a few passes over it.
+  // A share is only the sum of the workers' partials (the gradients
+  // themselves run in every worker's backward): a few passes over it.
   int64_t ParamGradientFlops(size_t p) const override {
-    return p == 0 ? 2 * static_cast<int64_t>(kernel_p_.size()) : 2 * Elements(out_shape_);
+    return 2 * static_cast<int64_t>(p == 0 ? kernel_p_.size() : bias_.size());
   }
   int64_t ForwardFlops() const override { return 2 * Elements(out_shape_) * kernel_[0] * kernel_[1] * in_shape_[2]; }
+  bool produces_blocked() const override { return true; }
+  bool takes_blocked() const override { return true; }
+  bool ReferenceKernels(const dnnl::engine& e, bool input_gradient) const override {
+    constexpr int64_t n = 2;
+    auto ref = [](const char* impl) { return std::string(impl).rfind("ref", 0) == 0; };
+    return ref(ForwardPd(e, n, true).impl_info_str()) || ref(WeightGradientPd(e, n).impl_info_str()) ||
+           (input_gradient && ref(InputGradientPd(e, n).impl_info_str()));
+  }
   int64_t WeightGradFlops() const override { return ForwardFlops(); }
   int64_t InputGradFlops() const override { return ForwardFlops(); }
 
@@ -176,10 +166,8 @@ class Conv2dLayer : public Layer {
     strides_ = spec.strides.empty() ? std::vector<int64_t>{1, 1} : spec.strides;
   }
 
-  memory::desc Src(int64_t n) const { return memory::desc({n, in_shape_[2], in_shape_[0], in_shape_[1]}, f32, tag::nhwc); }
-  memory::desc Dst(int64_t n) const {
-    return memory::desc({n, spec_.filters, out_hw_[0], out_hw_[1]}, f32, tag::nhwc);
-  }
+  memory::desc Src(int64_t n) const { return ImageDesc(n, in_shape_, in_layout(), out_layout()); }
+  memory::desc Dst(int64_t n) const { return ImageDesc(n, out_shape_, out_layout(), in_layout()); }
   memory::desc Weights() const {
     return memory::desc({spec_.filters, in_shape_[2], kernel_[0], kernel_[1]}, f32, tag::hwio);
   }
@@ -198,21 +186,30 @@ class Conv2dLayer : public Layer {
              {{DNNL_ARG_FROM, master}, {DNNL_ARG_TO, w}});
     return w;
   }
-  // dL/dW over one worker's n rows, into a buffer of the layout the
-  // primitive picks, kept for the owner's sum (AddParamGradient).
-  void AddRowsWeightGradient(Plan& plan, const dnnl::engine& e, int64_t n, float* x, float* dz) {
-    auto hint = ForwardPd(e, n, true);
-    dnnl::convolution_backward_weights::primitive_desc pd(
-        dnnl::convolution_backward_weights::desc(dnnl::algorithm::convolution_direct, Src(n), AnyWeights(), Dst(n),
-                                                 Strides(), PadL(), PadR()),
-        Attr(), e, hint);
-    memory dw(pd.diff_weights_desc(), e);
-    rows_weight_grads_[x] = dw;
-    plan.Add(spec_.name + " weight gradient of its rows", dnnl::convolution_backward_weights(pd),
+  // dL/dW and dL/db over one worker's n rows, into buffers of the layouts
+  // the primitive picks, kept for the owners' sums (AddParamGradient).
+  void AddRowsGradients(Plan& plan, const dnnl::engine& e, int64_t n, float* x, float* dz) {
+    auto pd = WeightGradientPd(e, n);
+    memory dw(pd.diff_weights_desc(), e), db(pd.diff_bias_desc(), e);
+    rows_grads_[x] = {dw, db};
+    plan.Add(spec_.name + " parameter gradients of its rows", dnnl::convolution_backward_weights(pd),
              {{DNNL_ARG_SRC, memory(Src(n), e, x)},
               {DNNL_ARG_DIFF_DST, memory(Dst(n), e, dz)},
               {DNNL_ARG_DIFF_WEIGHTS, dw},
+              {DNNL_ARG_DIFF_BIAS, db},
               {DNNL_ARG_SCRATCHPAD, memory(pd.scratchpad_desc(), e)}});
+  }
+  dnnl::convolution_backward_weights::primitive_desc WeightGradientPd(const dnnl::engine& e, int64_t n) const {
+    return dnnl::convolution_backward_weights::primitive_desc(
+        dnnl::convolution_backward_weights::desc(dnnl::algorithm::convolution_direct, Src(n), AnyWeights(), Bias(),
+                                                 Dst(n), Strides(), PadL(), PadR()),
+        Attr(), e, ForwardPd(e, n, true));
+  }
+  dnnl::convolution_backward_data::primitive_desc InputGradientPd(const dnnl::engine& e, int64_t n) const {
+    return dnnl::convolution_backward_data::primitive_desc(
+        dnnl::convolution_backward_data::desc(dnnl::algorithm::convolution_direct, Src(n), AnyWeights(), Dst(n),
+                                              Strides(), PadL(), PadR()),
+        Attr(), e, ForwardPd(e, n, true));
   }
   memory::desc Bias() const { return memory::desc({spec_.filters}, f32, tag::a); }
   memory::dims Strides() const { return {strides_[0], strides_[1]}; }
@@ -246,9 +243,9 @@ class Conv2dLayer : public Layer {
   std::vector<int64_t> kernel_, strides_;
   int64_t out_hw_[2] = {0, 0}, pad_l_[2] = {0, 0}, pad_r_[2] = {0, 0};
   Param kernel_p_, bias_;
-  std::map<int64_t, std::vector<float>> ones_;
   std::map<float*, memory> weights_;  // per forward input (a worker's rows): its weights in the forward's layout
-  std::map<const float*, memory> rows_weight_grads_;  // per worker's input rows: dL/dW over them, blocked
+  // Per worker's input rows: dL/dW (blocked) and dL/db over them.
+  std::map<const float*, std::pair<memory, memory>> rows_grads_;
 };
 
 }  // namespace

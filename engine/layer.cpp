@@ -87,4 +87,15 @@ Status CreateLayer(const LayerSpec& spec, const Shape& in, std::unique_ptr<Layer
   return (*factory)(spec, in, out);
 }
 
+bool IsBlockedLayout(dnnl::memory::format_tag layout) {
+  return layout == dnnl::memory::format_tag::nChw16c || layout == dnnl::memory::format_tag::nChw8c;
+}
+
+dnnl::memory::desc Layer::ImageDesc(int64_t n, const Shape& hwc, dnnl::memory::format_tag layout,
+                                    dnnl::memory::format_tag other_side) {
+  using tag = dnnl::memory::format_tag;
+  if (layout == tag::nhwc && hwc[2] == 1 && IsBlockedLayout(other_side)) layout = tag::nchw;
+  return dnnl::memory::desc({n, hwc[2], hwc[0], hwc[1]}, dnnl::memory::data_type::f32, layout);
+}
+
 }  // namespace pipeline

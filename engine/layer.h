@@ -113,7 +113,38 @@ class Layer {
   virtual int64_t ForwardFlops() const = 0;
   virtual int64_t WeightGradFlops() const = 0;
   virtual int64_t InputGradFlops() const = 0;
+
+  // Activation layouts. Between layers an image is plain NHWC unless both
+  // sides take oneDNN's blocked layout (nChw16c, or nChw8c without AVX-512):
+  // conv2d and the pools produce and take it, flatten takes it (and reorders
+  // to the flat NHWC row: the model's edge). Network::Create picks them.
+  virtual bool produces_blocked() const { return false; }
+  virtual bool takes_blocked() const { return false; }
+  // Whether, with the layouts set, one of its primitives would run one of
+  // oneDNN's reference kernels (the network then keeps it plain).
+  // `input_gradient`: whether its input gradient is needed (not for layer 0).
+  virtual bool ReferenceKernels(const dnnl::engine& /*e*/, bool /*input_gradient*/) const { return false; }
+  void set_layouts(dnnl::memory::format_tag in, dnnl::memory::format_tag out) {
+    in_layout_ = in;
+    out_layout_ = out;
+  }
+  dnnl::memory::format_tag in_layout() const { return in_layout_; }
+  dnnl::memory::format_tag out_layout() const { return out_layout_; }
+
+ protected:
+  // An image [n, h, w, c] in `layout` (c == 1 and NHWC: spelled NCHW, the
+  // same bytes, when the other side is blocked: oneDNN 2.6 has jit kernels
+  // for that pair and only reference ones for NHWC with blocked).
+  static dnnl::memory::desc ImageDesc(int64_t n, const Shape& hwc, dnnl::memory::format_tag layout,
+                                      dnnl::memory::format_tag other_side);
+
+ private:
+  dnnl::memory::format_tag in_layout_ = dnnl::memory::format_tag::nhwc;
+  dnnl::memory::format_tag out_layout_ = dnnl::memory::format_tag::nhwc;
 };
+
+// Whether `layout` is one of the blocked image layouts.
+bool IsBlockedLayout(dnnl::memory::format_tag layout);
 
 // A layer type registers its factory in its own file:
 //   PIPELINE_REGISTER(LayerRegistry, dense, 0, &DenseLayer::Create);

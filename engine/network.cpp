@@ -41,8 +41,46 @@ Status Network::Create(const NetworkSpec& spec, Runtime* runtime, std::unique_pt
     for (Param* p : layer->params()) net->params_.push_back(p);
     net->layers_.push_back(std::move(layer));
   }
+  net->ChooseLayouts();
   *out = std::move(net);
   return Status::Ok();
+}
+
+void Network::ChooseLayouts() {
+  using tag = dnnl::memory::format_tag;
+  // oneDNN's direct convolutions block channels by the vector width.
+  const auto isa = static_cast<unsigned>(dnnl::get_effective_cpu_isa());
+  const auto avx512 = static_cast<unsigned>(dnnl::cpu_isa::avx512_core);
+  const tag blocked = (isa & avx512) == avx512 ? tag::nChw16c : tag::nChw8c;
+  const int64_t block = blocked == tag::nChw16c ? 16 : 8;
+  // out_blocked[i]: layer i's output is blocked; a channel count the block
+  // does not divide would pad the buffer, so it stays plain.
+  const size_t count = layers_.size();
+  std::vector<bool> out_blocked(count, false);
+  for (size_t i = 0; i + 1 < count; ++i) {
+    const Shape& shape = layers_[i]->out_shape();
+    out_blocked[i] = spec_.blocked_layouts && layers_[i]->produces_blocked() && layers_[i + 1]->takes_blocked() &&
+                     shape.size() == 3 && shape[2] % block == 0;
+  }
+  auto apply = [&] {
+    for (size_t i = 0; i < count; ++i)
+      layers_[i]->set_layouts(i > 0 && out_blocked[i - 1] ? blocked : tag::nhwc, out_blocked[i] ? blocked : tag::nhwc);
+  };
+  apply();
+  // A layer that would land on one of oneDNN's reference kernels with a
+  // blocked side keeps both sides plain (oneDNN 2.6 without AVX-512: a
+  // 1-channel conv's weight gradient into nChw8c).
+  for (bool changed = true; changed;) {
+    changed = false;
+    for (size_t i = 0; i < count; ++i) {
+      const bool touches_blocked = (i > 0 && out_blocked[i - 1]) || out_blocked[i];
+      if (!touches_blocked || !layers_[i]->ReferenceKernels(runtime_->engine(), i > 0)) continue;
+      if (i > 0) out_blocked[i - 1] = false;
+      out_blocked[i] = false;
+      changed = true;
+      apply();
+    }
+  }
 }
 
 Status Network::Initialize(uint64_t seed) {

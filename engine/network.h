@@ -28,6 +28,9 @@ struct NetworkSpec {
   Shape input_shape;                 // one example's shape ([h, w, c]); empty: [input]
   std::vector<LayerSpec> layers;     // the last layer's units are the classes (or the regressed numbers)
   LossSpec loss;
+  // false: every activation plain NHWC, no blocked layout (the tests compare
+  // the two; docs/performance.md measures them).
+  bool blocked_layouts = true;
 };
 
 // Where a batch's input rows come from: uint8 examples that each worker
@@ -165,6 +168,9 @@ class Network {
  private:
   Network(const NetworkSpec& spec, Runtime* runtime) : spec_(spec), runtime_(runtime) {}
   void Compile(BatchPlan& plan);
+  // The activation layouts between layers (Layer::set_layouts): blocked
+  // between image layers that take it, plain NHWC elsewhere.
+  void ChooseLayouts();
   // Worker k's forward and backward over its rows, then (after every
   // worker's rows are compiled) its share of the parameter gradients.
   void CompileWorkerRows(BatchPlan& plan, int k);

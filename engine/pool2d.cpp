@@ -1,4 +1,4 @@
-// max_pool2d and avg_pool2d over NHWC examples, with TensorFlow's VALID and
+// max_pool2d and avg_pool2d over NHWC (or blocked, engine/layer.h) examples, with TensorFlow's VALID and
 // SAME windows: a padded position never counts (max ignores it, the average
 // divides by the positions inside the image, as TF's AvgPool does).
 // One oneDNN pooling primitive each way, created once per batch shape; max
@@ -54,13 +54,7 @@ class Pool2dLayer : public Layer {
   void AddBackwardData(Plan& plan, const dnnl::engine& e, const BatchRows& r, float* x, float* /*y*/, float* dy,
                        float* dx) override {
     if (dx == nullptr) return;  // nothing to train below
-    auto hint = ForwardPd(e, r.n, true);
-    dnnl::primitive_attr attr;
-    attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
-    dnnl::pooling_backward::primitive_desc pd(
-        dnnl::pooling_backward::desc(Alg(), Src(r.n), Dst(r.n), Dims(strides_), Dims(window_), Dims(pad_l_),
-                                     Dims(pad_r_)),
-        attr, e, hint);
+    auto pd = BackwardPd(e, r.n);
     ArgMap args{{DNNL_ARG_DIFF_DST, memory(Dst(r.n), e, dy)},
                 {DNNL_ARG_DIFF_SRC, memory(Src(r.n), e, dx)},
                 {DNNL_ARG_SCRATCHPAD, memory(pd.scratchpad_desc(), e)}};
@@ -74,6 +68,13 @@ class Pool2dLayer : public Layer {
   int64_t ForwardFlops() const override { return Elements(out_shape_) * window_[0] * window_[1]; }
   int64_t WeightGradFlops() const override { return 0; }
   int64_t InputGradFlops() const override { return ForwardFlops(); }
+  bool produces_blocked() const override { return true; }
+  bool takes_blocked() const override { return true; }
+  bool ReferenceKernels(const dnnl::engine& e, bool input_gradient) const override {
+    constexpr int64_t n = 2;
+    auto ref = [](const char* impl) { return std::string(impl).rfind("ref", 0) == 0; };
+    return ref(ForwardPd(e, n, true).impl_info_str()) || (input_gradient && ref(BackwardPd(e, n).impl_info_str()));
+  }
 
  private:
   Pool2dLayer(const LayerSpec& spec, const Shape& in, bool max) : spec_(spec), in_shape_(in), max_(max) {}
@@ -81,9 +82,14 @@ class Pool2dLayer : public Layer {
   dnnl::algorithm Alg() const {
     return max_ ? dnnl::algorithm::pooling_max : dnnl::algorithm::pooling_avg_exclude_padding;
   }
-  memory::desc Src(int64_t n) const { return memory::desc({n, in_shape_[2], in_shape_[0], in_shape_[1]}, f32, tag::nhwc); }
-  memory::desc Dst(int64_t n) const {
-    return memory::desc({n, out_shape_[2], out_shape_[0], out_shape_[1]}, f32, tag::nhwc);
+  memory::desc Src(int64_t n) const { return ImageDesc(n, in_shape_, in_layout(), out_layout()); }
+  memory::desc Dst(int64_t n) const { return ImageDesc(n, out_shape_, out_layout(), in_layout()); }
+  dnnl::pooling_backward::primitive_desc BackwardPd(const dnnl::engine& e, int64_t n) const {
+    dnnl::primitive_attr attr;
+    attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+    return dnnl::pooling_backward::primitive_desc(
+        dnnl::pooling_backward::desc(Alg(), Src(n), Dst(n), Dims(strides_), Dims(window_), Dims(pad_l_), Dims(pad_r_)),
+        attr, e, ForwardPd(e, n, true));
   }
   template <typename T>
   static memory::dims Dims(const T& v) { return {v[0], v[1]}; }
