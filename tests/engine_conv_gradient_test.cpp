@@ -119,12 +119,22 @@ TEST_CASE("engine: conv2d and avg_pool2d gradient check in the blocked layout ac
   REQUIRE(Network::Create(spec, &runtime, &net).ok());
   const auto& l = net->layers();
   CHECK(l[0]->in_layout() == dnnl::memory::format_tag::nhwc);  // the 1-channel input
+  CHECK(l[3]->out_layout() == dnnl::memory::format_tag::nhwc);
+  const auto isa = static_cast<unsigned>(dnnl::get_effective_cpu_isa());
+  const auto avx512 = static_cast<unsigned>(dnnl::cpu_isa::avx512_core);
   for (size_t i = 0; i < 3; ++i) {
     INFO("layer " << i);
-    CHECK(IsBlockedLayout(l[i]->out_layout()));
-    CHECK(IsBlockedLayout(l[i + 1]->in_layout()));
+    if ((isa & avx512) == avx512) {
+      CHECK(IsBlockedLayout(l[i]->out_layout()));
+      CHECK(IsBlockedLayout(l[i + 1]->in_layout()));
+    } else {
+      // oneDNN 2.6 below AVX-512 has only reference kernels for a conv from a
+      // plain input into nChw8c, so the network keeps every layer plain
+      // (checked with ONEDNN_MAX_CPU_ISA=AVX2); the comparison below is then
+      // plain against plain.
+      CHECK(l[i]->out_layout() == dnnl::memory::format_tag::nhwc);
+    }
   }
-  CHECK(l[3]->out_layout() == dnnl::memory::format_tag::nhwc);
   Check({5, 5, 1}, layers, false, 2, 36);
 
   // The same weights in plain NHWC everywhere: the same outputs and
