@@ -166,8 +166,9 @@ void CheckSameWeights(const Checkpoint& a, const Checkpoint& b) {
   CHECK(a.optimizer_steps == b.optimizer_steps);
 }
 
-std::vector<std::string> Args(int epochs) {
-  return {"run", "configs/fashion_mnist.yaml", "train.epochs=" + std::to_string(epochs), "dataset.train.count=6000",
+std::vector<std::string> Args(int epochs, int examples = 6000) {
+  return {"run", "configs/fashion_mnist.yaml", "train.epochs=" + std::to_string(epochs),
+          "dataset.train.count=" + std::to_string(examples),
           "dataset.validation.count=500", "train.threads=1", "train.checkpoint_every=1", "optimizer.type=momentum",
           "optimizer.learning_rate=0.001", "--stages", "load,build,train"};
 }
@@ -218,6 +219,11 @@ TEST_CASE("reliability: divergence through the CLI exits 1 and exports nothing")
 // heap by oneDNN's JIT GEMM: stages/signals.h).
 TEST_CASE("reliability: SIGINT / SIGTERM checkpoint - --resume is bit-identical to an uninterrupted run") {
   const std::string tmp = TempDir("resume");
+  // Epochs long enough that every signal below lands inside training: with
+  // 6,000 examples an epoch took 50 ms on a fast machine, the 150 ms delay
+  // after epoch 1 then fell after the last epoch, and the process (rightly)
+  // died of the signal outside training with no checkpoint message.
+  auto Args = [](int epochs) { return ::Args(epochs, 30000); };
   // The uninterrupted reference.
   CommandResult ref = RunPipeline(With(Args(4), {"--run-dir", tmp + "/ref"}));
   INFO(ref.err);
