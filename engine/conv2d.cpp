@@ -15,10 +15,12 @@
 // into Param::grad. docs/performance.md has the measurements. Each primitive
 // is created once per batch shape in the plan.
 //
-// The weight gradient is computed per worker, over its own rows, in its
-// backward as soon as dL/dz is there (still in cache), into that worker's blocked
-// buffer; the worker that owns the kernel (engine/param_partition.h) then sums
-// the buffers in worker order into Param::grad. One worker over the whole
+// The kernel and bias gradients are computed per worker, over its own rows,
+// in its backward as soon as dL/dz is there (still in cache), by one
+// weight-gradient primitive (diff_bias too: a blocked dz is no [positions,
+// filters] matrix for a ones-vector matmul) into that worker's buffers; the
+// worker that owns each parameter (engine/param_partition.h) then sums the
+// buffers in worker order into Param::grad. One worker over the whole
 // batch took 2.6 ms of fashion_cnn's step while the other waited. The sum's
 // order is fixed by the worker count, so results are the same for the same
 // thread count (what determinism promises), not across thread counts.
