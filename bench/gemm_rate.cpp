@@ -159,13 +159,13 @@ Plan FloorPlan(const Network& net, const dnnl::engine& e, int64_t n) {
               dnnl::convolution_backward_weights::desc(dnnl::algorithm::convolution_direct, f.src_desc(), Any(w_dims),
                                                        b_md, f.dst_desc(), st, pad_l, pad_r),
               attr, e, f);
-          bool ref = std::string(f.impl_info_str()).rfind("ref", 0) == 0 || std::string(w.impl_info_str()).rfind("ref", 0) == 0;
+          bool ref = IsReferenceKernel(f.impl_info_str()) || IsReferenceKernel(w.impl_info_str());
           if (i > 0) {
             d = dnnl::convolution_backward_data::primitive_desc(
                 dnnl::convolution_backward_data::desc(dnnl::algorithm::convolution_direct, f.src_desc(), Any(w_dims),
                                                       f.dst_desc(), st, pad_l, pad_r),
                 attr, e, f);
-            ref = ref || std::string(d.impl_info_str()).rfind("ref", 0) == 0;
+            ref = ref || IsReferenceKernel(d.impl_info_str());
           }
           if (!ref) break;
         }

@@ -154,9 +154,9 @@ class Conv2dLayer : public Layer {
   bool takes_blocked() const override { return true; }
   bool ReferenceKernels(const dnnl::engine& e, bool input_gradient) const override {
     constexpr int64_t n = 2;
-    auto ref = [](const char* impl) { return std::string(impl).rfind("ref", 0) == 0; };
-    return ref(ForwardPd(e, n, true).impl_info_str()) || ref(WeightGradientPd(e, n).impl_info_str()) ||
-           (input_gradient && ref(InputGradientPd(e, n).impl_info_str()));
+    return IsReferenceKernel(ForwardPd(e, n, true).impl_info_str()) ||
+           IsReferenceKernel(WeightGradientPd(e, n).impl_info_str()) ||
+           (input_gradient && IsReferenceKernel(InputGradientPd(e, n).impl_info_str()));
   }
   int64_t WeightGradFlops() const override { return ForwardFlops(); }
   int64_t InputGradFlops() const override { return ForwardFlops(); }

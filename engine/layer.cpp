@@ -91,6 +91,14 @@ bool IsBlockedLayout(dnnl::memory::format_tag layout) {
   return layout == dnnl::memory::format_tag::nChw16c || layout == dnnl::memory::format_tag::nChw8c;
 }
 
+dnnl::memory::format_tag BlockedImageLayout() {
+  const auto isa = static_cast<unsigned>(dnnl::get_effective_cpu_isa());
+  const auto avx512 = static_cast<unsigned>(dnnl::cpu_isa::avx512_core);
+  return (isa & avx512) == avx512 ? dnnl::memory::format_tag::nChw16c : dnnl::memory::format_tag::nChw8c;
+}
+
+bool IsReferenceKernel(const char* impl) { return std::string(impl).rfind("ref", 0) == 0; }
+
 dnnl::memory::desc Layer::ImageDesc(int64_t n, const Shape& hwc, dnnl::memory::format_tag layout,
                                     dnnl::memory::format_tag other_side) {
   using tag = dnnl::memory::format_tag;

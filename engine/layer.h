@@ -145,6 +145,12 @@ class Layer {
 
 // Whether `layout` is one of the blocked image layouts.
 bool IsBlockedLayout(dnnl::memory::format_tag layout);
+// The blocked image layout for this CPU: oneDNN's direct convolutions block
+// channels by the vector width (nChw16c with AVX-512, else nChw8c).
+dnnl::memory::format_tag BlockedImageLayout();
+// Whether a primitive's implementation (impl_info_str) is one of oneDNN's
+// reference kernels ("ref:any", ...).
+bool IsReferenceKernel(const char* impl);
 
 // A layer type registers its factory in its own file:
 //   PIPELINE_REGISTER(LayerRegistry, dense, 0, &DenseLayer::Create);

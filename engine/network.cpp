@@ -48,10 +48,7 @@ Status Network::Create(const NetworkSpec& spec, Runtime* runtime, std::unique_pt
 
 void Network::ChooseLayouts() {
   using tag = dnnl::memory::format_tag;
-  // oneDNN's direct convolutions block channels by the vector width.
-  const auto isa = static_cast<unsigned>(dnnl::get_effective_cpu_isa());
-  const auto avx512 = static_cast<unsigned>(dnnl::cpu_isa::avx512_core);
-  const tag blocked = (isa & avx512) == avx512 ? tag::nChw16c : tag::nChw8c;
+  const tag blocked = BlockedImageLayout();
   const int64_t block = blocked == tag::nChw16c ? 16 : 8;
   // out_blocked[i]: layer i's output is blocked; a channel count the block
   // does not divide would pad the buffer, so it stays plain.
@@ -188,12 +185,10 @@ void Network::CompileWorkerRows(BatchPlan& p, int k) {
   const int64_t rows = w.rows, c = classes();
   // Row slices of the shared buffers: rows are contiguous in row-major storage.
   auto rows_of = [&](std::vector<float>& buffer, int64_t width) { return buffer.data() + w.begin * width; };
-  // Layer i's input: the network input or the previous layer's output.
-  auto input_of = [&](size_t i) { return i == 0 ? &p.input : &p.act[i - 1]; };
 
   const BatchRows br{rows, w.begin, p.n, p.training};
   for (size_t i = 0; i < layers_.size(); ++i) {
-    layers_[i]->AddForward(w.forward, e, br, rows_of(*input_of(i), layers_[i]->in_features()),
+    layers_[i]->AddForward(w.forward, e, br, rows_of(*LayerInput(p, i), layers_[i]->in_features()),
                            rows_of(p.act[i], layers_[i]->out_features()));
   }
   loss_->AddForward(w.forward, e, rows, c, rows_of(p.act.back(), c), rows_of(p.output, c));
@@ -204,7 +199,7 @@ void Network::CompileWorkerRows(BatchPlan& p, int k) {
   for (size_t i = layers_.size(); i-- > 0;) {
     Layer& layer = *layers_[i];
     float* dx = i == 0 ? nullptr : rows_of(p.dact[i - 1], layer.in_features());
-    layer.AddBackwardData(w.backward, e, br, rows_of(*input_of(i), layer.in_features()),
+    layer.AddBackwardData(w.backward, e, br, rows_of(*LayerInput(p, i), layer.in_features()),
                           rows_of(p.act[i], layer.out_features()),
                           rows_of(p.dact[i], layer.out_features()), dx);
   }
@@ -213,7 +208,6 @@ void Network::CompileWorkerRows(BatchPlan& p, int k) {
 void Network::CompileWorkerParams(BatchPlan& p, int k) {
   const auto& e = runtime_->engine();
   WorkerPlan& w = p.workers[k];
-  auto input_of = [&](size_t i) { return i == 0 ? &p.input : &p.act[i - 1]; };
   // Its share of the parameter gradients, over all n rows.
   std::vector<std::pair<size_t, size_t>> owner;  // params() index -> (layer, its param)
   for (size_t i = 0; i < layers_.size(); ++i)
@@ -229,7 +223,7 @@ void Network::CompileWorkerParams(BatchPlan& p, int k) {
       xt = p.input_t.data();
     }
     for (bool into_value : {false, true}) {
-      layers_[i]->AddParamGradient(into_value ? w.param_updates : w.param_gradients, e, p.n, input_of(i)->data(), xt,
+      layers_[i]->AddParamGradient(into_value ? w.param_updates : w.param_gradients, e, p.n, LayerInput(p, i)->data(), xt,
                                    p.dact[i].data(), j, share.range, into_value);
     }
   }

@@ -174,6 +174,10 @@ class Network {
   // Worker k's forward and backward over its rows, then (after every
   // worker's rows are compiled) its share of the parameter gradients.
   void CompileWorkerRows(BatchPlan& plan, int k);
+  // Layer i's input buffer: the network input or the previous layer's output.
+  static std::vector<float>* LayerInput(BatchPlan& plan, size_t i) {
+    return i == 0 ? &plan.input : &plan.act[i - 1];
+  }
   void CompileWorkerParams(BatchPlan& plan, int k);
   // Gathers worker k's input rows (when `input` is given), then runs its
   // forward and, with `backward`, its backward plan.

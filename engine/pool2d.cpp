@@ -72,8 +72,8 @@ class Pool2dLayer : public Layer {
   bool takes_blocked() const override { return true; }
   bool ReferenceKernels(const dnnl::engine& e, bool input_gradient) const override {
     constexpr int64_t n = 2;
-    auto ref = [](const char* impl) { return std::string(impl).rfind("ref", 0) == 0; };
-    return ref(ForwardPd(e, n, true).impl_info_str()) || (input_gradient && ref(BackwardPd(e, n).impl_info_str()));
+    return IsReferenceKernel(ForwardPd(e, n, true).impl_info_str()) ||
+           (input_gradient && IsReferenceKernel(BackwardPd(e, n).impl_info_str()));
   }
 
  private:
