@@ -97,6 +97,15 @@ TensorValue TensorValue::Strings(TensorShape shape, std::vector<std::string> val
   return t;
 }
 
+TensorValue TensorValue::FromBytes(DataType dtype, TensorShape shape, std::string bytes) {
+  TensorValue t;
+  t.dtype_ = dtype;
+  t.shape_ = std::move(shape);
+  t.buf_ = std::make_shared<Buffer>();
+  t.buf_->bytes = std::move(bytes);
+  return t;
+}
+
 TensorValue TensorValue::Handle(std::string name) {
   TensorValue t;
   t.dtype_ = DT_RESOURCE;
@@ -207,12 +216,11 @@ Status TensorValue::FromProto(const TensorProto& proto, TensorValue* out) {
     *out = Strings(shape, std::move(v));
     return Status::Ok();
   }
-  TensorValue t(dtype, shape);
-  if (!proto.tensor_content().empty()) {
-    std::memcpy(t.mutable_raw(), proto.tensor_content().data(), proto.tensor_content().size());
-    *out = std::move(t);
+  if (!proto.tensor_content().empty()) {  // its size was checked against the shape
+    *out = FromBytes(dtype, std::move(shape), proto.tensor_content());
     return Status::Ok();
   }
+  TensorValue t(dtype, shape);
   int64_t m = 0;
   Status st = DispatchNumeric(dtype, [&](auto tag) -> Status {
     using T = decltype(tag);

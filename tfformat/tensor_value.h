@@ -78,6 +78,9 @@ class TensorValue {
     return t;
   }
   static TensorValue Strings(TensorShape shape, std::vector<std::string> values);
+  // A numeric tensor over `bytes`, which must hold exactly its elements: one
+  // copy of a request's tensor_content, not a zero fill and then a copy.
+  static TensorValue FromBytes(tensorflow::DataType dtype, TensorShape shape, std::string bytes);
   static TensorValue String(std::string v) { return Strings({}, {std::move(v)}); }
   // A DT_RESOURCE scalar naming a resource (variable, table) of the interpreter.
   static TensorValue Handle(std::string name);

@@ -16,9 +16,10 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import tfcommon  # noqa: E402
 
 ROWS = {"rest-b1-c1": "REST", "grpc-b1-c1": "gRPC", "peer-tf2-b1-t1": "TF peer (saved_model.load)"}
-COLUMNS = ["API", "batch", "connections", "requests/s", "rows/s", "p50", "p99", "errors"]
+COLUMNS = ["API", "batch", "connections", "requests/s", "rows/s", "p50", "p99", "errors", "server CPU/req",
+           "loadgen CPU/req"]
 RATIOS = ["rest_b1_over_peer_b1", "grpc_b1_over_peer_b1", "rest_b100_rows_over_engine_b100",
-          "grpc_b100_rows_over_engine_b100"]
+          "grpc_b100_rows_over_engine_b100", "rest_b100_ceiling_over_engine_b100", "grpc_b100_ceiling_over_engine_b100"]
 TARGETS = 8
 NUMBER = re.compile(r"^[\d,]+(\.\d+)?( ms)?$")
 
@@ -55,6 +56,10 @@ def main():
         for row in body_rows:
             c.check(len(row) == len(COLUMNS) and all(NUMBER.match(v) for v in row[3:7]) and row[7] == "0",
                     f"row {row}: a numeric column is not a number, or errors is not 0")
+            served = row[0] in ("REST", "gRPC")  # the CPU columns: measured for served rows only
+            c.check(len(row) == len(COLUMNS) and all(bool(NUMBER.match(v)) == served and (served or v == "n/a")
+                                                     for v in row[8:10]),
+                    f"row {row}: CPU per request should be {'numbers' if served else 'n/a'}")
         text = "\n".join(lines)
         for name in RATIOS:
             c.check(re.search(rf"^  {name}: ", text, re.M) is not None, f"no ratio line {name}")
