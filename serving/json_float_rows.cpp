@@ -3,6 +3,8 @@
 #include <rapidjson/internal/strtod.h>
 
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <limits>
 #include <string>
 #include <vector>
@@ -17,6 +19,39 @@ class Scanner {
   explicit Scanner(std::string_view s) : p_(s.data()), end_(s.data() + s.size()) {}
 
   static bool Digit(char c) { return c >= '0' && c <= '9'; }
+
+  // The eight characters at p as a number, if all of them are digits: the
+  // fraction of a float that json.dumps writes has 16 or 17 digits, and eight
+  // at a time is the same integer as one at a time, in a fifth of the time.
+  static bool EightDigits(const char* p, uint32_t* value) {
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    uint64_t v;
+    std::memcpy(&v, p, 8);  // p[0] in the low byte
+    const uint64_t ones = 0x0101010101010101;
+    const uint64_t digits = v - 0x30 * ones;  // each byte c - '0', a borrow sets a high bit
+    // A byte below '0' borrows (its high bit in `digits`); one above '9' sets
+    // the high bit of c + 0x46 ('9' + 0x46 = 0x7f); a high byte has it already.
+    if (((digits | (v + 0x46 * ones)) & (0x80 * ones)) != 0) return false;
+    // Pairs, then quads, then all eight: each step multiplies the lower-
+    // addressed (more significant) half by the power of ten of its partner.
+    uint64_t x = digits * 10 + (digits >> 8);   // 16-bit lanes: 10 d0 + d1 in their low byte
+    x = ((x & 0x000000FF000000FF) * (100 + (uint64_t{1000000} << 32)) +
+         ((x >> 16) & 0x000000FF000000FF) * (1 + (uint64_t{10000} << 32))) >> 32;
+    *value = static_cast<uint32_t>(x);
+    return true;
+#else
+    (void)p;
+    (void)value;
+    return false;
+#endif
+  }
+
+  // How many digits `v` (below 10^8) has written without leading zeros, 0
+  // for 0: eight independent compares, not a chain of divisions.
+  static int DecimalLength(uint32_t v) {
+    return (v >= 1) + (v >= 10) + (v >= 100) + (v >= 1000) + (v >= 10000) + (v >= 100000) + (v >= 1000000) +
+           (v >= 10000000);
+  }
   void SkipSpace() {
     while (p_ < end_ && (*p_ == ' ' || *p_ == '\n' || *p_ == '\r' || *p_ == '\t')) ++p_;
   }
@@ -82,6 +117,17 @@ class Scanner {
       ++p_;
       if (p_ == end_ || !Digit(*p_)) return false;
       uint64_t i64 = i;
+      // Eight digits at once while RapidJSON's per-digit check (i64 below
+      // 2^53 before each one) would pass for all eight: 90071991 * 10^8 +
+      // 99999999 < 2^53. Its significandDigit counts the digits from the first
+      // nonzero one on.
+      uint32_t eight = 0;
+      while (end_ - p_ >= 8 && i64 <= 90071991 && EightDigits(p_, &eight)) {
+        significant += i64 != 0 ? 8 : DecimalLength(eight);
+        i64 = i64 * 100000000 + eight;
+        exp_frac -= 8;
+        p_ += 8;
+      }
       while (p_ < end_ && Digit(*p_)) {
         if (i64 > (uint64_t{1} << 53) - 1) break;
         i64 = i64 * 10 + static_cast<unsigned>(*p_++ - '0');
@@ -120,7 +166,9 @@ class Scanner {
       *out = static_cast<float>(minus ? -static_cast<int64_t>(i) : static_cast<int64_t>(i));  // "-0" is the integer 0
       return true;
     }
-    d = rapidjson::internal::StrtodNormalPrecision(d, exp + exp_frac);
+    // Zero scaled by any power of ten RapidJSON accepts is zero: skip the
+    // division (about half of an image's pixels are 0.0).
+    if (d != 0.0) d = rapidjson::internal::StrtodNormalPrecision(d, exp + exp_frac);
     if (minus) d = -d;
     // Beyond float's range is TF Serving's "without loss of precision" error,
     // for the DOM codec to word.

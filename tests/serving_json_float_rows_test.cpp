@@ -3,6 +3,8 @@
 // what it leaves, the DOM codec answers (values or TF Serving's errors).
 #include <doctest/doctest.h>
 
+#include <cstdint>
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -48,6 +50,34 @@ TEST_CASE("json float rows: the common predict bodies are scanned as the DOM cod
   std::string row;
   for (int i = 0; i < 784; ++i) row += (i ? ", " : "") + std::to_string((i * 37 % 256) / 255.0);
   CheckTakenAndAgrees(R"({"signature_name": "predict_images", "instances": [[)" + row + "], [" + row + "]]}", {2, 784});
+}
+
+TEST_CASE("json float rows: long fractions, read eight digits at a time, agree with the DOM codec bit for bit") {
+  // Around the scanner's eight-digit step: fractions of 7 to 25 digits,
+  // leading zeros (RapidJSON counts significant digits from the first nonzero
+  // one), an integer part, and significands crossing the 2^53 limit where
+  // RapidJSON leaves its integer for a double, inside and after a chunk.
+  std::vector<std::string> numbers = {
+      "0.3294117748737335", "0.32941177487373352", "0.329411774873733521", "0.0039215688593685627",
+      "0.00000000123456789012", "0.000000000000000001", "0.1234567", "0.12345678", "0.123456789",
+      "0.9007199254740991", "0.9007199254740992", "0.90071991999999999", "0.90071992000000001",
+      "0.9007199199999999912345", "0.9999999999999999999999999", "123456789.1234567890123456",
+      "1.00000000000000000000001", "0.00000000", "0.0000000000000000", "5.12345678e-3", "-0.7654321098765432",
+      "0.12345678a"};
+  numbers.pop_back();  // (the last is not a number: kept out of the agreeing rows)
+  // Printed doubles with 17 significant digits, as json.dumps writes many of them.
+  uint64_t state = 88172645463325252u;
+  for (int i = 0; i < 2000; ++i) {
+    state ^= state << 13, state ^= state >> 7, state ^= state << 17;
+    char buf[40];
+    std::snprintf(buf, sizeof buf, "%.17g", static_cast<double>(state >> 11) / 9007199254740992.0 * (i % 7 ? 1 : 1e-5));
+    numbers.push_back(buf);
+  }
+  std::string row;
+  for (size_t i = 0; i < numbers.size(); ++i) row += (i ? ", " : "") + numbers[i];
+  CheckTakenAndAgrees(R"({"instances": [[)" + row + "]]}", {1, static_cast<int64_t>(numbers.size())});
+  // Each alone too, so that a number ending the body exercises the bounds.
+  for (const std::string& n : numbers) CheckTakenAndAgrees(R"({"instances": [[)" + n + "]]}", {1, 1});
 }
 
 TEST_CASE("json float rows: anything else is left to the DOM codec and its errors") {
