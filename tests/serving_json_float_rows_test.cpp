@@ -52,7 +52,7 @@ TEST_CASE("json float rows: the common predict bodies are scanned as the DOM cod
   CheckTakenAndAgrees(R"({"signature_name": "predict_images", "instances": [[)" + row + "], [" + row + "]]}", {2, 784});
 }
 
-TEST_CASE("json float rows: long fractions, read eight digits at a time, agree with the DOM codec bit for bit") {
+TEST_CASE("json float rows: long fractions read eight digits at a time agree with the DOM codec bit for bit") {
   // Around the scanner's eight-digit step: fractions of 7 to 25 digits,
   // leading zeros (RapidJSON counts significant digits from the first nonzero
   // one), an integer part, and significands crossing the 2^53 limit where
