@@ -280,7 +280,10 @@ def percentile(sorted_values, q):
 
 
 def run_h2load(port, frame, clients, streams, threads, seconds, log_path):
-    """One h2load run; (requests/s, per-request microseconds, failed requests, h2load's CPU seconds)."""
+    """One h2load run; (requests/s, per-request microseconds, failed requests, h2load's CPU seconds).
+    h2load appends to --log-file, so the log is started afresh: it must hold this run's requests alone."""
+    if os.path.exists(log_path):
+        os.remove(log_path)
     cmd = ["h2load", f"-c{clients}", f"-m{streams}", f"-t{min(clients, threads)}", f"-D{seconds}",
            "-H", "content-type: application/grpc", "-H", "te: trailers", "-d", frame, f"--log-file={log_path}",
            f"http://127.0.0.1:{port}/tensorflow.serving.PredictionService/Predict"]
