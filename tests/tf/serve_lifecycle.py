@@ -153,11 +153,17 @@ def main():
             c.check(s.get(2, ("",))[0] == "AVAILABLE", f"version 2 stopped serving after the corrupt 3: {s}")
             c.check("saved_model.pb" in s.get(3, ("", ""))[1], f"version 3's status does not say why: {s.get(3)}")
             c.note(f"after publishing a corrupt 3: {s}")
-            # 3. An export killed with SIGKILL while it writes.
+            # 3. An export killed with SIGKILL while it writes. Its model is
+            # wide (26 MB of variables) so that the write lasts long enough to
+            # be caught: the MLP's 1 MB was written between two looks on a
+            # fast machine, and a finished export is a published version 4
+            # that the server loads and serves.
             killed_tmp = None
+            ki = "kernel_initializer: {type: he_normal}, bias_initializer: {type: zeros}"
+            wide = f"model.layers=[{{units: 8192, activation: relu, {ki}}}, {{units: 10, {ki}}}]"
             proc = subprocess.Popen([args.binary, "run", os.path.join(args.source_dir, "configs/fashion_mnist.yaml"),
                                      "train.epochs=1", "dataset.train.count=2000", "dataset.validation.count=500",
-                                     he_layers(), "export.version=4", f"export.path={base}", "--run-dir",
+                                     wide, "export.version=4", f"export.path={base}", "--run-dir",
                                      os.path.join(tmp, "killed-run")], cwd=tmp, stdout=subprocess.DEVNULL,
                                     stderr=subprocess.DEVNULL)
             deadline = time.monotonic() + 120
