@@ -159,11 +159,9 @@ def main():
             # fast machine, and a finished export is a published version 4
             # that the server loads and serves.
             killed_tmp = None
-            ki = "kernel_initializer: {type: he_normal}, bias_initializer: {type: zeros}"
-            wide = f"model.layers=[{{units: 8192, activation: relu, {ki}}}, {{units: 10, {ki}}}]"
             proc = subprocess.Popen([args.binary, "run", os.path.join(args.source_dir, "configs/fashion_mnist.yaml"),
                                      "train.epochs=1", "dataset.train.count=2000", "dataset.validation.count=500",
-                                     wide, "export.version=4", f"export.path={base}", "--run-dir",
+                                     he_layers((8192,)), "export.version=4", f"export.path={base}", "--run-dir",
                                      os.path.join(tmp, "killed-run")], cwd=tmp, stdout=subprocess.DEVNULL,
                                     stderr=subprocess.DEVNULL)
             deadline = time.monotonic() + 120

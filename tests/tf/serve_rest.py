@@ -33,10 +33,11 @@ TOL = 1e-5
 BATCH = 100
 
 
-def he_layers():
+def he_layers(hidden=(256, 256)):
+    """The model.layers override: ReLU layers of `hidden` units, then 10 logits, all He-initialized."""
     ki = "kernel_initializer: {type: he_normal}, bias_initializer: {type: zeros}"
-    return (f"model.layers=[{{units: 256, activation: relu, {ki}}}, {{units: 256, activation: relu, {ki}}}, "
-            f"{{units: 10, {ki}}}]")
+    layers = [f"{{units: {u}, activation: relu, {ki}}}" for u in hidden] + [f"{{units: 10, {ki}}}"]
+    return f"model.layers=[{', '.join(layers)}]"
 
 
 def train_he_fashion(args, tmp, train_count, validation_count, *extra):
