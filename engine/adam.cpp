@@ -29,10 +29,9 @@ class Adam : public Optimizer {
     float* g = s.param->grad.data() + s.offset;
     const float b1 = static_cast<float>(b1_), b2 = static_cast<float>(b2_);
     update::Axpby(plan, e, s.name(), s.len, b1, m, 1.0f - b1, g, m);
-    update::Multiply(plan, e, s.name(), s.len, g, g, tmp);
-    update::Axpby(plan, e, s.name(), s.len, b2, v, 1.0f - b2, tmp, v);
-    update::DivideBySqrt(plan, e, s.name(), s.len, m, v, eps_, update::EpsilonPlace::kOutsideRoot, tmp);
-    update::ScaledAdd(plan, e, s.name(), s.len, s.param->value.data() + s.offset, tmp, &scale_);
+    update::AddScaledSquare(plan, e, s.name(), s.len, b2, v, 1.0f - b2, g);
+    update::RootDenominator(plan, e, s.name(), s.len, v, eps_, update::EpsilonPlace::kOutsideRoot, tmp);
+    update::AddScaledQuotient(plan, e, s.name(), s.len, s.param->value.data() + s.offset, m, tmp, &scale_);
   }
 
   float StepScale(float lr, int64_t t) const override {

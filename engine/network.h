@@ -8,7 +8,10 @@
 // batch rows, which are independent. Parameter gradients split by parameters
 // instead (Partition): each worker computes its share over the whole batch, so
 // every gradient element has one writer, there are no per-worker copies and
-// no reduction, and the worker then updates exactly the share it computed.
+// no reduction. The update is elementwise and waits for every gradient, so it
+// splits by element count instead (UpdateSlices, engine/optimizer.h): a dense
+// kernel that one worker's gradient share holds whole (the CNN's first dense
+// layer, 90% of its parameters) is updated by all of them.
 #pragma once
 
 #include <map>
@@ -120,9 +123,9 @@ class Network {
   // Forward, weight gradients, and input gradients of all layers but the first.
   int64_t TrainingFlopsPerExample() const;
 
-  // Who computes and updates which parameter elements when `parts` workers
-  // share a step: the first layer's kernel is cut into row ranges (the plan
-  // keeps its input transposed for them), the other parameters go whole.
+  // Who computes which parameter gradients when `parts` workers share a
+  // step: the first layer's kernel is cut into row ranges (the plan keeps its
+  // input transposed for them), the other parameters go whole.
   const ParamPartition& Partition(int parts);
 
   // The compiled plan for batch size n, created on first use.
@@ -139,7 +142,7 @@ class Network {
   // batch rows, then each worker computes, checks and updates its own share
   // of the parameters. The update is applied (and counted as an optimizer step)
   // only when the loss and every gradient are finite. `opt` must have been
-  // built over params() with Partition(runtime().threads()).
+  // built over params() for runtime().threads() workers.
   TrainStepResult TrainStep(BatchPlan& plan, const uint8_t* labels, const BatchInput& input, Optimizer& opt, float lr);
 
   // Data parallelism: forward and backward over this process's shard of a
@@ -151,7 +154,7 @@ class Network {
   double TrainShard(BatchPlan* plan, const uint8_t* labels, const BatchInput& input, int64_t batch_rows,
                     int64_t row_offset);
   // After TrainShard and the sum over shards: applies `opt` (built over
-  // params() with Partition(runtime().threads())) when every gradient is
+  // params() for runtime().threads() workers) when every gradient is
   // finite, and returns whether it did.
   bool ApplyGradients(Optimizer& opt, float lr);
 

@@ -1,18 +1,50 @@
 #include "engine/optimizer.h"
 
+#include <algorithm>
+
 #include "common/strings.h"
 
 namespace pipeline {
 
-void Optimizer::Build(const std::vector<Param*>& params, const dnnl::engine& e, const ParamPartition& partition) {
-  AllocateState(params);
-  slices_.assign(partition.size(), Plan());
-  for (size_t k = 0; k < partition.size(); ++k) {
-    for (const ParamShare& share : partition[k]) {
-      const RowRange& r = share.range;
-      if (r.len > 0) AddUpdate(slices_[k], e, ParamSlice{params[share.param], share.param, r.offset, r.len});
+std::vector<std::vector<ParamSlice>> UpdateSlices(const std::vector<Param*>& params, int workers) {
+  constexpr int64_t kLine = 16;
+  int64_t total = 0;
+  for (const Param* p : params) total += p->size();
+  // cuts[k]: where worker k's run begins in the concatenated elements. Each
+  // is the even cut moved to the nearest line boundary of the parameter it
+  // falls in (or that parameter's end).
+  std::vector<int64_t> cuts(workers + 1, total);
+  cuts[0] = 0;
+  for (int k = 1; k < workers; ++k) {
+    const int64_t even = total * k / workers;
+    int64_t start = 0;
+    for (const Param* p : params) {
+      if (even < start + p->size()) {
+        cuts[k] = start + std::min(p->size(), (even - start + kLine / 2) / kLine * kLine);
+        break;
+      }
+      start += p->size();
     }
   }
+  std::vector<std::vector<ParamSlice>> slices(workers);
+  int64_t start = 0;  // of params[i] in the concatenation
+  for (size_t i = 0; i < params.size(); ++i) {
+    const int64_t size = params[i]->size();
+    for (int k = 0; k < workers; ++k) {
+      const int64_t from = std::max(cuts[k], start), to = std::min(cuts[k + 1], start + size);
+      if (from < to) slices[k].push_back(ParamSlice{params[i], i, from - start, to - from});
+    }
+    start += size;
+  }
+  return slices;
+}
+
+void Optimizer::Build(const std::vector<Param*>& params, const dnnl::engine& e, int workers) {
+  AllocateState(params);
+  const std::vector<std::vector<ParamSlice>> slices = UpdateSlices(params, workers);
+  slices_.assign(slices.size(), Plan());
+  for (size_t k = 0; k < slices.size(); ++k)
+    for (const ParamSlice& s : slices[k]) AddUpdate(slices_[k], e, s);
 }
 
 void Optimizer::Apply(dnnl::stream& s, float lr) {

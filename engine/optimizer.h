@@ -1,8 +1,9 @@
 // Optimizers, one file per solver as Caffe keeps them, keyed by config name.
-// Each builds its update steps once as oneDNN primitives. The update of every
-// parameter is cut into one slice per worker thread, the PartOf() whose
-// gradient that worker computed, and the worker applies it inside the batch's
-// parallel region (engine/network.h). The learning rate
+// Each builds its update steps once as oneDNN primitives. The updates are
+// elementwise, so the parameters' elements are cut into one equal run per
+// worker thread, whatever share of the gradients that worker computed, and the
+// worker applies its run inside the batch's parallel region once every
+// gradient is complete (engine/network.h). The learning rate
 // lives in a one-element runtime tensor, so schedules and Adam's bias
 // correction change it without re-creating any primitive.
 #pragma once
@@ -39,12 +40,19 @@ struct ParamSlice {
   std::string name() const { return param->name; }
 };
 
+// The parameters' elements, in order, as `workers` contiguous runs of equal
+// length, each cut at a multiple of 16 floats into its parameter (a cache
+// line, so no two workers write one line): slices[k] is what worker k
+// updates; a run may be empty. An update's cost is
+// its element count, and in the CNN one dense kernel holds 90% of them.
+std::vector<std::vector<ParamSlice>> UpdateSlices(const std::vector<Param*>& params, int workers);
+
 class Optimizer {
  public:
   virtual ~Optimizer() = default;
-  // Builds the updates of `params`, one slice per worker of `partition`
-  // (engine/param_partition.h); called once.
-  void Build(const std::vector<Param*>& params, const dnnl::engine& e, const ParamPartition& partition);
+  // Builds the updates of `params`, one run of elements per worker (see
+  // UpdateSlices); called once.
+  void Build(const std::vector<Param*>& params, const dnnl::engine& e, int workers);
 
   // One step in three parts, for callers that spread it over threads:
   // Prepare(lr) before, RunSlice(k) by each worker k, Commit() after.
@@ -116,15 +124,19 @@ namespace update {
 // dst = a*x + b*y (dst may alias x).
 void Axpby(Plan& plan, const dnnl::engine& e, const std::string& name, int64_t len, float a, float* x, float b,
            float* y, float* dst);
-// dst = x * y elementwise.
-void Multiply(Plan& plan, const dnnl::engine& e, const std::string& name, int64_t len, float* x, float* y, float* dst);
+// dst = a*dst + b*g*g.
+void AddScaledSquare(Plan& plan, const dnnl::engine& e, const std::string& name, int64_t len, float a, float* dst,
+                     float b, float* g);
 // value += scale * direction, with `scale` read at run time.
 void ScaledAdd(Plan& plan, const dnnl::engine& e, const std::string& name, int64_t len, float* value,
                float* direction, float* scale);
-// dst = x / sqrt(y + eps) (RMSProp) or x / (sqrt(y) + eps) (Adam).
+// dst = sqrt(y + eps) (RMSProp) or sqrt(y) + eps (Adam).
 enum class EpsilonPlace { kInsideRoot, kOutsideRoot };
-void DivideBySqrt(Plan& plan, const dnnl::engine& e, const std::string& name, int64_t len, float* x, float* y,
-                  float eps, EpsilonPlace place, float* dst);
+void RootDenominator(Plan& plan, const dnnl::engine& e, const std::string& name, int64_t len, float* y, float eps,
+                     EpsilonPlace place, float* dst);
+// value += scale * x / denominator, with `scale` read at run time.
+void AddScaledQuotient(Plan& plan, const dnnl::engine& e, const std::string& name, int64_t len, float* value,
+                       float* x, float* denominator, float* scale);
 }  // namespace update
 
 }  // namespace pipeline

@@ -26,11 +26,19 @@ void Axpby(Plan& plan, const dnnl::engine& e, const std::string& name, int64_t l
   plan.Add(name + " axpby", dnnl::binary(pd), {{DNNL_ARG_SRC_0, x_m}, {DNNL_ARG_SRC_1, y_m}, {DNNL_ARG_DST, d_m}});
 }
 
-void Multiply(Plan& plan, const dnnl::engine& e, const std::string& name, int64_t len, float* x, float* y, float* dst) {
-  auto x_m = View(e, len, x), y_m = View(e, len, y), d_m = View(e, len, dst);
+void AddScaledSquare(Plan& plan, const dnnl::engine& e, const std::string& name, int64_t len, float a, float* dst,
+                     float b, float* g) {
+  // One pass: a multiply whose first source carries b, and a sum post-op
+  // that adds a * dst, instead of a multiply into scratch and an axpby.
+  auto g_m = View(e, len, g), d_m = View(e, len, dst);
+  dnnl::primitive_attr attr;
+  attr.set_scales(DNNL_ARG_SRC_0, 0, {b});
+  dnnl::post_ops ops;
+  ops.append_sum(a);
+  attr.set_post_ops(ops);
   dnnl::binary::primitive_desc pd(
-      dnnl::binary::desc(algorithm::binary_mul, x_m.get_desc(), y_m.get_desc(), d_m.get_desc()), e);
-  plan.Add(name + " multiply", dnnl::binary(pd), {{DNNL_ARG_SRC_0, x_m}, {DNNL_ARG_SRC_1, y_m}, {DNNL_ARG_DST, d_m}});
+      dnnl::binary::desc(algorithm::binary_mul, g_m.get_desc(), g_m.get_desc(), d_m.get_desc()), attr, e);
+  plan.Add(name + " add scaled square", dnnl::binary(pd), {{DNNL_ARG_SRC_0, g_m}, {DNNL_ARG_SRC_1, g_m}, {DNNL_ARG_DST, d_m}});
 }
 
 void ScaledAdd(Plan& plan, const dnnl::engine& e, const std::string& name, int64_t len, float* value,
@@ -51,39 +59,49 @@ void ScaledAdd(Plan& plan, const dnnl::engine& e, const std::string& name, int64
             {DNNL_ARG_DST, v_m}});
 }
 
-void DivideBySqrt(Plan& plan, const dnnl::engine& e, const std::string& name, int64_t len, float* x, float* y,
-                  float eps, EpsilonPlace place, float* dst) {
-  // The denominator in jit kernels only: oneDNN 2.6 has no jit eltwise with a
-  // post-op, and its reference one took 8.7 ms a step on a 401,408-element
-  // slice (AVX-512), two thirds of the CNN's step. So: sqrt(y + eps) is one
-  // binary add of a broadcast eps with a sqrt post-op; sqrt(y) + eps is a
-  // plain sqrt, then that add. The same operations in the same order as one
-  // eltwise with a post-op, so the same numbers.
-  auto y_m = View(e, len, y), d_m = View(e, len, dst), x_m = View(e, len, x);
-  memory eps_m(RowMajor({1, 1}), e);  // owned by the memory object, kept alive by the plan
-  *static_cast<float*>(eps_m.get_data_handle()) = eps;
-  auto add_eps = [&](const memory& from, const dnnl::primitive_attr& attr) {
-    dnnl::binary::primitive_desc pd(
-        dnnl::binary::desc(algorithm::binary_add, from.get_desc(), eps_m.get_desc(), d_m.get_desc()), attr, e);
-    plan.Add(name + " denominator", dnnl::binary(pd), {{DNNL_ARG_SRC_0, from}, {DNNL_ARG_SRC_1, eps_m}, {DNNL_ARG_DST, d_m}});
-  };
+void RootDenominator(Plan& plan, const dnnl::engine& e, const std::string& name, int64_t len, float* y, float eps,
+                     EpsilonPlace place, float* dst) {
+  // One pass of jit kernels: oneDNN 2.6 has no jit eltwise with a post-op,
+  // and its reference one took 8.7 ms a step on a 401,408-element slice
+  // (AVX-512), two thirds of the CNN's step. So a binary add of a broadcast
+  // scalar carries the root as a post-op: y + eps then sqrt, or y + 0 (which
+  // is y) then sqrt then + eps. The same operations in the same order as a
+  // sqrt and an add, so the same numbers.
+  auto y_m = View(e, len, y), d_m = View(e, len, dst);
+  memory addend(RowMajor({1, 1}), e);  // owned by the memory object, kept alive by the plan
+  dnnl::post_ops ops;
+  ops.append_eltwise(1.0f, algorithm::eltwise_sqrt, 0.0f, 0.0f);
   if (place == EpsilonPlace::kInsideRoot) {
-    dnnl::post_ops ops;
-    ops.append_eltwise(1.0f, algorithm::eltwise_sqrt, 0.0f, 0.0f);
-    dnnl::primitive_attr attr;
-    attr.set_post_ops(ops);
-    add_eps(y_m, attr);
+    *static_cast<float*>(addend.get_data_handle()) = eps;
   } else {
-    dnnl::eltwise_forward::primitive_desc root_pd(
-        dnnl::eltwise_forward::desc(dnnl::prop_kind::forward_inference, algorithm::eltwise_sqrt, y_m.get_desc(),
-                                    0.0f, 0.0f),
-        e);
-    plan.Add(name + " root", dnnl::eltwise_forward(root_pd), {{DNNL_ARG_SRC, y_m}, {DNNL_ARG_DST, d_m}});
-    add_eps(d_m, dnnl::primitive_attr());
+    *static_cast<float*>(addend.get_data_handle()) = 0.0f;
+    ops.append_eltwise(1.0f, algorithm::eltwise_linear, 1.0f, eps);
   }
-  dnnl::binary::primitive_desc div_pd(
-      dnnl::binary::desc(algorithm::binary_div, x_m.get_desc(), d_m.get_desc(), d_m.get_desc()), e);
-  plan.Add(name + " divide", dnnl::binary(div_pd), {{DNNL_ARG_SRC_0, x_m}, {DNNL_ARG_SRC_1, d_m}, {DNNL_ARG_DST, d_m}});
+  dnnl::primitive_attr attr;
+  attr.set_post_ops(ops);
+  dnnl::binary::primitive_desc pd(
+      dnnl::binary::desc(algorithm::binary_add, y_m.get_desc(), addend.get_desc(), d_m.get_desc()), attr, e);
+  plan.Add(name + " denominator", dnnl::binary(pd), {{DNNL_ARG_SRC_0, y_m}, {DNNL_ARG_SRC_1, addend}, {DNNL_ARG_DST, d_m}});
+}
+
+void AddScaledQuotient(Plan& plan, const dnnl::engine& e, const std::string& name, int64_t len, float* value,
+                       float* x, float* denominator, float* scale) {
+  // value += (scale * x) / denominator in one pass: a divide whose first
+  // source carries the runtime scale, and a sum post-op onto value.
+  auto x_m = View(e, len, x), q_m = View(e, len, denominator), v_m = View(e, len, value);
+  auto s_m = dnnl::memory(RowMajor({1}), e, scale);
+  dnnl::primitive_attr attr;
+  attr.set_scales(DNNL_ARG_SRC_0, 0, {DNNL_RUNTIME_F32_VAL});
+  dnnl::post_ops ops;
+  ops.append_sum(1.0f);
+  attr.set_post_ops(ops);
+  dnnl::binary::primitive_desc pd(
+      dnnl::binary::desc(algorithm::binary_div, x_m.get_desc(), q_m.get_desc(), v_m.get_desc()), attr, e);
+  plan.Add(name + " apply quotient", dnnl::binary(pd),
+           {{DNNL_ARG_SRC_0, x_m},
+            {DNNL_ARG_SRC_1, q_m},
+            {DNNL_ARG_ATTR_INPUT_SCALES | DNNL_ARG_SRC_0, s_m},
+            {DNNL_ARG_DST, v_m}});
 }
 
 }  // namespace pipeline::update

@@ -26,10 +26,9 @@ class Rmsprop : public Optimizer {
     float* ms = state_.at(s.index, s.offset);
     float* tmp = scratch_.at(s.index, s.offset);
     float* g = s.param->grad.data() + s.offset;
-    update::Multiply(plan, e, s.name(), s.len, g, g, tmp);
-    update::Axpby(plan, e, s.name(), s.len, rho_, ms, 1.0f - rho_, tmp, ms);
-    update::DivideBySqrt(plan, e, s.name(), s.len, g, ms, eps_, update::EpsilonPlace::kInsideRoot, tmp);
-    update::ScaledAdd(plan, e, s.name(), s.len, s.param->value.data() + s.offset, tmp, &scale_);
+    update::AddScaledSquare(plan, e, s.name(), s.len, rho_, ms, 1.0f - rho_, g);
+    update::RootDenominator(plan, e, s.name(), s.len, ms, eps_, update::EpsilonPlace::kInsideRoot, tmp);
+    update::AddScaledQuotient(plan, e, s.name(), s.len, s.param->value.data() + s.offset, g, tmp, &scale_);
   }
 
  private:

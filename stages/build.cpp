@@ -36,7 +36,7 @@ class BuildStage : public Stage {
     PIPELINE_RETURN_IF_ERROR(CreateOptimizer(cfg.optimizer, &ctx.optimizer));
     PIPELINE_RETURN_IF_ERROR(CheckSchedule(cfg.optimizer.schedule));
     // One update slice per worker thread, as Network::TrainStep runs them.
-    ctx.optimizer->Build(ctx.model->params(), ctx.runtime->engine(), ctx.model->Partition(ctx.runtime->threads()));
+    ctx.optimizer->Build(ctx.model->params(), ctx.runtime->engine(), ctx.runtime->threads());
     if (std::find(cfg.stages.begin(), cfg.stages.end(), "export") != cfg.stages.end()) {
       PIPELINE_RETURN_IF_ERROR(CheckExportPath(cfg));
       PIPELINE_RETURN_IF_ERROR(CheckExport(ToExportRequest(cfg, *ctx.model, ctx.dataset.get())));

@@ -18,37 +18,47 @@ struct Reference {
   std::vector<double> w, a, b;  // value and up to two state slots
 };
 
-void RunShape(const OptimizerSpec& spec, float lr, std::vector<int64_t> dims, int slices,
+// A parameter of `dims` whose elements repeat the same six values and
+// gradients, so element i follows the reference's element i % 6 whichever
+// worker's slice (UpdateSlices) holds it.
+void RunShape(const OptimizerSpec& spec, float lr, std::vector<int64_t> dims, int workers,
               const std::function<void(Reference&, const std::vector<float>& g, int t)>& reference) {
   Runtime runtime(1);
-  Param p{"p", dims, {0.5f, -1.0f, 2.0f, 0.0f, 3.0f, -0.25f}, std::vector<float>(6)};
+  const std::vector<float> start = {0.5f, -1.0f, 2.0f, 0.0f, 3.0f, -0.25f};
+  int64_t n = 1;
+  for (int64_t d : dims) n *= d;
+  Param p{"p", dims, std::vector<float>(n), std::vector<float>(n)};
+  for (int64_t i = 0; i < n; ++i) p.value[i] = start[i % 6];
   std::unique_ptr<Optimizer> opt;
   REQUIRE(CreateOptimizer(spec, &opt).ok());
-  opt->Build({&p}, runtime.engine(), PartitionParams({&p}, {ParamWork{1.0, true}}, slices));
-  Reference ref{std::vector<double>(p.value.begin(), p.value.end()), std::vector<double>(6), std::vector<double>(6)};
+  opt->Build({&p}, runtime.engine(), workers);
+  REQUIRE(opt->workers() == workers);
+  Reference ref{std::vector<double>(start.begin(), start.end()), std::vector<double>(6), std::vector<double>(6)};
   for (int t = 1; t <= 4; ++t) {
     // Element 4 always has a zero gradient, as dead ReLUs do: Adam's second
     // moment stays 0 there and only epsilon keeps 0/0 away.
     std::vector<float> g = {0.1f * t, -0.2f, 0.3f, -0.4f * t, 0.0f, 1.0f};
-    p.grad = g;
+    for (int64_t i = 0; i < n; ++i) p.grad[i] = g[i % 6];
     opt->Apply(runtime.stream(), lr);
     runtime.stream().wait();
     reference(ref, g, t);
-    for (int i = 0; i < 6; ++i) {
-      INFO(spec.type << " step " << t << " element " << i);
+    for (int64_t i = 0; i < n; ++i) {
+      INFO(spec.type << " " << n << " elements on " << workers << " workers, step " << t << " element " << i);
       CHECK(std::isfinite(p.value[i]));
-      CHECK(p.value[i] == doctest::Approx(ref.w[i]).epsilon(1e-5));
+      CHECK(p.value[i] == doctest::Approx(ref.w[i % 6]).epsilon(1e-5));
     }
   }
 }
 
-// A kernel-shaped [2,3] and a bias-shaped [6] parameter, whole and in 4 slices.
+// Kernel-shaped and bias-shaped parameters, whole and cut for 4 workers.
 void Run(const OptimizerSpec& spec, float lr,
          const std::function<void(Reference&, const std::vector<float>& g, int t)>& reference) {
   RunShape(spec, lr, {2, 3}, 1, reference);
   RunShape(spec, lr, {6}, 1, reference);
-  // Cut into row ranges as worker threads update them (some of them empty).
-  RunShape(spec, lr, {2, 3}, 4, reference);
+  // Cut as worker threads update them: 48 elements in runs of 16, 16, 0
+  // and 16; 6 elements all on one worker and none on the other three.
+  RunShape(spec, lr, {8, 6}, 4, reference);
+  RunShape(spec, lr, {48}, 4, reference);
   RunShape(spec, lr, {6}, 4, reference);
 }
 

@@ -27,7 +27,7 @@ struct Trainer {
     REQUIRE(Network::Create(spec, &runtime, &net).ok());
     REQUIRE(net->Initialize(3).ok());
     REQUIRE(CreateOptimizer(OptimizerSpec{optimizer}, &opt).ok());
-    opt->Build(net->params(), runtime.engine(), net->Partition(threads));
+    opt->Build(net->params(), runtime.engine(), threads);
     Rng rng(9);
     images.resize(200 * 30);
     for (auto& x : images) x = static_cast<uint8_t>(rng.Below(256));

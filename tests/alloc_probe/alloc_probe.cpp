@@ -55,7 +55,7 @@ int main(int argc, char** argv) {
   if (!Network::Create(spec, &runtime, &net).ok() || !net->Initialize(1).ok()) return 1;
   std::unique_ptr<Optimizer> opt;
   if (!CreateOptimizer(OptimizerSpec{cnn ? "adam" : "sgd"}, &opt).ok()) return 1;
-  opt->Build(net->params(), runtime.engine(), net->Partition(runtime.threads()));
+  opt->Build(net->params(), runtime.engine(), runtime.threads());
 
   const int64_t n = 100;
   std::vector<uint8_t> images(1000 * 784), labels(n);
