@@ -40,6 +40,7 @@ struct LayerConfig {
   double rate = 0.5;                   // dropout
   double momentum = 0.99;              // batch_norm
   double epsilon = 0.001;              // batch_norm
+  double weight_decay = -1.0;          // dense conv2d: the kernel's; < 0 (not given): optimizer.weight_decay
 };
 
 struct ModelConfig {

@@ -76,6 +76,12 @@ void FillObject(const Validator& v, const std::string& schema_path, const std::s
 
 }  // namespace
 
-void FillConfig(const Validator& v, PipelineConfig* c) { FillObject(v, "", "", c, *c, 0); }
+void FillConfig(const Validator& v, PipelineConfig* c) {
+  FillObject(v, "", "", c, *c, 0);
+  // A default that depends on a key filled after it in schema order: a
+  // layer's weight_decay, when not given, is optimizer.weight_decay.
+  for (LayerConfig& layer : c->model.layers)
+    if (layer.weight_decay < 0.0) layer.weight_decay = c->optimizer.weight_decay;
+}
 
 }  // namespace pipeline::config_internal

@@ -289,6 +289,10 @@ std::vector<KeySpec> BuildSchema() {
                          "Moving statistics = momentum * moving + (1 - momentum) * batch (batch_norm)."),
                  0, false, 1.0, true));
     l.Add(Ranged(l.Float("epsilon", &LayerConfig::epsilon, "Added to the variance (batch_norm)."), 0, true));
+    l.Add(Computed(Ranged(l.Float("weight_decay", &LayerConfig::weight_decay,
+                                  "L2 on this layer's kernel, in place of optimizer.weight_decay (dense, conv2d)."),
+                          0, false),
+                   "<optimizer.weight_decay>"));
   }
 
   {
@@ -314,6 +318,14 @@ std::vector<KeySpec> BuildSchema() {
     o.Add(Ranged(o.Float("beta2", &O::beta2, "Second-moment decay (adam)."), 0, false, 1, true));
     o.Add(Ranged(o.Float("rho", &O::rho, "Squared-gradient decay (rmsprop, whose mean square starts at 1 as in TF1's RMSPropOptimizer)."), 0, false, 1, true));
     o.Add(Ranged(o.Float("epsilon", &O::epsilon, "Denominator fuzz (adam, rmsprop)."), 0, true));
+    o.Add(Ranged(o.Float("clip_global_norm", &O::clip_global_norm,
+                         "Scale the gradients so that their global L2 norm is at most this (Keras' global_clipnorm), "
+                         "before weight decay; 0: off."),
+                 0, false));
+    o.Add(Ranged(o.Float("weight_decay", &O::weight_decay,
+                         "L2 on every dense and conv2d kernel (not biases): gradient += weight_decay * w, the "
+                         "gradient of loss + weight_decay/2 * sum(w^2) (Keras' l2(l) is weight_decay = 2l)."),
+                 0, false));
     using C = ScheduleConfig;
     Section<C> s = o.Map("schedule", &O::schedule, "Learning rate per epoch.");
     s.Add(s.Enum("type", &C::type, NameRegistry::Names("schedule"), "schedule", "Schedule."));
@@ -422,6 +434,7 @@ std::vector<KeySpec> BuildSchema() {
       {"rate", {"dropout"}},
       {"momentum", {"batch_norm"}},
       {"epsilon", {"batch_norm"}},
+      {"weight_decay", {"conv2d", "dense"}},
   };
   for (auto& row : v)
     for (const auto& [key, types] : own)

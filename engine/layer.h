@@ -57,6 +57,7 @@ struct LayerSpec {
   double rate = 0.5;                  // dropout: the fraction dropped
   double momentum = 0.99;             // batch_norm: moving = momentum * moving + (1 - momentum) * batch
   double epsilon = 1e-3;              // batch_norm
+  double weight_decay = -1.0;         // dense, conv2d: the kernel's L2 (Network::WeightDecays); < 0: the optimizer's
 };
 
 // Where a worker's rows sit in the batch, and which pass the plan is for.

@@ -171,6 +171,7 @@ void Network::Compile(BatchPlan& p) {
     for (int k = 0; k < workers; ++k) CompileWorkerParams(p, k);
   p.loss_sums.assign(workers, 0.0);
   p.part_finite.assign(workers, 1);
+  p.part_sum_squares.assign(workers, 0.0);
 }
 
 bool Network::WholeBatch() const {
@@ -319,17 +320,48 @@ void Network::PrefetchNext(const BatchInput& input, int64_t begin, int64_t end) 
   }
 }
 
-bool Network::ShareFinite(int k, int parts, bool values) {
+bool Network::ShareFinite(int k, int parts, bool values, double* sum_squares) {
   // g - g is exactly 0 for a finite g and NaN otherwise: the accumulation
   // never overflows and, being exact, may run in any order, so it vectorizes.
   float acc = 0.0f;
+  double squares = 0.0;  // in double: no overflow, and a fixed order per build
   for (const ParamShare& share : Partition(parts)[k]) {
     const Param& p = *params_[share.param];
     const float* g = (values ? p.value.data() : p.grad.data()) + share.range.offset;
+    if (sum_squares) {
+#pragma omp simd reduction(+ : acc, squares)
+      for (int64_t i = 0; i < share.range.len; ++i) {
+        acc += g[i] - g[i];
+        squares += static_cast<double>(g[i]) * g[i];
+      }
+      continue;
+    }
 #pragma omp simd reduction(+ : acc)
     for (int64_t i = 0; i < share.range.len; ++i) acc += g[i] - g[i];
   }
+  if (sum_squares) *sum_squares = squares;
   return acc == 0.0f;
+}
+
+bool Network::GradientsFinite(const Optimizer& opt, double* sum_squares) {
+  bool finite = true;
+  *sum_squares = 0.0;
+  for (int k = 0; k < opt.workers(); ++k) {
+    double part = 0.0;
+    finite = ShareFinite(k, opt.workers(), false, opt.clips() ? &part : nullptr) && finite;
+    *sum_squares += part;
+  }
+  return finite;
+}
+
+std::vector<float> Network::WeightDecays(double optimizer_decay) const {
+  std::vector<float> decays;
+  for (const auto& layer : layers_) {
+    const double own = layer->spec().weight_decay;
+    for (const Param* p : layer->params())
+      decays.push_back(p->dims.size() >= 2 ? static_cast<float>(own >= 0.0 ? own : optimizer_decay) : 0.0f);
+  }
+  return decays;
 }
 
 double Network::ForwardBackwardSum(BatchPlan& plan, const uint8_t* labels, const BatchInput* input,
@@ -365,9 +397,9 @@ double Network::TrainShard(BatchPlan* plan, const uint8_t* labels, const BatchIn
 }
 
 bool Network::ApplyGradients(Optimizer& opt, float lr) {
-  bool finite = true;
-  for (int k = 0; k < opt.workers(); ++k) finite = finite && ShareFinite(k, opt.workers(), false);
-  if (finite) opt.Apply(runtime_->stream(), lr);
+  double sum_squares = 0.0;
+  const bool finite = GradientsFinite(opt, &sum_squares);
+  if (finite) opt.Apply(runtime_->stream(), lr, sum_squares);
   return finite;
 }
 
@@ -381,8 +413,9 @@ TrainStepResult Network::TrainStep(BatchPlan& plan, const uint8_t* labels, const
     // the same steps, with the check and update after the gradients.
     result.loss = ForwardBackward(plan, labels, &input);
     result.loss_finite = std::isfinite(result.loss);
-    for (int k = 0; k < opt.workers(); ++k) result.gradients_finite &= ShareFinite(k, opt.workers(), false);
-    if (result.applied()) opt.Apply(runtime_->stream(), lr);
+    double sum_squares = 0.0;
+    result.gradients_finite = GradientsFinite(opt, &sum_squares);
+    if (result.applied()) opt.Apply(runtime_->stream(), lr, sum_squares);
     return result;
   }
   ++steps_;
@@ -415,12 +448,16 @@ TrainStepResult Network::TrainStep(BatchPlan& plan, const uint8_t* labels, const
       return;
     }
     RunParamGradients(plan, k, s, false);
-    plan.part_finite[k] = ShareFinite(k, workers, false);
+    plan.part_finite[k] = ShareFinite(k, workers, false, opt.clips() ? &plan.part_sum_squares[k] : nullptr);
     barrier();  // every share is computed and checked: all workers decide alike
     bool finite = true;
-    for (int j = 0; j < workers; ++j) finite = finite && plan.part_finite[j];
+    double sum_squares = 0.0;  // every worker adds the parts in the same order
+    for (int j = 0; j < workers; ++j) {
+      finite = finite && plan.part_finite[j];
+      sum_squares += plan.part_sum_squares[j];
+    }
     if (std::isfinite(sum) && finite) {
-      opt.RunSlice(s, k);
+      opt.RunSlice(s, k, sum_squares);
       s.wait();
     }
   });

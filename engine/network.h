@@ -83,6 +83,7 @@ struct BatchPlan {
   std::vector<WorkerPlan> workers;
   std::vector<double> loss_sums;            // per worker: sum of its rows' losses
   std::vector<char> part_finite;            // per worker: its share is finite (gradients; weights if fused)
+  std::vector<double> part_sum_squares;     // per worker: its gradient share's sum of squares (clipping)
   // A shard of a larger batch (TrainShard): these rows are rows [row_offset,
   // row_offset + n) of a batch of batch_rows, which dropout's masks follow. 0: the plan is the whole batch.
   int64_t row_offset = 0, batch_rows = 0;
@@ -122,6 +123,13 @@ class Network {
   int64_t InferenceFlopsPerExample() const;
   // Forward, weight gradients, and input gradients of all layers but the first.
   int64_t TrainingFlopsPerExample() const;
+
+  // Per parameter (params() order): the L2 coefficient of its gradient,
+  // g += decay * w. Kernels (rank >= 2) take their layer's
+  // LayerSpec::weight_decay, or `optimizer_decay` when that is negative;
+  // biases and batch_norm's scale and offset take none, as Keras' kernel
+  // regularizers and the usual practice leave them.
+  std::vector<float> WeightDecays(double optimizer_decay) const;
 
   // Who computes which parameter gradients when `parts` workers share a
   // step: the first layer's kernel is cut into row ranges (the plan keeps its
@@ -200,8 +208,11 @@ class Network {
   void FillTargets(BatchPlan& plan, const uint8_t* labels, const BatchInput* input);
   void PrefetchNext(const BatchInput& input, int64_t begin, int64_t end) const;
   // Whether worker k's share (of Partition(parts)) of every gradient, or with
-  // `values` of every parameter, is finite.
-  bool ShareFinite(int k, int parts, bool values);
+  // `values` of every parameter, is finite; with `sum_squares`, also the sum
+  // of the share's squares (gradient clipping's norm), in the same pass.
+  bool ShareFinite(int k, int parts, bool values, double* sum_squares = nullptr);
+  // Every gradient finite, and the sum of all their squares when `opt` clips.
+  bool GradientsFinite(const Optimizer& opt, double* sum_squares);
 
   NetworkSpec spec_;
   Runtime* runtime_;

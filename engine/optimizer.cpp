@@ -1,6 +1,7 @@
 #include "engine/optimizer.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "common/strings.h"
 
@@ -39,17 +40,37 @@ std::vector<std::vector<ParamSlice>> UpdateSlices(const std::vector<Param*>& par
   return slices;
 }
 
-void Optimizer::Build(const std::vector<Param*>& params, const dnnl::engine& e, int workers) {
+void Optimizer::Build(const std::vector<Param*>& params, const dnnl::engine& e, int workers,
+                      const GradientRules& rules) {
   AllocateState(params);
+  clip_global_norm_ = rules.clip_global_norm;
+  clip_scales_.assign(workers, 1.0f);  // sized once: the slices keep pointers into it
   const std::vector<std::vector<ParamSlice>> slices = UpdateSlices(params, workers);
   slices_.assign(slices.size(), Plan());
-  for (size_t k = 0; k < slices.size(); ++k)
-    for (const ParamSlice& s : slices[k]) AddUpdate(slices_[k], e, s);
+  for (size_t k = 0; k < slices.size(); ++k) {
+    for (const ParamSlice& s : slices[k]) {
+      const float decay = rules.weight_decay.empty() ? 0.0f : rules.weight_decay[s.index];
+      if (clips() || decay > 0.0f) {
+        gradient_rules_ = true;
+        update::ClipAndDecay(slices_[k], e, s.name(), s.len, s.param->grad.data() + s.offset,
+                             s.param->value.data() + s.offset, decay, clips() ? &clip_scales_[k] : nullptr);
+      }
+      AddUpdate(slices_[k], e, s);
+    }
+  }
 }
 
-void Optimizer::Apply(dnnl::stream& s, float lr) {
+void Optimizer::RunSlice(dnnl::stream& s, int k, double grad_sum_squares) {
+  if (clips()) {
+    const double norm = std::sqrt(grad_sum_squares);
+    clip_scales_[k] = norm > clip_global_norm_ ? static_cast<float>(clip_global_norm_ / norm) : 1.0f;
+  }
+  slices_[k].Execute(s);
+}
+
+void Optimizer::Apply(dnnl::stream& s, float lr, double grad_sum_squares) {
   Prepare(lr);
-  for (int k = 0; k < workers(); ++k) RunSlice(s, k);
+  for (int k = 0; k < workers(); ++k) RunSlice(s, k, grad_sum_squares);
   s.wait();
   Commit();
 }

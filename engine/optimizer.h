@@ -47,26 +47,41 @@ struct ParamSlice {
 // its element count, and in the CNN one dense kernel holds 90% of them.
 std::vector<std::vector<ParamSlice>> UpdateSlices(const std::vector<Param*>& params, int workers);
 
+// What becomes of the gradients before the solver's step, in Caffe's order
+// (and PyTorch's, clip_grad_norm_ then the optimizer's weight_decay): first
+// g *= min(1, clip_global_norm / ||g||), the norm over every parameter's
+// gradient, as Keras' global_clipnorm; then g += weight_decay * w, i.e. the
+// gradient of a loss plus weight_decay / 2 * sum(w^2). Both are one fused pass.
+struct GradientRules {
+  double clip_global_norm = 0.0;    // 0: no clipping
+  std::vector<float> weight_decay;  // per parameter, in Build's order; empty: none
+};
+
 class Optimizer {
  public:
   virtual ~Optimizer() = default;
   // Builds the updates of `params`, one run of elements per worker (see
   // UpdateSlices); called once.
-  void Build(const std::vector<Param*>& params, const dnnl::engine& e, int workers);
+  void Build(const std::vector<Param*>& params, const dnnl::engine& e, int workers,
+             const GradientRules& rules = GradientRules());
+  // Whether the step needs the gradients' sum of squares (clipping).
+  bool clips() const { return clip_global_norm_ > 0.0; }
 
   // One step in three parts, for callers that spread it over threads:
   // Prepare(lr) before, RunSlice(k) by each worker k, Commit() after.
+  // `grad_sum_squares`: the sum of every gradient element's square, which
+  // clipping reads (any value when !clips()).
   void Prepare(float lr) { scale_ = StepScale(lr, steps_ + 1); }
-  void RunSlice(dnnl::stream& s, int k) const { slices_[k].Execute(s); }
+  void RunSlice(dnnl::stream& s, int k, double grad_sum_squares);
   void Commit() { ++steps_; }
   // All three on the calling thread.
-  void Apply(dnnl::stream& s, float lr);
+  void Apply(dnnl::stream& s, float lr, double grad_sum_squares);
 
   int workers() const { return static_cast<int>(slices_.size()); }
-  // For a solver whose step is value += scale * grad and nothing else (SGD):
-  // the runtime scale, so the step can be fused into the gradient's
-  // computation (Network::set_fuse_sgd). Null for the others.
-  virtual const float* PlainStepScale() const { return nullptr; }
+  // For a solver whose step is value += scale * grad and nothing else (SGD
+  // with no clipping or decay): the runtime scale, so the step can be fused
+  // into the gradient's computation (Network::set_fuse_sgd). Null otherwise.
+  const float* PlainStepScale() const { return gradient_rules_ ? nullptr : PlainScale(); }
   virtual std::vector<Slot> slots() = 0;
   int64_t steps() const { return steps_; }
   void set_steps(int64_t steps) { steps_ = steps; }
@@ -79,12 +94,17 @@ class Optimizer {
   // The multiplier of the final update direction for step t (1-based) at lr;
   // SGD's is -lr, Adam's folds in its bias correction.
   virtual float StepScale(float lr, int64_t t) const { return -lr; }
+  // The runtime scale of a solver whose step is value += scale * grad.
+  virtual const float* PlainScale() const { return nullptr; }
 
   float scale_ = 0.0f;  // the runtime scalar every update step reads
 
  private:
   std::vector<Plan> slices_;
   int64_t steps_ = 0;
+  double clip_global_norm_ = 0.0;
+  bool gradient_rules_ = false;     // some slice clips or decays its gradient
+  std::vector<float> clip_scales_;  // per worker: each sets its own, the slices read it
 };
 
 // A solver registers itself in its own file:
@@ -134,6 +154,9 @@ void ScaledAdd(Plan& plan, const dnnl::engine& e, const std::string& name, int64
 enum class EpsilonPlace { kInsideRoot, kOutsideRoot };
 void RootDenominator(Plan& plan, const dnnl::engine& e, const std::string& name, int64_t len, float* y, float eps,
                      EpsilonPlace place, float* dst);
+// g = clip * g + decay * w (clip: a runtime scale, or null for 1).
+void ClipAndDecay(Plan& plan, const dnnl::engine& e, const std::string& name, int64_t len, float* g, float* w,
+                  float decay, float* clip);
 // value += scale * x / denominator, with `scale` read at run time.
 void AddScaledQuotient(Plan& plan, const dnnl::engine& e, const std::string& name, int64_t len, float* value,
                        float* x, float* denominator, float* scale);

@@ -25,6 +25,9 @@ struct OptimizerConfig {
   double beta1 = 0.9, beta2 = 0.999;   // adam
   double rho = 0.9;                    // rmsprop
   double epsilon = 1e-7;               // adam rmsprop
+  // Before any solver's step (Caffe's order: clip, then decay):
+  double clip_global_norm = 0.0;       // 0: off; else g *= min(1, clip / ||all g||)
+  double weight_decay = 0.0;           // L2 on kernels: g += weight_decay * w (a layer may override)
   ScheduleConfig schedule;
 };
 

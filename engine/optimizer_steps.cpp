@@ -84,6 +84,32 @@ void RootDenominator(Plan& plan, const dnnl::engine& e, const std::string& name,
   plan.Add(name + " denominator", dnnl::binary(pd), {{DNNL_ARG_SRC_0, y_m}, {DNNL_ARG_SRC_1, addend}, {DNNL_ARG_DST, d_m}});
 }
 
+void ClipAndDecay(Plan& plan, const dnnl::engine& e, const std::string& name, int64_t len, float* g, float* w,
+                  float decay, float* clip) {
+  auto g_m = View(e, len, g);
+  dnnl::primitive_attr attr;
+  ArgMap args{{DNNL_ARG_SRC_0, g_m}, {DNNL_ARG_DST, g_m}};
+  dnnl::memory::desc second;
+  if (decay > 0.0f) {
+    // g = clip * g + decay * w: one add with a scale on each source.
+    auto w_m = View(e, len, w);
+    second = w_m.get_desc();
+    args[DNNL_ARG_SRC_1] = w_m;
+    if (clip) attr.set_scales(DNNL_ARG_SRC_0, 0, {DNNL_RUNTIME_F32_VAL});
+    attr.set_scales(DNNL_ARG_SRC_1, 0, {decay});
+  } else {
+    // g = clip * g: a multiply by the broadcast runtime scalar.
+    auto c_m = memory(RowMajor({1, 1}), e, clip);
+    second = c_m.get_desc();
+    args[DNNL_ARG_SRC_1] = c_m;
+  }
+  if (clip && decay > 0.0f) args[DNNL_ARG_ATTR_INPUT_SCALES | DNNL_ARG_SRC_0] = memory(RowMajor({1}), e, clip);
+  dnnl::binary::primitive_desc pd(dnnl::binary::desc(decay > 0.0f ? algorithm::binary_add : algorithm::binary_mul,
+                                                     g_m.get_desc(), second, g_m.get_desc()),
+                                  attr, e);
+  plan.Add(name + (decay > 0.0f ? (clip ? " clip and decay" : " decay") : " clip"), dnnl::binary(pd), std::move(args));
+}
+
 void AddScaledQuotient(Plan& plan, const dnnl::engine& e, const std::string& name, int64_t len, float* value,
                        float* x, float* denominator, float* scale) {
   // value += (scale * x) / denominator in one pass: a divide whose first

@@ -7,7 +7,7 @@ namespace {
 class Sgd : public Optimizer {
  public:
   std::vector<Slot> slots() override { return {}; }
-  const float* PlainStepScale() const override { return &scale_; }
+  const float* PlainScale() const override { return &scale_; }
 
  protected:
   void AddUpdate(Plan& plan, const dnnl::engine& e, const ParamSlice& s) override {

@@ -36,7 +36,10 @@ class BuildStage : public Stage {
     PIPELINE_RETURN_IF_ERROR(CreateOptimizer(cfg.optimizer, &ctx.optimizer));
     PIPELINE_RETURN_IF_ERROR(CheckSchedule(cfg.optimizer.schedule));
     // One update slice per worker thread, as Network::TrainStep runs them.
-    ctx.optimizer->Build(ctx.model->params(), ctx.runtime->engine(), ctx.runtime->threads());
+    GradientRules rules;
+    rules.clip_global_norm = cfg.optimizer.clip_global_norm;
+    rules.weight_decay = ctx.model->WeightDecays(cfg.optimizer.weight_decay);
+    ctx.optimizer->Build(ctx.model->params(), ctx.runtime->engine(), ctx.runtime->threads(), rules);
     if (std::find(cfg.stages.begin(), cfg.stages.end(), "export") != cfg.stages.end()) {
       PIPELINE_RETURN_IF_ERROR(CheckExportPath(cfg));
       PIPELINE_RETURN_IF_ERROR(CheckExport(ToExportRequest(cfg, *ctx.model, ctx.dataset.get())));

@@ -79,6 +79,7 @@ NetworkSpec ToNetworkSpec(const ModelConfig& model) {
     layer.rate = l.rate;
     layer.momentum = l.momentum;
     layer.epsilon = l.epsilon;
+    layer.weight_decay = l.weight_decay;
     spec.layers.push_back(std::move(layer));
   }
   return spec;

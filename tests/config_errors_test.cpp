@@ -125,7 +125,7 @@ TEST_CASE("config: unknown keys list the allowed keys when nothing is close") {
   REQUIRE(lines.size() == 3);
   CHECK(lines[0] == path +
                         ":4:7: error: model.layers.0.dropout: unknown key 'dropout' (allowed: type, name, units, "
-                        "activation, kernel_initializer, bias_initializer)");
+                        "activation, kernel_initializer, bias_initializer, weight_decay)");
   CHECK(lines[1] == path + ":5:37: error: loss.weight: unknown key 'weight' (allowed: type, label_smoothing, delta)");
   CHECK(lines[2].starts_with(path + ":6:1: error: learning_rate: unknown key 'learning_rate' (allowed: name, seed,"));
 }

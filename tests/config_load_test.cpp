@@ -447,11 +447,11 @@ TEST_CASE("config: a layer's keys are its type's: units belongs to dense") {
   const std::vector<std::string> dense = ChildKeysFor("model.layers.*", "dense");
   const std::vector<std::string> other = ChildKeysFor("model.layers.*", "not_dense");
   CHECK(dense == std::vector<std::string>{"type", "name", "units", "activation", "kernel_initializer",
-                                          "bias_initializer"});
+                                          "bias_initializer", "weight_decay"});
   CHECK(other == std::vector<std::string>{"type", "name"});
   CHECK(ChildKeysFor("model.layers.*", "conv2d") ==
         std::vector<std::string>{"type", "name", "activation", "kernel_initializer", "bias_initializer", "filters",
-                                 "kernel_size", "strides", "padding"});
+                                 "kernel_size", "strides", "padding", "weight_decay"});
   CHECK(ChildKeysFor("model.layers.*", "max_pool2d") ==
         std::vector<std::string>{"type", "name", "pool_size", "strides", "padding"});
   CHECK(ChildKeysFor("model.layers.*", "batch_norm") == std::vector<std::string>{"type", "name", "momentum", "epsilon"});

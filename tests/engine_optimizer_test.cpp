@@ -39,7 +39,7 @@ void RunShape(const OptimizerSpec& spec, float lr, std::vector<int64_t> dims, in
     // moment stays 0 there and only epsilon keeps 0/0 away.
     std::vector<float> g = {0.1f * t, -0.2f, 0.3f, -0.4f * t, 0.0f, 1.0f};
     for (int64_t i = 0; i < n; ++i) p.grad[i] = g[i % 6];
-    opt->Apply(runtime.stream(), lr);
+    opt->Apply(runtime.stream(), lr, 0.0);
     runtime.stream().wait();
     reference(ref, g, t);
     for (int64_t i = 0; i < n; ++i) {
@@ -112,6 +112,61 @@ TEST_CASE("engine: rmsprop update") {
       r.w[i] -= 0.01 * g[i] / std::sqrt(r.a[i] + 1e-7);
     }
   });
+}
+
+// g = min(1, clip / ||g||) * g + decay * w before the solver's step, the
+// norm over both parameters, here on 4 workers that cut the kernel.
+TEST_CASE("engine: gradient clipping to a global norm and weight decay before each solver's step") {
+  for (const std::string type : {"sgd", "adam"}) {
+    for (const double clip : {0.5, 100.0}) {  // clips, and a clip above the norm that does nothing
+      Runtime runtime(1);
+      Param kernel{"k", {8, 6}, std::vector<float>(48), std::vector<float>(48)};
+      Param bias{"b", {6}, std::vector<float>(6), std::vector<float>(6)};
+      std::vector<Param*> params = {&kernel, &bias};
+      for (Param* p : params)
+        for (size_t i = 0; i < p->value.size(); ++i) p->value[i] = 0.1f * static_cast<float>(i % 7) - 0.3f;
+      GradientRules rules;
+      rules.clip_global_norm = clip;
+      rules.weight_decay = {0.2f, 0.0f};  // the kernel's, none on the bias
+      OptimizerSpec spec{type};
+      std::unique_ptr<Optimizer> opt;
+      REQUIRE(CreateOptimizer(spec, &opt).ok());
+      opt->Build(params, runtime.engine(), 4, rules);
+      CHECK(opt->clips());
+      std::vector<std::vector<double>> w, m(2), v(2);
+      for (Param* p : params) w.emplace_back(p->value.begin(), p->value.end());
+      for (int i = 0; i < 2; ++i) m[i].assign(w[i].size(), 0.0), v[i].assign(w[i].size(), 0.0);
+      const float lr = 0.01f;
+      for (int t = 1; t <= 3; ++t) {
+        double sum_squares = 0.0;
+        for (Param* p : params)
+          for (size_t i = 0; i < p->grad.size(); ++i) {
+            p->grad[i] = 0.05f * t * static_cast<float>(static_cast<int>(i % 5) - 2);
+            sum_squares += static_cast<double>(p->grad[i]) * p->grad[i];
+          }
+        const double scale = std::min(1.0, clip / std::sqrt(sum_squares));
+        if (clip < 1.0) CHECK(scale < 1.0);
+        const double lr_t = lr * std::sqrt(1 - std::pow(0.999, t)) / (1 - std::pow(0.9, t));
+        for (size_t j = 0; j < 2; ++j)
+          for (size_t i = 0; i < w[j].size(); ++i) {
+            const double g = scale * params[j]->grad[i] + rules.weight_decay[j] * w[j][i];
+            if (type == "sgd") {
+              w[j][i] -= lr * g;
+            } else {
+              m[j][i] = 0.9 * m[j][i] + 0.1 * g;
+              v[j][i] = 0.999 * v[j][i] + 0.001 * g * g;
+              w[j][i] -= lr_t * m[j][i] / (std::sqrt(v[j][i]) + 1e-7);
+            }
+          }
+        opt->Apply(runtime.stream(), lr, sum_squares);
+        for (size_t j = 0; j < 2; ++j)
+          for (size_t i = 0; i < w[j].size(); ++i) {
+            INFO(type << " clip " << clip << " step " << t << " " << params[j]->name << "[" << i << "]");
+            CHECK(params[j]->value[i] == doctest::Approx(w[j][i]).epsilon(1e-5));
+          }
+      }
+    }
+  }
 }
 
 TEST_CASE("engine: unknown optimizer lists the known ones") {

@@ -19,7 +19,7 @@ struct Trainer {
   std::vector<uint8_t> images, labels;
   std::vector<int64_t> indices;
 
-  Trainer(int threads, const std::string& optimizer) : runtime(threads) {
+  Trainer(int threads, const std::string& optimizer, const GradientRules& rules = GradientRules()) : runtime(threads) {
     NetworkSpec spec;
     spec.input = 30;
     spec.layers = {LayerSpec{"dense", "a", 20, "relu", {"random_normal", 0, 0.3}, {"zeros"}},
@@ -27,7 +27,7 @@ struct Trainer {
     REQUIRE(Network::Create(spec, &runtime, &net).ok());
     REQUIRE(net->Initialize(3).ok());
     REQUIRE(CreateOptimizer(OptimizerSpec{optimizer}, &opt).ok());
-    opt->Build(net->params(), runtime.engine(), threads);
+    opt->Build(net->params(), runtime.engine(), threads, rules);
     Rng rng(9);
     images.resize(200 * 30);
     for (auto& x : images) x = static_cast<uint8_t>(rng.Below(256));
@@ -50,7 +50,11 @@ void CheckSameSteps(Trainer& plain, Trainer& stepped, const std::string& what) {
   const BatchInput input{plain.images.data(), plain.indices.data(), 0, 1.0f / 255.0f};
   for (int step = 0; step < 5; ++step) {
     const double l1 = plain.net->ForwardBackward(p1, plain.labels.data(), &input);
-    plain.opt->Apply(plain.runtime.stream(), 0.05f);
+    // Clipping's norm, summed here from the gradients themselves.
+    double sum_squares = 0.0;
+    for (Param* p : plain.net->params())
+      for (float g : p->grad) sum_squares += static_cast<double>(g) * g;
+    plain.opt->Apply(plain.runtime.stream(), 0.05f, sum_squares);
     const TrainStepResult r2 = stepped.net->TrainStep(p2, stepped.labels.data(), input, *stepped.opt, 0.05f);
     CHECK(r2.applied());
     CHECK(r2.loss == doctest::Approx(l1).epsilon(1e-6));
@@ -77,6 +81,28 @@ TEST_CASE("engine: a train step in one parallel region on two workers equals for
     // its fallback for a batch split differently from the optimizer.
     REQUIRE(two.opt->workers() == 2);
     CheckSameSteps(one, two, optimizer);
+  }
+}
+
+// Clipping reads every worker's share of the gradients' sum of squares, and
+// decay each kernel's weights: the same step on one worker or two. The norm
+// is checked to exceed the clip, so the step clips.
+TEST_CASE("engine: a clipped and decayed train step on two workers equals forward/backward then update on one") {
+  for (const std::string optimizer : {"sgd", "adam"}) {
+    GradientRules rules;
+    rules.clip_global_norm = 0.05;
+    rules.weight_decay = {0.1f, 0.0f, 0.2f, 0.0f};  // a/kernel, a/bias, b/kernel, b/bias
+    Trainer one(1, optimizer, rules), two(2, optimizer, rules);
+    BatchPlan& plan = one.net->Plan(64, true);
+    const BatchInput input{one.images.data(), one.indices.data(), 0, 1.0f / 255.0f};
+    one.net->ForwardBackward(plan, one.labels.data(), &input);
+    double sum_squares = 0.0;
+    for (Param* p : one.net->params())
+      for (float g : p->grad) sum_squares += static_cast<double>(g) * g;
+    REQUIRE(std::sqrt(sum_squares) > 2 * rules.clip_global_norm);
+    Trainer again(1, optimizer, rules);  // a fresh start for the comparison
+    CHECK(two.opt->PlainStepScale() == nullptr);  // SGD with rules is not fused
+    CheckSameSteps(again, two, optimizer + " clipped and decayed");
   }
 }
 

@@ -2,7 +2,9 @@
 
 For --optimizer (sgd, momentum, nesterov, adam, rmsprop): TensorFlow 2.21's
 tf.compat.v1.train optimizer of that name, with the same hyperparameters, is
-the reference for the update formula. TF starts from our initial weights
+the reference for the update formula; sgd_clip_decay and adam_clip_decay add
+optimizer.clip_global_norm and optimizer.weight_decay, which TF applies to the
+gradients before apply_gradients (tf.clip_by_global_norm, then + decay * w). TF starts from our initial weights
 (`pipeline run --stages load,build,export` exports them untrained) and takes our
 batch order (train.shuffle: false: batch k is examples 100(k-1)..100k-1 of the
 Fashion-MNIST training file). Our per-step losses come from 50 one-epoch runs of
@@ -53,6 +55,12 @@ OPTIMIZERS = {
     "nesterov": {"type": "momentum", "learning_rate": 0.001, "momentum": 0.9, "nesterov": True},
     "adam": {"type": "adam", "learning_rate": 0.001, "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-7},
     "rmsprop": {"type": "rmsprop", "learning_rate": 0.001, "rho": 0.9, "epsilon": 1e-7},
+    # Gradient rules before the step: the seed model's gradient norms are in
+    # the thousands, so every step clips, and the decay is ~5% of a clipped
+    # gradient. TF: tf.clip_by_global_norm, then + weight_decay * w on kernels.
+    "sgd_clip_decay": {"type": "sgd", "learning_rate": 0.01, "clip_global_norm": 100.0, "weight_decay": 0.01},
+    "adam_clip_decay": {"type": "adam", "learning_rate": 0.001, "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-7,
+                        "clip_global_norm": 100.0, "weight_decay": 0.01},
 }
 # configs/fashion_mnist.yaml's model: 784-256-256-10, ReLU, N(0, 1) weights.
 LAYERS = [("dense_0", "relu"), ("dense_1", "relu"), ("dense_2", "linear")]
@@ -66,11 +74,11 @@ def tf_optimizer(tf, name):
     o = tf.compat.v1.train
     cfg = OPTIMIZERS[name]
     lr = cfg["learning_rate"]
-    if name == "sgd":
+    if cfg["type"] == "sgd":
         return o.GradientDescentOptimizer(lr)
-    if name in ("momentum", "nesterov"):
+    if cfg["type"] == "momentum":
         return o.MomentumOptimizer(lr, cfg["momentum"], use_nesterov=cfg["nesterov"])
-    if name == "adam":
+    if cfg["type"] == "adam":
         return o.AdamOptimizer(lr, cfg["beta1"], cfg["beta2"], cfg["epsilon"])
     return o.RMSPropOptimizer(lr, decay=cfg["rho"], momentum=0.0, epsilon=cfg["epsilon"])
 
@@ -148,16 +156,31 @@ class TFModel:
                 h = {"relu": tf.nn.relu, "sigmoid": tf.sigmoid, "tanh": tf.tanh}.get(act, tf.identity)(h)
             self.loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=self.y, logits=h))
             self.opt = tf_optimizer(tf, name)
-            self.train_op = self.opt.minimize(self.loss)
-            self.grads = dict(zip(self.vars, tf.gradients(self.loss, list(self.vars.values()))))
+            cfg = OPTIMIZERS[name]
+            names, variables = list(self.vars), list(self.vars.values())
+            grads = tf.gradients(self.loss, variables)
+            clip_scale = tf.constant(1.0, dtype)
+            decay = lambda n: cfg.get("weight_decay", 0.0) if n.endswith("/kernel") else 0.0
+            if cfg.get("clip_global_norm"):
+                grads, norm = tf.clip_by_global_norm(grads, cfg["clip_global_norm"])
+                clip_scale = cfg["clip_global_norm"] / tf.maximum(norm, cfg["clip_global_norm"])
+            if cfg.get("weight_decay"):
+                grads = [g + decay(n) * v if decay(n) else g for n, g, v in zip(names, grads, variables)]
+            self.train_op = self.opt.apply_gradients(list(zip(grads, variables)))
+            # What the solver steps on (after clipping and decay): the precision
+            # masks below are about this gradient.
+            self.grads = dict(zip(names, grads))
             # The sum of the absolute values of the terms each gradient element adds
             # up (kernel: |x|^T |dz|, bias: sum |dz|): float32 rounds a sum of n terms
             # in any order to within n * 2^-24 of it (Higham), so a gradient smaller
             # than that has no float32 sign.
             self.grad_terms = {}
+            # Clipping scales the terms; decay adds one, decay * |w|.
             for (lname, _), x_in, dz in zip(LAYERS, inputs, tf.gradients(self.loss, zs)):
-                self.grad_terms[f"{lname}/kernel"] = tf.matmul(tf.abs(x_in), tf.abs(dz), transpose_a=True)
-                self.grad_terms[f"{lname}/bias"] = tf.reduce_sum(tf.abs(dz), 0)
+                kernel = f"{lname}/kernel"
+                self.grad_terms[kernel] = clip_scale * tf.matmul(tf.abs(x_in), tf.abs(dz), transpose_a=True) + \
+                    decay(kernel) * tf.abs(self.vars[kernel])
+                self.grad_terms[f"{lname}/bias"] = clip_scale * tf.reduce_sum(tf.abs(dz), 0)
             self.correct = tf.reduce_sum(tf.cast(tf.equal(tf.argmax(h, 1), self.y), tf.int64))
             self.session = tf.compat.v1.Session(graph=self.graph, config=tf.compat.v1.ConfigProto(
                 intra_op_parallelism_threads=1, inter_op_parallelism_threads=1))
@@ -167,8 +190,13 @@ class TFModel:
         loss, _ = self.session.run([self.loss, self.train_op], {self.x: x.astype(self.np_dtype), self.y: y})
         return float(loss)
 
-    def gradients(self, x, y):
-        return self.session.run(self.grads, {self.x: x.astype(self.np_dtype), self.y: y})
+    def step_with_gradients(self, x, y):
+        """The loss and the very gradients this step applied: TF's float32 gradient differs in its
+        last bits from one evaluation to the next (run to run, as Eigen's vector paths depend on
+        buffer alignment), so one evaluated apart from the step may not be the one it took."""
+        loss, _, grads = self.session.run([self.loss, self.train_op, self.grads],
+                                          {self.x: x.astype(self.np_dtype), self.y: y})
+        return float(loss), grads
 
     def gradient_terms(self, x, y):
         return self.session.run(self.grad_terms, {self.x: x.astype(self.np_dtype), self.y: y})
@@ -186,8 +214,8 @@ class TFModel:
                     if ours is not None:
                         self.opt.get_slot(v, slot_name).load(ours.reshape(params[n].shape).astype(self.np_dtype),
                                                              self.session)
-            if self.name == "adam":  # TF keeps beta^t in two variables, ahead by one step
-                cfg = OPTIMIZERS["adam"]
+            cfg = OPTIMIZERS[self.name]
+            if cfg["type"] == "adam":  # TF keeps beta^t in two variables, ahead by one step
                 b1p, b2p = self.opt._get_beta_accumulators()
                 b1p.load(cfg["beta1"] ** (steps + 1), self.session)
                 b2p.load(cfg["beta2"] ** (steps + 1), self.session)
@@ -226,11 +254,9 @@ def main():
                 forced.load(*before)
                 forced64.load(*before)
             w_before = forced.weights()
-            g64 = forced64.gradients(*batch(k))
-            g32 = forced.gradients(*batch(k))
             terms64 = forced64.gradient_terms(*batch(k))
-            tf_loss = forced.step(*batch(k))
-            forced64.step(*batch(k))
+            tf_loss, g32 = forced.step_with_gradients(*batch(k))
+            _, g64 = forced64.step_with_gradients(*batch(k))
             w_tf, w_64 = forced.weights(), forced64.weights()
             ours.append(our_loss)
             loss_rel.append(abs(our_loss - tf_loss) / abs(tf_loss))
