@@ -93,7 +93,7 @@ class Conv2dLayer : public Layer {
                        float* dx) override {
     const int64_t n = r.n;
     auto dy_m = memory(Dst(n), e, dy);
-    if (!act_.is_linear) {
+    if (!act_.is_linear && !relu_handed_over_) {
       // dz = dy * act'(z), from y, in place of dy (as dense does).
       auto flat = RowMajor({n, Elements(out_shape_)});
       dnnl::eltwise_forward::primitive_desc hint(
@@ -160,6 +160,10 @@ class Conv2dLayer : public Layer {
   }
   int64_t WeightGradFlops() const override { return ForwardFlops(); }
   int64_t InputGradFlops() const override { return ForwardFlops(); }
+  bool HandOverReluGradient() override {
+    relu_handed_over_ = act_.name == "relu";
+    return relu_handed_over_;
+  }
 
  private:
   Conv2dLayer(const LayerSpec& spec, const Shape& in, const Activation& act)
@@ -242,6 +246,7 @@ class Conv2dLayer : public Layer {
   LayerSpec spec_;
   Shape in_shape_, out_shape_;
   Activation act_;
+  bool relu_handed_over_ = false;  // a max pool above applies the ReLU's gradient
   std::vector<int64_t> kernel_, strides_;
   int64_t out_hw_[2] = {0, 0}, pad_l_[2] = {0, 0}, pad_r_[2] = {0, 0};
   Param kernel_p_, bias_;

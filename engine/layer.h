@@ -96,6 +96,20 @@ class Layer {
   // when dx is not null, dL/dx [n,in] is written. Each worker runs its rows.
   virtual void AddBackwardData(Plan& plan, const dnnl::engine& e, const BatchRows& r, float* x, float* y, float* dy,
                                float* dx) = 0;
+  // A ReLU that ends the layer below a max pool may have its gradient applied
+  // by the pool, on the pool's output gradient (a quarter of the values for a
+  // 2x2 pool): relu(max(window)) = max(relu(window)), and the pool's gradient
+  // reaches only each window's argmax, where relu' is 1 exactly when the
+  // pooled output is positive. Bit-identical, since the ReLU's gradient only
+  // selects (dy or 0). Network::Create pairs adjacent layers through these:
+  // Whether its backward can apply the gradient of a ReLU below it (max_pool2d).
+  virtual bool TakesReluGradient() const { return false; }
+  // For a layer that ends in a ReLU: stop applying its gradient, the layer
+  // above does; false (and nothing changes) for any other layer.
+  virtual bool HandOverReluGradient() { return false; }
+  // From now on, apply the ReLU gradient of the layer below.
+  virtual void ApplyReluGradientOfBelow() {}
+
   // Appends the gradient of the rows `r` of params()[p] over a batch of n
   // rows, given the forward's input x [n,in] and dL/dz [n,out], into
   // Param::grad, or with `into_value` added to Param::value instead (a fused

@@ -41,6 +41,10 @@ Status Network::Create(const NetworkSpec& spec, Runtime* runtime, std::unique_pt
     for (Param* p : layer->params()) net->params_.push_back(p);
     net->layers_.push_back(std::move(layer));
   }
+  for (size_t i = 1; i < net->layers_.size(); ++i) {
+    Layer& below = *net->layers_[i - 1];
+    if (net->layers_[i]->TakesReluGradient() && below.HandOverReluGradient()) net->layers_[i]->ApplyReluGradientOfBelow();
+  }
   net->ChooseLayouts();
   *out = std::move(net);
   return Status::Ok();

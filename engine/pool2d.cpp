@@ -5,6 +5,7 @@
 // pooling's training forward keeps a workspace (the argmax) for its backward.
 #include <map>
 
+#include "engine/activation.h"
 #include "engine/layer.h"
 
 namespace pipeline {
@@ -51,9 +52,23 @@ class Pool2dLayer : public Layer {
     plan.Add(spec_.name + " forward", dnnl::pooling_forward(pd), std::move(args));
   }
 
-  void AddBackwardData(Plan& plan, const dnnl::engine& e, const BatchRows& r, float* x, float* /*y*/, float* dy,
+  void AddBackwardData(Plan& plan, const dnnl::engine& e, const BatchRows& r, float* x, float* y, float* dy,
                        float* dx) override {
     if (dx == nullptr) return;  // nothing to train below
+    if (relu_below_) {
+      // dy = relu'(y) * dy in place: y, the pooled relu(z), is positive
+      // exactly where the window's argmax is (engine/layer.h).
+      Activation relu;
+      LookupActivation("relu", &relu);
+      auto flat = RowMajor({r.n, Elements(out_shape_)});
+      dnnl::eltwise_forward::primitive_desc hint(
+          dnnl::eltwise_forward::desc(dnnl::prop_kind::forward_training, relu.forward, flat, 0.0f, 0.0f), e);
+      dnnl::eltwise_backward::primitive_desc pd(dnnl::eltwise_backward::desc(relu.backward, flat, flat, 0.0f, 0.0f),
+                                                e, hint);
+      auto d = memory(flat, e, dy);
+      plan.Add(spec_.name + " relu gradient of the layer below", dnnl::eltwise_backward(pd),
+               {{DNNL_ARG_DIFF_DST, d}, {DNNL_ARG_DST, memory(flat, e, y)}, {DNNL_ARG_DIFF_SRC, d}});
+    }
     auto pd = BackwardPd(e, r.n);
     ArgMap args{{DNNL_ARG_DIFF_DST, memory(Dst(r.n), e, dy)},
                 {DNNL_ARG_DIFF_SRC, memory(Src(r.n), e, dx)},
@@ -68,6 +83,8 @@ class Pool2dLayer : public Layer {
   int64_t ForwardFlops() const override { return Elements(out_shape_) * window_[0] * window_[1]; }
   int64_t WeightGradFlops() const override { return 0; }
   int64_t InputGradFlops() const override { return ForwardFlops(); }
+  bool TakesReluGradient() const override { return max_; }
+  void ApplyReluGradientOfBelow() override { relu_below_ = true; }
   bool produces_blocked() const override { return true; }
   bool takes_blocked() const override { return true; }
   bool ReferenceKernels(const dnnl::engine& e, bool input_gradient) const override {
@@ -109,6 +126,7 @@ class Pool2dLayer : public Layer {
   std::vector<int64_t> window_, strides_;
   int64_t pad_l_[2] = {0, 0}, pad_r_[2] = {0, 0};
   std::map<float*, memory> workspaces_;
+  bool relu_below_ = false;  // applies the ReLU gradient of the conv below (engine/layer.h)
 };
 
 Status CreateMax(const LayerSpec& spec, const Shape& in, std::unique_ptr<Layer>* out) {
