@@ -51,6 +51,10 @@ struct RunSummary {
   double validation_accuracy = NAN;   // the last epoch's
   double final_loss = NAN;            // the last epoch's training loss
   std::vector<EpochRecord> epochs;
+  // train.early_stopping / train.keep: best; written only when not 0: the epoch
+  // after which early stopping ended training, the best epoch by the monitor,
+  // and the epoch whose weights were evaluated and exported.
+  int64_t stopped_epoch = 0, best_epoch = 0, kept_epoch = 0;
   double train_examples_per_second = NAN, evaluate_examples_per_second = NAN;
   std::optional<std::string> export_dir;  // null when nothing was exported
   int64_t export_version = 0;             // written with export_dir

@@ -169,6 +169,15 @@ class EventsHook : public EpochHook {
   }
 
   Status OnTrainEnd(Context& ctx, bool stopped) override {
+    // train.early_stopping / keep: best: beside the curves' last point (0: not
+    // stopped early, so no point).
+    const RunMetrics& r = ctx.metrics;
+    if (!stopped && train_.is_open() && r.kept_epoch > 0 && !r.epochs.empty()) {
+      auto point = [](int64_t epoch) { return epoch > 0 ? static_cast<double>(epoch) : NAN; };
+      PIPELINE_RETURN_IF_ERROR(train_.WriteScalars(r.epochs.back().epoch, {{"stopped_epoch", point(r.stopped_epoch)},
+                                                                           {"best_epoch", point(r.best_epoch)},
+                                                                           {"kept_epoch", point(r.kept_epoch)}}));
+    }
     Status st = train_.Close();
     Status v = validation_.Close();
     return st.ok() ? v : st;
