@@ -350,21 +350,28 @@ void CheckOptimizer(Validator& v, const PipelineConfig& c) {
                         c.train.epochs, o.schedule.epochs));
 }
 
-// Why the validation split is empty, when the config alone says so ("" when
-// it has examples or only the data can tell).
-std::string EmptyValidationSplit(const PipelineConfig& c) {
+// Why the validation split is empty and how to give it examples, when the
+// config alone says so (empty when it has examples or only the data can tell).
+struct EmptySplit {
+  std::string why, fix;
+};
+EmptySplit EmptyValidationSplit(const PipelineConfig& c) {
   const DatasetConfig& d = c.dataset;
   if (d.name == "csv") {
-    if (d.csv.files.size() == 2) return "dataset.csv.files lists [train, test] files and no validation file";
-    if (d.csv.files.size() == 1 && d.csv.validation_fraction == 0) return "dataset.csv.validation_fraction is 0";
-    return "";
+    if (d.csv.files.size() == 2)
+      return {"dataset.csv.files lists [train, test] files and no validation file",
+              "list [train, validation, test] files"};
+    if (d.csv.files.size() == 1 && d.csv.validation_fraction == 0)
+      return {"dataset.csv.validation_fraction is 0", "e.g. dataset.csv.validation_fraction: 0.1"};
+    return {};
   }
   const SplitConfig& v = d.validation;
   const bool known = d.name != "idx";
   if (v.count == 0 || (known && v.count < 0 && v.start >= KnownFileSize(v.file)))
-    return fmt::format("dataset.validation selects no examples ({{file: {}, start: {}, count: {}}})", v.file, v.start,
-                       v.count);
-  return "";
+    return {fmt::format("dataset.validation selects no examples ({{file: {}, start: {}, count: {}}})", v.file, v.start,
+                        v.count),
+            "e.g. dataset.validation: {file: train, start: 55000, count: 5000}, with dataset.train ending before it"};
+  return {};
 }
 
 // Early stopping and train.keep: best rank epochs by a validation score, so
@@ -374,16 +381,14 @@ void CheckTrain(Validator& v, const PipelineConfig& c) {
   const EarlyStoppingConfig& es = t.early_stopping;
   const bool stopping = es.patience > 0 && !v.Bad("train.early_stopping.patience");
   const bool best = t.keep == "best" && !v.Bad("train.keep");
-  if (!stopping && !best) return;
+  if ((!stopping && !best) || !Contains(c.stages, "train")) return;
   const std::string key = stopping ? "train.early_stopping.patience" : "train.keep";
   const std::string what = stopping ? fmt::format("early stopping (patience {})", es.patience) : "keep: best";
   if (!v.Bad("dataset") && !v.Bad("dataset.validation") && !v.Bad("dataset.csv.files")) {
-    if (const std::string why = EmptyValidationSplit(c); !why.empty())
+    if (const EmptySplit empty = EmptyValidationSplit(c); !empty.why.empty())
       v.Error(key, fmt::format("{} ranks epochs by {} on the validation split, but {}; give the validation split "
                                "examples ({}), or {}",
-                               what, es.monitor, why,
-                               c.dataset.name == "csv" ? "dataset.csv.validation_fraction: 0.1, or a validation file"
-                                                       : "e.g. dataset.validation: {file: train, start: 55000, count: 5000}",
+                               what, es.monitor, empty.why, empty.fix,
                                stopping ? "set train.early_stopping.patience: 0 (off)" : "set train.keep: last"));
   }
   if (es.monitor == "validation_accuracy" && IsRegressionLoss(c.loss.type) && !v.Bad("loss.type") &&

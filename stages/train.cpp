@@ -255,6 +255,7 @@ class TrainLoop {
   // Rank 0 validates, so it decides whether early stopping ends training; the
   // other ranks take its word.
   void AgreeEarlyStop() {
+    if (cfg_.train.early_stopping.patience == 0) return;  // off on every rank (the same config)
     int64_t stop = ctx_.primary() && EarlyStopDue(cfg_.train, ctx_.best) ? 1 : 0;
     if (parallel_) world_.Broadcast(&stop, sizeof stop);
     stop_early_ = stop != 0;

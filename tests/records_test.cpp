@@ -97,6 +97,16 @@ TEST_CASE("records: a run summary round-trips when failed and when exported") {
   other = s;
   other.test_r2 = 0.8;
   CHECK(!(RoundTrip(other) == s));
+  // Early stopping / keep: best: written only when set.
+  CHECK(s.ToJson().find("kept_epoch") == std::string::npos);
+  s.stopped_epoch = 9;
+  s.best_epoch = 7;
+  s.kept_epoch = 7;
+  CHECK(s.ToJson().find("\"stopped_epoch\": 9, \"best_epoch\": 7, \"kept_epoch\": 7") != std::string::npos);
+  CHECK(RoundTrip(s) == s);
+  other = s;
+  other.kept_epoch = 9;
+  CHECK(!(RoundTrip(other) == s));
 }
 
 TEST_CASE("records: sweep results round-trip with their trials") {

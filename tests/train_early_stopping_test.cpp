@@ -244,10 +244,39 @@ TEST_CASE("early stopping: config errors name the key with what to do") {
   CHECK(keep_no_split.find("c.yaml:5:9: error: train.keep: keep: best ranks epochs") != std::string::npos);
   CHECK(keep_no_split.find("set train.keep: last") != std::string::npos);
   CHECK(load("  early_stopping: {patience: 0}\n", empty_split).empty());  // off needs no split
+  // A CSV dataset without a validation split: [train, test] files, or a fraction of 0.
+  auto load_csv = [&](const std::string& csv) {
+    const std::string path = dir + "/csv.yaml";
+    std::ofstream(path) << "dataset:\n  name: csv\n  num_classes: 2\n  csv: " << csv
+                        << "\nmodel:\n  input: 4\n  layers: [{type: dense, units: 2}]\ntrain:\n  keep: best\n";
+    PipelineConfig c;
+    return LoadConfig(path, {}, &c).message();
+  };
+  CHECK(load_csv("{files: [a.csv, b.csv]}").find("csv.yaml:9:9: error: train.keep: keep: best ranks epochs by "
+                                                  "validation_loss on the validation split, but dataset.csv.files "
+                                                  "lists [train, test] files and no validation file; give the "
+                                                  "validation split examples (list [train, validation, test] files)") !=
+        std::string::npos);
+  CHECK(load_csv("{files: [a.csv], validation_fraction: 0}").find("but dataset.csv.validation_fraction is 0; give "
+                                                                  "the validation split examples (e.g. "
+                                                                  "dataset.csv.validation_fraction: 0.1)") !=
+        std::string::npos);
+  CHECK(load_csv("{files: [a.csv]}").empty());
   // Through the CLI: exit 2.
   const CommandResult cli = RunPipeline({"validate", "configs/fashion_mnist.yaml", "train.early_stopping.patience=2",
                                          "dataset.validation.count=0"});
   CHECK(cli.exit_code == 2);
   CHECK(cli.err.find("train.early_stopping.patience: early stopping (patience 2)") != std::string::npos);
+  // A split only the data shows empty (an idx file's end is not known to the
+  // config rules): the train stage refuses it the same way, before training.
+  const CommandResult data = RunPipeline({"run", "configs/fashion_mnist.yaml", "dataset.name=idx",
+                                          "dataset.validation.start=60000", "dataset.validation.count=-1",
+                                          "dataset.train.count=1000", "train.keep=best", "--stages",
+                                          "load,build,train", "--run-dir", dir + "/run"});
+  CHECK(data.exit_code == 2);
+  CHECK(data.err.find("<override 'train.keep=best'>: error: train.keep: keep: best ranks epochs by validation_loss "
+                      "on the validation split, but the validation split") != std::string::npos);
+  CHECK(data.err.find("[60000, 60000)) holds no examples; give it examples, or set train.keep: last") !=
+        std::string::npos);
   fs::remove_all(dir);
 }
