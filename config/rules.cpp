@@ -391,11 +391,27 @@ void CheckTrain(Validator& v, const PipelineConfig& c) {
                                what, es.monitor, empty.why, empty.fix,
                                stopping ? "set train.early_stopping.patience: 0 (off)" : "set train.keep: last"));
   }
-  if (es.monitor == "validation_accuracy" && IsRegressionLoss(c.loss.type) && !v.Bad("loss.type") &&
-      !v.Bad("train.early_stopping.monitor"))
-    v.Error(v.Present("train.early_stopping.monitor") ? "train.early_stopping.monitor" : key,
-            fmt::format("validation_accuracy scores classes, and loss {} regresses a number; monitor validation_loss",
-                        c.loss.type));
+  // The scores the per-epoch validation produces for this loss (stages/evaluation.h).
+  if (v.Bad("loss.type") || v.Bad("train.early_stopping.monitor") || v.Bad("dataset.num_classes")) return;
+  const std::string& m = es.monitor;
+  const bool regression = IsRegressionLoss(c.loss.type);
+  const bool for_classes = m == "validation_accuracy" || m == "validation_auc";
+  const bool for_numbers = m == "validation_rmse" || m == "validation_r2";
+  if (regression && for_classes)
+    v.Error("train.early_stopping.monitor",
+            fmt::format("{} scores classes, and loss {} regresses a number; monitor validation_loss, validation_rmse "
+                        "or validation_r2",
+                        m, c.loss.type));
+  else if (!regression && for_numbers)
+    v.Error("train.early_stopping.monitor",
+            fmt::format("{} scores regressed numbers, and loss {} classifies; monitor validation_loss, "
+                        "validation_accuracy{}",
+                        m, c.loss.type, c.dataset.num_classes == 2 ? " or validation_auc" : ""));
+  else if (m == "validation_auc" && c.dataset.num_classes != 2)
+    v.Error("train.early_stopping.monitor",
+            fmt::format("validation_auc scores two classes, and dataset.num_classes is {}; monitor validation_loss or "
+                        "validation_accuracy",
+                        c.dataset.num_classes));
 }
 
 void CheckNoDuplicates(Validator& v, const std::string& path, const std::vector<std::string>& values) {

@@ -346,8 +346,8 @@ std::vector<KeySpec> BuildSchema() {
                        "Epochs without improvement after which training stops; 0: off (train.epochs all run)."),
                  0, false));
     s.Add(s.Enum("monitor", &S::monitor, kMonitors, "monitor",
-                 "The per-epoch validation score that must improve: a loss lower, an accuracy higher. Also what "
-                 "train.keep: best ranks epochs by."));
+                 "The per-epoch validation score that must improve: a loss or RMSE lower; accuracy, AUC or R^2 "
+                 "higher. Also what train.keep: best ranks epochs by."));
     s.Add(Ranged(s.Float("min_delta", &S::min_delta,
                          "An epoch improves when it beats the best so far by more than this."),
                  0, false));

@@ -49,14 +49,17 @@ double MetricOf(const std::string& name, double validation_accuracy, double test
 // ---------------------------------------------------------------- EpochRecord
 
 std::string EpochRecord::ToJson() const {
-  return json::Object()
-      .Int("epoch", epoch)
+  json::Object o;
+  o.Int("epoch", epoch)
       .Num("loss", loss)
       .Num("validation_accuracy", validation_accuracy)
       .Num("seconds", seconds)
       .Num("learning_rate", learning_rate)
-      .Num("validation_loss", validation_loss)
-      .str();
+      .Num("validation_loss", validation_loss);
+  for (const auto& [key, value] : {std::pair{"validation_auc", validation_auc}, {"validation_rmse", validation_rmse},
+                                   {"validation_r2", validation_r2}})
+    if (std::isfinite(value)) o.Num(key, value);
+  return o.str();
 }
 
 Status EpochRecord::FromJson(const JsonValue& v, EpochRecord* out) {
@@ -68,12 +71,17 @@ Status EpochRecord::FromJson(const JsonValue& v, EpochRecord* out) {
   out->seconds = Num(v["seconds"]);
   out->learning_rate = Num(v["learning_rate"]);
   out->validation_loss = Num(v["validation_loss"]);
+  out->validation_auc = Num(v["validation_auc"]);
+  out->validation_rmse = Num(v["validation_rmse"]);
+  out->validation_r2 = Num(v["validation_r2"]);
   return Status::Ok();
 }
 
 bool EpochRecord::operator==(const EpochRecord& o) const {
   return epoch == o.epoch && Same(loss, o.loss) && Same(validation_accuracy, o.validation_accuracy) &&
-         Same(validation_loss, o.validation_loss) && Same(seconds, o.seconds) && Same(learning_rate, o.learning_rate);
+         Same(validation_loss, o.validation_loss) && Same(seconds, o.seconds) && Same(learning_rate, o.learning_rate) &&
+         Same(validation_auc, o.validation_auc) && Same(validation_rmse, o.validation_rmse) &&
+         Same(validation_r2, o.validation_r2);
 }
 
 // ---------------------------------------------------------------- RunSummary

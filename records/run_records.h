@@ -34,6 +34,9 @@ struct EpochRecord {
   double validation_loss = NAN;      // NaN when there is no validation split
   double seconds = 0.0;              // training time of the epoch (no validation)
   double learning_rate = 0.0;
+  // The validation split's other scores, written only when finite: AUC (two
+  // classes), RMSE and R^2 (regression).
+  double validation_auc = NAN, validation_rmse = NAN, validation_r2 = NAN;
 
   std::string ToJson() const;  // one line, no newline
   static Status FromJson(const JsonValue& v, EpochRecord* out);

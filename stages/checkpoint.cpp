@@ -13,8 +13,9 @@ namespace pipeline {
 namespace {
 
 constexpr char kMagic[8] = {'P', 'I', 'P', 'E', 'C', 'K', 'P', 'T'};
-// 2 added the schedule horizon after the optimizer step count, 3 the best
-// epoch's state after the metrics; 1 and 2 are still read.
+// 2 added the schedule horizon after the optimizer step count, 3 each epoch's
+// validation AUC, RMSE and R^2 and the best epoch's state after the metrics;
+// 1 and 2 are still read.
 constexpr uint32_t kFormatVersion = 3;
 // Bounds that keep a damaged length field from asking for absurd memory.
 constexpr uint64_t kMaxCount = uint64_t{1} << 34;
@@ -154,6 +155,9 @@ std::string SerializeCheckpoint(const Checkpoint& ck) {
     w.Put<double>(m.validation_loss);
     w.Put<double>(m.seconds);
     w.Put<double>(m.learning_rate);
+    w.Put<double>(m.validation_auc);
+    w.Put<double>(m.validation_rmse);
+    w.Put<double>(m.validation_r2);
   }
   w.Put<int64_t>(ck.best_epoch);
   w.Put<double>(ck.best_value);
@@ -217,7 +221,9 @@ Status ParseCheckpoint(const std::string& bytes, const std::string& source, Chec
     ok = p.Get(&m.epoch, "epoch metrics") && p.Get(&m.loss, "epoch metrics") &&
          p.Get(&m.validation_accuracy, "epoch metrics") && p.Get(&m.validation_loss, "epoch metrics") &&
          p.Get(&m.seconds, "epoch metrics") &&
-         p.Get(&m.learning_rate, "epoch metrics");
+         p.Get(&m.learning_rate, "epoch metrics") &&
+         (version < 3 || (p.Get(&m.validation_auc, "epoch metrics") && p.Get(&m.validation_rmse, "epoch metrics") &&
+                          p.Get(&m.validation_r2, "epoch metrics")));
     ck.epochs.push_back(m);
   }
   if (version >= 3) {

@@ -7,7 +7,8 @@
 //     progress (0 at an epoch boundary) and that epoch's running loss sums,
 //   - every Param value (name, dims), every optimizer Slot and the step count,
 //   - the learning-rate schedule's horizon in epochs (format 2; engine/schedule.h),
-//   - the per-epoch metrics so far (what metrics.jsonl holds),
+//   - the per-epoch metrics so far (what metrics.jsonl holds; AUC, RMSE and R^2
+//     from format 3),
 //   - train.early_stopping / keep: best's state (format 3; Context::best): the
 //     best epoch, its score, the epochs since, and with keep: best its tensors,
 // little-endian, closed by a masked CRC-32C of all preceding bytes.

@@ -7,14 +7,20 @@
 namespace pipeline {
 namespace {
 
-bool HigherIsBetter(const std::string& monitor) { return monitor == "validation_accuracy"; }
+bool HigherIsBetter(const std::string& monitor) {
+  return monitor == "validation_accuracy" || monitor == "validation_auc" || monitor == "validation_r2";
+}
 
 }  // namespace
 
 bool TracksBestEpoch(const TrainConfig& train) { return train.early_stopping.patience > 0 || train.keep == "best"; }
 
 double MonitoredValue(const EpochMetrics& m, const std::string& monitor) {
-  return monitor == "validation_accuracy" ? m.validation_accuracy : m.validation_loss;
+  if (monitor == "validation_accuracy") return m.validation_accuracy;
+  if (monitor == "validation_auc") return m.validation_auc;
+  if (monitor == "validation_rmse") return m.validation_rmse;
+  if (monitor == "validation_r2") return m.validation_r2;
+  return m.validation_loss;
 }
 
 bool Improves(const EarlyStoppingConfig& es, double value, double best) {

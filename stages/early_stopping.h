@@ -1,8 +1,8 @@
 // train.early_stopping and train.keep: best, over the per-epoch validation
 // scores the train stage computes (stages/evaluation.h). Keras' EarlyStopping
 // semantics: an epoch improves when its monitored score beats the best so far
-// by more than min_delta (lower for validation_loss, higher for
-// validation_accuracy); training stops once `patience` epochs in a row have
+// by more than min_delta (lower for a loss or RMSE, higher for accuracy, AUC
+// or R^2); training stops once `patience` epochs in a row have
 // not improved. keep: best ranks epochs the same way, so with early stopping
 // off it still uses train.early_stopping.monitor and min_delta.
 #pragma once

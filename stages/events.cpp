@@ -162,7 +162,11 @@ class EventsHook : public EpochHook {
     PIPELINE_RETURN_IF_ERROR(train_.Flush());
     if (validation_.is_open()) {
       PIPELINE_RETURN_IF_ERROR(validation_.WriteScalars(
-          m.epoch, {{"epoch_accuracy", m.validation_accuracy}, {"epoch_loss", m.validation_loss}}));
+          m.epoch, {{"epoch_accuracy", m.validation_accuracy},
+                    {"epoch_loss", m.validation_loss},
+                    {"epoch_auc", m.validation_auc},
+                    {"epoch_rmse", m.validation_rmse},
+                    {"epoch_r2", m.validation_r2}}));
       PIPELINE_RETURN_IF_ERROR(validation_.Flush());
     }
     return Status::Ok();

@@ -283,6 +283,9 @@ class TrainLoop {
       const SplitScore v = EvaluateSplit(net_, ctx_.dataset->validation, ctx_.dataset->scale, cfg_.evaluate.batch_size);
       m.validation_accuracy = v.accuracy;
       m.validation_loss = v.loss;
+      m.validation_auc = v.auc;
+      m.validation_rmse = v.rmse;
+      m.validation_r2 = v.r2;
       line += net_.loss().regression() ? fmt::format("   validation_loss = {:.6f}", m.validation_loss)
                                        : fmt::format("   validation_accuracy = {:.4f}", m.validation_accuracy);
     }

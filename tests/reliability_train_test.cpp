@@ -320,6 +320,9 @@ TEST_CASE("reliability: checkpoint bytes round-trip - every truncation and flip 
   m.loss = 0.25;
   ck.epochs = {m, m};
   ck.epochs[1].epoch = 2;
+  ck.epochs[1].validation_auc = 0.875;
+  ck.epochs[1].validation_rmse = 2.5;
+  ck.epochs[1].validation_r2 = 0.625;
   ck.best_epoch = 1;
   ck.best_value = 0.75;
   ck.best_wait = 1;
@@ -333,6 +336,7 @@ TEST_CASE("reliability: checkpoint bytes round-trip - every truncation and flip 
   CHECK(back.params[1].values == ck.params[1].values);
   CHECK(back.slots[0].name == "dense_0/kernel/m");
   CHECK(back.epochs.size() == 2);
+  CHECK(back.epochs == ck.epochs);  // the validation AUC, RMSE and R^2 too
   CHECK(back.best_epoch == 1);
   CHECK(back.best_value == 0.75);
   CHECK(back.best_wait == 1);

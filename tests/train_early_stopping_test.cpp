@@ -5,6 +5,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 #include <fmt/format.h>
 
@@ -35,7 +36,12 @@ std::pair<int64_t, int64_t> Track(const std::vector<double>& values, const std::
   for (size_t i = 0; i < values.size(); ++i) {
     EpochMetrics m;
     m.epoch = static_cast<int64_t>(i) + 1;
-    (monitor == "validation_loss" ? m.validation_loss : m.validation_accuracy) = values[i];
+    const std::map<std::string, double*> field = {{"validation_loss", &m.validation_loss},
+                                                  {"validation_accuracy", &m.validation_accuracy},
+                                                  {"validation_auc", &m.validation_auc},
+                                                  {"validation_rmse", &m.validation_rmse},
+                                                  {"validation_r2", &m.validation_r2}};
+    *field.at(monitor) = values[i];
     UpdateBestEpoch(ctx, m);
     if (EarlyStopDue(ctx.config.train, ctx.best)) return {m.epoch, ctx.best.epoch};
   }
@@ -88,6 +94,22 @@ std::pair<int64_t, int64_t> ExpectedStop(const std::vector<records::EpochRecord>
   return {0, best_epoch};
 }
 
+// The same on any logged score, rising (`higher`) or falling.
+std::pair<int64_t, int64_t> ExpectedStopOn(const std::vector<double>& curve, bool higher, int64_t patience) {
+  double best = higher ? -INFINITY : INFINITY;
+  int64_t best_epoch = 0, wait = 0;
+  for (size_t i = 0; i < curve.size(); ++i) {
+    if (higher ? curve[i] > best : curve[i] < best) {
+      best = curve[i];
+      best_epoch = static_cast<int64_t>(i) + 1;
+      wait = 0;
+    } else if (++wait >= patience) {
+      return {static_cast<int64_t>(i) + 1, best_epoch};
+    }
+  }
+  return {0, best_epoch};
+}
+
 std::string Variables(const std::string& run_dir) {
   return Slurp(run_dir + "/export/1/variables/variables.data-00000-of-00001");
 }
@@ -104,6 +126,10 @@ TEST_CASE("early stopping: hand-computed stops - min_delta and the monitor's dir
   // An accuracy must rise: the same numbers, read the other way up.
   CHECK(Track(loss, "validation_accuracy", 2, 0.0) == std::pair<int64_t, int64_t>{3, 1});
   CHECK(Track({0.5, 0.7, 0.7, 0.71, 0.6}, "validation_accuracy", 2, 0.02) == std::pair<int64_t, int64_t>{4, 2});
+  // AUC and R^2 rise like an accuracy; an RMSE falls like a loss.
+  CHECK(Track(loss, "validation_auc", 2, 0.0) == std::pair<int64_t, int64_t>{3, 1});
+  CHECK(Track(loss, "validation_r2", 1, 0.0) == std::pair<int64_t, int64_t>{2, 1});
+  CHECK(Track(loss, "validation_rmse", 2, 0.01) == std::pair<int64_t, int64_t>{6, 4});
   // A tie is no improvement; a NaN never is, and never becomes the best.
   CHECK(Track({0.5, 0.5, 0.5}, "validation_loss", 2, 0.0) == std::pair<int64_t, int64_t>{3, 1});
   CHECK(Track({NAN, 2.0, NAN, NAN}, "validation_loss", 2, 0.0) == std::pair<int64_t, int64_t>{4, 2});
@@ -152,6 +178,49 @@ TEST_CASE("early stopping: a run stops after patience epochs without improvement
     CHECK(found == 3);
   }
   CHECK(stops[0] != stops[1]);  // min_delta changed where it stopped
+  fs::remove_all(tmp);
+}
+
+TEST_CASE("early stopping: CSV models stop on validation_auc and validation_r2 - logged every epoch") {
+  const std::string tmp = TempDir("es-csv");
+  struct Case {
+    const char* config;
+    const char* monitor;
+    bool higher;
+  };
+  for (const Case& c : {Case{"configs/tabular_classify.yaml", "validation_auc", true},
+                        Case{"configs/tabular_regress.yaml", "validation_r2", true},
+                        Case{"configs/tabular_regress.yaml", "validation_rmse", false}}) {
+    CAPTURE(c.monitor);
+    const std::string run = tmp + "/" + c.monitor;
+    const CommandResult r = RunPipeline({"run", c.config, "train.early_stopping.patience=2",
+                                         std::string("train.early_stopping.monitor=") + c.monitor, "train.keep=best",
+                                         "train.threads=1", "--stages", "load,build,train,evaluate", "--run-dir", run});
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    std::vector<double> curve;
+    for (const auto& e : Epochs(run)) {
+      const double value = std::string(c.monitor) == "validation_auc"  ? e.validation_auc
+                           : std::string(c.monitor) == "validation_r2" ? e.validation_r2
+                                                                       : e.validation_rmse;
+      CHECK(std::isfinite(value));
+      curve.push_back(value);
+    }
+    const auto [stop, best] = ExpectedStopOn(curve, c.higher, 2);
+    const records::RunSummary s = Summary(run);
+    CHECK(stop == static_cast<int64_t>(curve.size()));
+    CHECK(s.stopped_epoch == stop);
+    CHECK(s.best_epoch == best);
+    CHECK(s.kept_epoch == best);
+    // TensorBoard's validation/ run has the score too.
+    std::vector<events::Scalar> scalars;
+    REQUIRE(events::ReadScalars(run + "/validation", &scalars).ok());
+    const std::string tag = std::string("epoch_") + (c.monitor + std::string("validation_").size());
+    int64_t points = 0;
+    for (const auto& sc : scalars)
+      if (sc.tag == tag) points += sc.value == static_cast<float>(curve[sc.step - 1]);
+    CHECK(points == static_cast<int64_t>(curve.size()));
+  }
   fs::remove_all(tmp);
 }
 
@@ -224,13 +293,20 @@ TEST_CASE("early stopping: config errors name the key with what to do") {
   CHECK(load("  early_stopping: {patience: 3, monitor: validation_loss, min_delta: 0.01}\n  keep: best\n").empty());
   const std::string monitor = load("  early_stopping:\n    patience: 3\n    monitor: validation_acuracy\n");
   CHECK(monitor.find("c.yaml:6:14: error: train.early_stopping.monitor: unknown monitor 'validation_acuracy' (did "
-                     "you mean 'validation_accuracy'? allowed: validation_loss, validation_accuracy)") !=
-        std::string::npos);
+                     "you mean 'validation_accuracy'? allowed: validation_loss, validation_accuracy, validation_auc, "
+                     "validation_rmse, validation_r2)") != std::string::npos);
   const std::string patience = load("  early_stopping:\n    patience: -1\n");
   CHECK(patience.find("c.yaml:5:15: error: train.early_stopping.patience: ") != std::string::npos);
   CHECK(patience.find(">= 0") != std::string::npos);
   const std::string delta = load("  early_stopping: {patience: 2, min_delta: -0.1}\n");
   CHECK(delta.find("train.early_stopping.min_delta: ") != std::string::npos);
+  // A score the loss does not produce.
+  CHECK(load("  early_stopping: {patience: 2, monitor: validation_rmse}\n")
+            .find("train.early_stopping.monitor: validation_rmse scores regressed numbers, and loss "
+                  "softmax_cross_entropy classifies; monitor validation_loss, validation_accuracy") != std::string::npos);
+  CHECK(load("  early_stopping: {patience: 2, monitor: validation_auc}\n")
+            .find("train.early_stopping.monitor: validation_auc scores two classes, and dataset.num_classes is 10") !=
+        std::string::npos);
   const std::string keep = load("  keep: first\n");
   CHECK(keep.find("c.yaml:4:9: error: train.keep: unknown keep policy 'first'") != std::string::npos);
   // An empty validation split: at the key that needs it.
@@ -262,6 +338,16 @@ TEST_CASE("early stopping: config errors name the key with what to do") {
                                                                   "dataset.csv.validation_fraction: 0.1)") !=
         std::string::npos);
   CHECK(load_csv("{files: [a.csv]}").empty());
+  const std::string path = dir + "/regress.yaml";
+  std::ofstream(path) << "dataset:\n  name: csv\n  csv: {files: [a.csv]}\nmodel:\n  input: 4\n  layers: [{type: "
+                         "dense, units: 1}]\nloss: {type: mean_squared_error}\nexport:\n  signatures: [{name: r, "
+                         "method: regress}]\ntrain:\n  keep: best\n  early_stopping:\n    monitor: "
+                         "validation_accuracy\n";
+  PipelineConfig regress;
+  CHECK(LoadConfig(path, {}, &regress).message().find(
+            "regress.yaml:13:14: error: train.early_stopping.monitor: validation_accuracy scores classes, and loss "
+            "mean_squared_error regresses a number; monitor validation_loss, validation_rmse or validation_r2") !=
+        std::string::npos);
   // Through the CLI: exit 2.
   const CommandResult cli = RunPipeline({"validate", "configs/fashion_mnist.yaml", "train.early_stopping.patience=2",
                                          "dataset.validation.count=0"});
