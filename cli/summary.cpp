@@ -23,6 +23,9 @@ std::string SummaryJson(const Context& ctx, const Status& status) {
   s.validation_accuracy = m.epochs.empty() ? NAN : m.epochs.back().validation_accuracy;
   s.final_loss = m.epochs.empty() ? NAN : m.epochs.back().loss;
   s.epochs = m.epochs;
+  s.stopped_epoch = m.stopped_epoch;
+  s.best_epoch = m.best_epoch;
+  s.kept_epoch = m.kept_epoch;
   s.train_examples_per_second = m.train_examples_per_second;
   s.evaluate_examples_per_second = m.evaluate_examples_per_second;
   if (ctx.exported) {

@@ -96,6 +96,14 @@ struct LossConfig {
   double delta = 1.0;                  // huber
 };
 
+// Keras' EarlyStopping: an epoch improves when its `monitor` value beats the
+// best so far by more than min_delta (lower for a loss, higher for accuracy).
+struct EarlyStoppingConfig {
+  int64_t patience = 0;                // epochs without improvement before training stops; 0: off
+  std::string monitor = "validation_loss";  // validation_loss validation_accuracy; also train.keep: best's
+  double min_delta = 0.0;
+};
+
 struct TrainConfig {
   int64_t epochs = 50;
   int64_t batch_size = 100;
@@ -103,6 +111,8 @@ struct TrainConfig {
   int64_t threads = 0;                 // 0: OMP_NUM_THREADS, else the machine's cores
   std::string on_nan = "stop";         // stop skip_batch
   int64_t checkpoint_every = 0;        // epochs; 0: never
+  EarlyStoppingConfig early_stopping;
+  std::string keep = "last";           // last best: whose weights evaluate and export see
 };
 
 struct EvaluateConfig {

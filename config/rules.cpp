@@ -350,6 +350,70 @@ void CheckOptimizer(Validator& v, const PipelineConfig& c) {
                         c.train.epochs, o.schedule.epochs));
 }
 
+// Why the validation split is empty and how to give it examples, when the
+// config alone says so (empty when it has examples or only the data can tell).
+struct EmptySplit {
+  std::string why, fix;
+};
+EmptySplit EmptyValidationSplit(const PipelineConfig& c) {
+  const DatasetConfig& d = c.dataset;
+  if (d.name == "csv") {
+    if (d.csv.files.size() == 2)
+      return {"dataset.csv.files lists [train, test] files and no validation file",
+              "list [train, validation, test] files"};
+    if (d.csv.files.size() == 1 && d.csv.validation_fraction == 0)
+      return {"dataset.csv.validation_fraction is 0", "e.g. dataset.csv.validation_fraction: 0.1"};
+    return {};
+  }
+  const SplitConfig& v = d.validation;
+  const bool known = d.name != "idx";
+  if (v.count == 0 || (known && v.count < 0 && v.start >= KnownFileSize(v.file)))
+    return {fmt::format("dataset.validation selects no examples ({{file: {}, start: {}, count: {}}})", v.file, v.start,
+                        v.count),
+            "e.g. dataset.validation: {file: train, start: 55000, count: 5000}, with dataset.train ending before it"};
+  return {};
+}
+
+// Early stopping and train.keep: best rank epochs by a validation score, so
+// they need a validation split and a score the loss produces.
+void CheckTrain(Validator& v, const PipelineConfig& c) {
+  const TrainConfig& t = c.train;
+  const EarlyStoppingConfig& es = t.early_stopping;
+  const bool stopping = es.patience > 0 && !v.Bad("train.early_stopping.patience");
+  const bool best = t.keep == "best" && !v.Bad("train.keep");
+  if ((!stopping && !best) || !Contains(c.stages, "train")) return;
+  const std::string key = stopping ? "train.early_stopping.patience" : "train.keep";
+  const std::string what = stopping ? fmt::format("early stopping (patience {})", es.patience) : "keep: best";
+  if (!v.Bad("dataset") && !v.Bad("dataset.validation") && !v.Bad("dataset.csv.files")) {
+    if (const EmptySplit empty = EmptyValidationSplit(c); !empty.why.empty())
+      v.Error(key, fmt::format("{} ranks epochs by {} on the validation split, but {}; give the validation split "
+                               "examples ({}), or {}",
+                               what, es.monitor, empty.why, empty.fix,
+                               stopping ? "set train.early_stopping.patience: 0 (off)" : "set train.keep: last"));
+  }
+  // The scores the per-epoch validation produces for this loss (stages/evaluation.h).
+  if (v.Bad("loss.type") || v.Bad("train.early_stopping.monitor") || v.Bad("dataset.num_classes")) return;
+  const std::string& m = es.monitor;
+  const bool regression = IsRegressionLoss(c.loss.type);
+  const bool for_classes = m == "validation_accuracy" || m == "validation_auc";
+  const bool for_numbers = m == "validation_rmse" || m == "validation_r2";
+  if (regression && for_classes)
+    v.Error("train.early_stopping.monitor",
+            fmt::format("{} scores classes, and loss {} regresses a number; monitor validation_loss, validation_rmse "
+                        "or validation_r2",
+                        m, c.loss.type));
+  else if (!regression && for_numbers)
+    v.Error("train.early_stopping.monitor",
+            fmt::format("{} scores regressed numbers, and loss {} classifies; monitor validation_loss, "
+                        "validation_accuracy{}",
+                        m, c.loss.type, c.dataset.num_classes == 2 ? " or validation_auc" : ""));
+  else if (m == "validation_auc" && c.dataset.num_classes != 2)
+    v.Error("train.early_stopping.monitor",
+            fmt::format("validation_auc scores two classes, and dataset.num_classes is {}; monitor validation_loss or "
+                        "validation_accuracy",
+                        c.dataset.num_classes));
+}
+
 void CheckNoDuplicates(Validator& v, const std::string& path, const std::vector<std::string>& values) {
   for (size_t i = 0; i < values.size(); ++i)
     for (size_t j = 0; j < i; ++j)
@@ -422,6 +486,7 @@ void CheckRules(Validator& v, const PipelineConfig& c) {
   CheckDataset(v, c);
   CheckModel(v, c);
   CheckOptimizer(v, c);
+  CheckTrain(v, c);
   CheckStages(v, c);
   CheckExport(v, c);
 }

@@ -351,6 +351,21 @@ std::vector<KeySpec> BuildSchema() {
     t.Add(Ranged(t.Int("threads", &R::threads, "CPU threads; 0: OMP_NUM_THREADS, else all cores."), 0, false));
     t.Add(t.Enum("on_nan", &R::on_nan, kOnNan, "on_nan policy", "On a NaN/inf loss: stop the run, or skip the batch."));
     t.Add(Ranged(t.Int("checkpoint_every", &R::checkpoint_every, "Checkpoint every N epochs; 0: never."), 0, false));
+    using S = EarlyStoppingConfig;
+    Section<S> s = t.Map("early_stopping", &R::early_stopping,
+                         "Stop when the validation split's `monitor` stops improving (Keras' EarlyStopping).");
+    s.Add(Ranged(s.Int("patience", &S::patience,
+                       "Epochs without improvement after which training stops; 0: off (train.epochs all run)."),
+                 0, false));
+    s.Add(s.Enum("monitor", &S::monitor, kMonitors, "monitor",
+                 "The per-epoch validation score that must improve: a loss or RMSE lower; accuracy, AUC or R^2 "
+                 "higher. Also what train.keep: best ranks epochs by."));
+    s.Add(Ranged(s.Float("min_delta", &S::min_delta,
+                         "An epoch improves when it beats the best so far by more than this."),
+                 0, false));
+    t.Add(t.Enum("keep", &R::keep, kKeep, "keep policy",
+                 "Whose weights evaluate and export see: the last epoch's, or the best epoch's by "
+                 "train.early_stopping.monitor."));
   }
 
   {

@@ -36,6 +36,10 @@ inline bool IsRegressionLoss(const std::string& type) { return type == "mean_squ
 inline const std::vector<std::string> kStages = {"load", "build", "train", "evaluate", "export"};
 inline const std::vector<std::string> kPaddings = {"valid", "same"};
 inline const std::vector<std::string> kOnNan = {"stop", "skip_batch"};
+// The per-epoch validation scores (records::EpochRecord) a run can monitor.
+inline const std::vector<std::string> kMonitors = {"validation_loss", "validation_accuracy", "validation_auc",
+                                                   "validation_rmse", "validation_r2"};
+inline const std::vector<std::string> kKeep = {"last", "best"};
 inline const std::vector<std::string> kExportVariables = {"checkpoint", "frozen"};
 inline const std::vector<std::string> kMetrics = {"accuracy", "loss", "auc", "rmse", "r2"};
 inline const std::vector<std::string> kSignatureMethods = {"predict", "classify", "regress"};

@@ -49,14 +49,17 @@ double MetricOf(const std::string& name, double validation_accuracy, double test
 // ---------------------------------------------------------------- EpochRecord
 
 std::string EpochRecord::ToJson() const {
-  return json::Object()
-      .Int("epoch", epoch)
+  json::Object o;
+  o.Int("epoch", epoch)
       .Num("loss", loss)
       .Num("validation_accuracy", validation_accuracy)
       .Num("seconds", seconds)
       .Num("learning_rate", learning_rate)
-      .Num("validation_loss", validation_loss)
-      .str();
+      .Num("validation_loss", validation_loss);
+  for (const auto& [key, value] : {std::pair{"validation_auc", validation_auc}, {"validation_rmse", validation_rmse},
+                                   {"validation_r2", validation_r2}})
+    if (std::isfinite(value)) o.Num(key, value);
+  return o.str();
 }
 
 Status EpochRecord::FromJson(const JsonValue& v, EpochRecord* out) {
@@ -68,12 +71,17 @@ Status EpochRecord::FromJson(const JsonValue& v, EpochRecord* out) {
   out->seconds = Num(v["seconds"]);
   out->learning_rate = Num(v["learning_rate"]);
   out->validation_loss = Num(v["validation_loss"]);
+  out->validation_auc = Num(v["validation_auc"]);
+  out->validation_rmse = Num(v["validation_rmse"]);
+  out->validation_r2 = Num(v["validation_r2"]);
   return Status::Ok();
 }
 
 bool EpochRecord::operator==(const EpochRecord& o) const {
   return epoch == o.epoch && Same(loss, o.loss) && Same(validation_accuracy, o.validation_accuracy) &&
-         Same(validation_loss, o.validation_loss) && Same(seconds, o.seconds) && Same(learning_rate, o.learning_rate);
+         Same(validation_loss, o.validation_loss) && Same(seconds, o.seconds) && Same(learning_rate, o.learning_rate) &&
+         Same(validation_auc, o.validation_auc) && Same(validation_rmse, o.validation_rmse) &&
+         Same(validation_r2, o.validation_r2);
 }
 
 // ---------------------------------------------------------------- RunSummary
@@ -95,8 +103,11 @@ std::string RunSummary::ToJson() const {
       .Num("test_loss", test_loss)
       .Num("validation_accuracy", validation_accuracy)
       .Num("final_loss", final_loss)
-      .Raw("epochs", json::Array(lines))
-      .Num("train_examples_per_second", train_examples_per_second)
+      .Raw("epochs", json::Array(lines));
+  for (const auto& [key, value] :
+       {std::pair{"stopped_epoch", stopped_epoch}, {"best_epoch", best_epoch}, {"kept_epoch", kept_epoch}})
+    if (value != 0) o.Int(key, value);
+  o.Num("train_examples_per_second", train_examples_per_second)
       .Num("evaluate_examples_per_second", evaluate_examples_per_second);
   for (const auto& [key, value] : {std::pair{"test_auc", test_auc}, {"test_rmse", test_rmse}, {"test_r2", test_r2}})
     if (std::isfinite(value)) o.Num(key, value);
@@ -128,6 +139,9 @@ Status RunSummary::FromJson(const JsonValue& v, RunSummary* out) {
     PIPELINE_RETURN_IF_ERROR(EpochRecord::FromJson(e, &r));
     out->epochs.push_back(r);
   }
+  out->stopped_epoch = Count(v["stopped_epoch"]);
+  out->best_epoch = Count(v["best_epoch"]);
+  out->kept_epoch = Count(v["kept_epoch"]);
   out->train_examples_per_second = Num(v["train_examples_per_second"]);
   out->evaluate_examples_per_second = Num(v["evaluate_examples_per_second"]);
   out->test_auc = Num(v["test_auc"]);
@@ -142,7 +156,8 @@ bool RunSummary::operator==(const RunSummary& o) const {
   return name == o.name && config == o.config && run_dir == o.run_dir && status == o.status && error == o.error &&
          seed == o.seed && threads == o.threads && parameters == o.parameters && Same(test_accuracy, o.test_accuracy) &&
          Same(test_loss, o.test_loss) && Same(validation_accuracy, o.validation_accuracy) &&
-         Same(final_loss, o.final_loss) && epochs == o.epochs &&
+         Same(final_loss, o.final_loss) && epochs == o.epochs && stopped_epoch == o.stopped_epoch &&
+         best_epoch == o.best_epoch && kept_epoch == o.kept_epoch &&
          Same(train_examples_per_second, o.train_examples_per_second) &&
          Same(evaluate_examples_per_second, o.evaluate_examples_per_second) && Same(test_auc, o.test_auc) &&
          Same(test_rmse, o.test_rmse) && Same(test_r2, o.test_r2) && export_dir == o.export_dir &&

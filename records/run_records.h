@@ -34,6 +34,9 @@ struct EpochRecord {
   double validation_loss = NAN;      // NaN when there is no validation split
   double seconds = 0.0;              // training time of the epoch (no validation)
   double learning_rate = 0.0;
+  // The validation split's other scores, written only when finite: AUC (two
+  // classes), RMSE and R^2 (regression).
+  double validation_auc = NAN, validation_rmse = NAN, validation_r2 = NAN;
 
   std::string ToJson() const;  // one line, no newline
   static Status FromJson(const JsonValue& v, EpochRecord* out);
@@ -51,6 +54,10 @@ struct RunSummary {
   double validation_accuracy = NAN;   // the last epoch's
   double final_loss = NAN;            // the last epoch's training loss
   std::vector<EpochRecord> epochs;
+  // train.early_stopping / train.keep: best; written only when not 0: the epoch
+  // after which early stopping ended training, the best epoch by the monitor,
+  // and the epoch whose weights were evaluated and exported.
+  int64_t stopped_epoch = 0, best_epoch = 0, kept_epoch = 0;
   double train_examples_per_second = NAN, evaluate_examples_per_second = NAN;
   std::optional<std::string> export_dir;  // null when nothing was exported
   int64_t export_version = 0;             // written with export_dir

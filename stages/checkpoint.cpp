@@ -13,8 +13,10 @@ namespace pipeline {
 namespace {
 
 constexpr char kMagic[8] = {'P', 'I', 'P', 'E', 'C', 'K', 'P', 'T'};
-// 2 added the schedule horizon after the optimizer step count; 1 is still read.
-constexpr uint32_t kFormatVersion = 2;
+// 2 added the schedule horizon after the optimizer step count, 3 each epoch's
+// validation AUC, RMSE and R^2 and the best epoch's state after the metrics;
+// 1 and 2 are still read.
+constexpr uint32_t kFormatVersion = 3;
 // Bounds that keep a damaged length field from asking for absurd memory.
 constexpr uint64_t kMaxCount = uint64_t{1} << 34;
 constexpr uint32_t kMaxItems = 1u << 20;
@@ -153,6 +155,17 @@ std::string SerializeCheckpoint(const Checkpoint& ck) {
     w.Put<double>(m.validation_loss);
     w.Put<double>(m.seconds);
     w.Put<double>(m.learning_rate);
+    w.Put<double>(m.validation_auc);
+    w.Put<double>(m.validation_rmse);
+    w.Put<double>(m.validation_r2);
+  }
+  w.Put<int64_t>(ck.best_epoch);
+  w.Put<double>(ck.best_value);
+  w.Put<int64_t>(ck.best_wait);
+  w.Put<uint32_t>(static_cast<uint32_t>(ck.best_weights.size()));
+  for (const auto& t : ck.best_weights) {
+    w.Str(t.name);
+    w.Floats(t.values);
   }
   w.Put<uint32_t>(crc32c::Mask(crc32c::Value(w.out())));
   return std::move(w.out());
@@ -176,7 +189,7 @@ Status ParseCheckpoint(const std::string& bytes, const std::string& source, Chec
   std::string magic(sizeof kMagic, '\0');
   for (auto& c : magic) p.Get(&c, "magic");
   if (!p.Get(&version, "format version")) return Status::Corruption(p.error());
-  if (version != kFormatVersion && version != 1) {
+  if (version < 1 || version > kFormatVersion) {
     return Status::Corruption(fmt::format("{}: checkpoint format version {} (this build reads {})", source, version,
                                           kFormatVersion));
   }
@@ -208,8 +221,19 @@ Status ParseCheckpoint(const std::string& bytes, const std::string& source, Chec
     ok = p.Get(&m.epoch, "epoch metrics") && p.Get(&m.loss, "epoch metrics") &&
          p.Get(&m.validation_accuracy, "epoch metrics") && p.Get(&m.validation_loss, "epoch metrics") &&
          p.Get(&m.seconds, "epoch metrics") &&
-         p.Get(&m.learning_rate, "epoch metrics");
+         p.Get(&m.learning_rate, "epoch metrics") &&
+         (version < 3 || (p.Get(&m.validation_auc, "epoch metrics") && p.Get(&m.validation_rmse, "epoch metrics") &&
+                          p.Get(&m.validation_r2, "epoch metrics")));
     ck.epochs.push_back(m);
+  }
+  if (version >= 3) {
+    ok = ok && p.Get(&ck.best_epoch, "best epoch") && p.Get(&ck.best_value, "best value") &&
+         p.Get(&ck.best_wait, "best epoch wait") && p.Count(&n, "best weights count");
+    for (uint32_t i = 0; ok && i < n; ++i) {
+      CheckpointTensor t;
+      ok = p.Str(&t.name, "best weights name") && p.Floats(&t.values, "best weights values");
+      ck.best_weights.push_back(std::move(t));
+    }
   }
   if (!ok) return Status::Corruption(p.error().empty() ? source + ": malformed checkpoint" : p.error());
   if (p.pos() != end) {
@@ -219,6 +243,11 @@ Status ParseCheckpoint(const std::string& bytes, const std::string& source, Chec
       static_cast<int64_t>(ck.epochs.size()) != ck.position.epoch) {
     return Status::Corruption(fmt::format("{}: inconsistent position (epoch {}, batch {}, {} epochs of metrics)",
                                           source, ck.position.epoch, ck.position.batch, ck.epochs.size()));
+  }
+  if (ck.best_epoch < 0 || ck.best_epoch > ck.position.epoch || ck.best_wait < 0 ||
+      ck.best_wait > ck.position.epoch) {
+    return Status::Corruption(fmt::format("{}: inconsistent best epoch {} (waited {} epochs) at epoch {}", source,
+                                          ck.best_epoch, ck.best_wait, ck.position.epoch));
   }
   *out = std::move(ck);
   return Status::Ok();
@@ -233,6 +262,12 @@ Checkpoint CaptureCheckpoint(Context& ctx, const TrainPosition& pos) {
   for (Param* p : ctx.model->SavedTensors()) ck.params.push_back({p->name, p->dims, p->value});
   for (const Slot& s : ctx.optimizer->slots()) ck.slots.push_back({s.name, {}, *s.values});
   ck.epochs.assign(ctx.metrics.epochs.begin(), ctx.metrics.epochs.begin() + std::min<size_t>(pos.epoch, ctx.metrics.epochs.size()));
+  ck.best_epoch = ctx.best.epoch;
+  ck.best_value = ctx.best.value;
+  ck.best_wait = ctx.best.wait;
+  const std::vector<Param*> tensors = ctx.model->SavedTensors();
+  for (size_t i = 0; i < ctx.best.weights.size() && i < tensors.size(); ++i)
+    ck.best_weights.push_back({tensors[i]->name, {}, ctx.best.weights[i]});
   return ck;
 }
 
@@ -288,6 +323,18 @@ Status RestoreCheckpoint(const Checkpoint& ck, Context& ctx) {
                                             ck.slots[i].name, slots[i].name));
     }
   }
+  if (!ck.best_weights.empty() && ck.best_weights.size() != params.size()) {
+    return Status::Corruption(fmt::format("{} holds {} best-epoch tensors but the model has {}", path,
+                                          ck.best_weights.size(), params.size()));
+  }
+  for (size_t i = 0; i < ck.best_weights.size(); ++i) {
+    if (ck.best_weights[i].name != params[i]->name || ck.best_weights[i].values.size() != params[i]->value.size()) {
+      return Status::Corruption(fmt::format("{}: best-epoch tensor {} is '{}' with {} values; the model's is '{}' "
+                                            "with {}",
+                                            path, i, ck.best_weights[i].name, ck.best_weights[i].values.size(),
+                                            params[i]->name, params[i]->value.size()));
+    }
+  }
   for (size_t i = 0; i < params.size(); ++i) params[i]->value = ck.params[i].values;
   for (size_t i = 0; i < slots.size(); ++i) *slots[i].values = ck.slots[i].values;
   ctx.optimizer->set_steps(ck.optimizer_steps);
@@ -295,6 +342,11 @@ Status RestoreCheckpoint(const Checkpoint& ck, Context& ctx) {
   // for non-finite losses, which count as steps run but not as optimizer steps).
   ctx.model->set_steps(ck.optimizer_steps);
   ctx.metrics.epochs = ck.epochs;
+  ctx.best.epoch = ck.best_epoch;
+  ctx.best.value = ck.best_value;
+  ctx.best.wait = ck.best_wait;
+  ctx.best.weights.clear();
+  for (const auto& t : ck.best_weights) ctx.best.weights.push_back(t.values);
   return Status::Ok();
 }
 

@@ -7,7 +7,10 @@
 //     progress (0 at an epoch boundary) and that epoch's running loss sums,
 //   - every Param value (name, dims), every optimizer Slot and the step count,
 //   - the learning-rate schedule's horizon in epochs (format 2; engine/schedule.h),
-//   - the per-epoch metrics so far (what metrics.jsonl holds),
+//   - the per-epoch metrics so far (what metrics.jsonl holds; AUC, RMSE and R^2
+//     from format 3),
+//   - train.early_stopping / keep: best's state (format 3; Context::best): the
+//     best epoch, its score, the epochs since, and with keep: best its tensors,
 // little-endian, closed by a masked CRC-32C of all preceding bytes.
 //
 // Writers: the train stage on SIGINT/SIGTERM (mid-epoch position), the
@@ -50,6 +53,12 @@ struct Checkpoint {
   std::vector<CheckpointTensor> params;
   std::vector<CheckpointTensor> slots;
   std::vector<EpochMetrics> epochs;
+  // Context::best; its weights as tensors named as the model's SavedTensors.
+  // Format-1 and -2 checkpoints hold none (best_epoch 0).
+  int64_t best_epoch = 0;
+  double best_value = NAN;
+  int64_t best_wait = 0;
+  std::vector<CheckpointTensor> best_weights;
 };
 
 std::string CheckpointDir(const std::string& run_dir);   // <run_dir>/checkpoint

@@ -32,6 +32,22 @@ struct RunMetrics {
   double test_rmse = NAN, test_r2 = NAN;   // regression
   int64_t test_examples = 0;
   double evaluate_examples_per_second = NAN;
+  // train.early_stopping / train.keep: best (0 when off): the epoch after which
+  // training stopped early (0: it ran train.epochs), the best epoch by the
+  // monitor, and the epoch whose weights evaluate and export see.
+  int64_t stopped_epoch = 0, best_epoch = 0, kept_epoch = 0;
+};
+
+// train.early_stopping and train.keep: best's state after each epoch
+// (stages/early_stopping.h); checkpoints hold it, so a resumed run stops and
+// keeps as an uninterrupted one.
+struct BestEpoch {
+  int64_t epoch = 0;   // 1-based epoch of the best monitored score; 0: none yet
+  double value = NAN;  // that score
+  int64_t wait = 0;    // epochs since `epoch` without an improvement
+  // keep: best: the values of Network::SavedTensors() (parameters, then model
+  // state such as batch_norm's moving statistics) after `epoch`; else empty.
+  std::vector<std::vector<float>> weights;
 };
 
 struct ExportInfo {
@@ -58,6 +74,7 @@ struct Context {
   std::unique_ptr<Optimizer> optimizer;    // build
   bool trained = false;                    // train
   RunMetrics metrics;                      // train, evaluate
+  BestEpoch best;                          // train
   std::optional<ExportInfo> exported;      // export
 };
 

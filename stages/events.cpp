@@ -162,13 +162,26 @@ class EventsHook : public EpochHook {
     PIPELINE_RETURN_IF_ERROR(train_.Flush());
     if (validation_.is_open()) {
       PIPELINE_RETURN_IF_ERROR(validation_.WriteScalars(
-          m.epoch, {{"epoch_accuracy", m.validation_accuracy}, {"epoch_loss", m.validation_loss}}));
+          m.epoch, {{"epoch_accuracy", m.validation_accuracy},
+                    {"epoch_loss", m.validation_loss},
+                    {"epoch_auc", m.validation_auc},
+                    {"epoch_rmse", m.validation_rmse},
+                    {"epoch_r2", m.validation_r2}}));
       PIPELINE_RETURN_IF_ERROR(validation_.Flush());
     }
     return Status::Ok();
   }
 
   Status OnTrainEnd(Context& ctx, bool stopped) override {
+    // train.early_stopping / keep: best: beside the curves' last point (0: not
+    // stopped early, so no point).
+    const RunMetrics& r = ctx.metrics;
+    if (!stopped && train_.is_open() && r.kept_epoch > 0 && !r.epochs.empty()) {
+      auto point = [](int64_t epoch) { return epoch > 0 ? static_cast<double>(epoch) : NAN; };
+      PIPELINE_RETURN_IF_ERROR(train_.WriteScalars(r.epochs.back().epoch, {{"stopped_epoch", point(r.stopped_epoch)},
+                                                                           {"best_epoch", point(r.best_epoch)},
+                                                                           {"kept_epoch", point(r.kept_epoch)}}));
+    }
     Status st = train_.Close();
     Status v = validation_.Close();
     return st.ok() ? v : st;

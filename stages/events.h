@@ -82,7 +82,10 @@ constexpr char kTestDir[] = "test";
 
 // The train stage's hook: per epoch, train/ gets epoch_loss,
 // epoch_learning_rate and epoch_examples_per_second; validation/ gets
-// epoch_accuracy and epoch_loss (when there is a validation split).
+// epoch_accuracy and epoch_loss (when there is a validation split), and
+// epoch_auc (two classes) or epoch_rmse and epoch_r2 (regression). With
+// train.early_stopping or keep: best, train/ also gets stopped_epoch (when it
+// stopped early), best_epoch and kept_epoch at the last epoch's step.
 std::unique_ptr<EpochHook> NewEventsHook();
 
 // The evaluate stage's test scores: test/ gets epoch_accuracy and epoch_loss

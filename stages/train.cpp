@@ -7,8 +7,10 @@
 
 #include <fmt/format.h>
 
+#include "config/loader.h"
 #include "stages/checkpoint.h"
 #include "stages/data_parallel.h"
+#include "stages/early_stopping.h"
 #include "stages/epoch_hooks.h"
 #include "stages/evaluation.h"
 #include "stages/model_spec.h"
@@ -126,12 +128,19 @@ class TrainLoop {
     BroadcastTrainingState(world_, ctx_, &resume_at);
     ScopedStopSignals stop_signals;  // SIGINT/SIGTERM: finish the batch, checkpoint, return
 
-    for (int64_t epoch = resume_at.epoch; epoch < cfg_.train.epochs; ++epoch) {
+    // A resumed run whose checkpoint was written when early stopping ended it trains no more.
+    AgreeEarlyStop();
+    int64_t epoch = resume_at.epoch;
+    for (; epoch < cfg_.train.epochs && !stop_early_; ++epoch) {
       const TrainPosition from = epoch == resume_at.epoch ? resume_at : TrainPosition{epoch, 0, 0.0, 0};
       PIPELINE_RETURN_IF_ERROR(RunEpoch(from));
+      AgreeEarlyStop();
     }
-    if (Stopping()) return Interrupted(TrainPosition{cfg_.train.epochs, 0, 0.0, 0});
+    if (Stopping()) return Interrupted(TrainPosition{epoch, 0, 0.0, 0});
+    if (ctx_.primary()) SummarizeBestEpoch(ctx_, epoch);
     for (auto& hook : hooks_) PIPELINE_RETURN_IF_ERROR(hook->OnTrainEnd(ctx_, false));
+    // After the final checkpoint, which keeps the last weights (an extended run goes on from them).
+    if (ctx_.primary()) RestoreBestWeights(ctx_);
     if (skipped_) ctx_.log->Warn(fmt::format("{} batches had a non-finite loss and were skipped", skipped_));
     ctx_.metrics.train_examples_per_second =
         train_seconds_ > 0 ? static_cast<double>(trained_examples_) / train_seconds_ : NAN;
@@ -243,6 +252,15 @@ class TrainLoop {
     return result;
   }
 
+  // Rank 0 validates, so it decides whether early stopping ends training; the
+  // other ranks take its word.
+  void AgreeEarlyStop() {
+    if (cfg_.train.early_stopping.patience == 0) return;  // off on every rank (the same config)
+    int64_t stop = ctx_.primary() && EarlyStopDue(cfg_.train, ctx_.best) ? 1 : 0;
+    if (parallel_) world_.Broadcast(&stop, sizeof stop);
+    stop_early_ = stop != 0;
+  }
+
   // One process: a stop signal; data-parallel: one all ranks agreed on.
   bool Stopping() const { return parallel_ ? agreed_stop_ != 0 : StopRequested(); }
 
@@ -265,11 +283,16 @@ class TrainLoop {
       const SplitScore v = EvaluateSplit(net_, ctx_.dataset->validation, ctx_.dataset->scale, cfg_.evaluate.batch_size);
       m.validation_accuracy = v.accuracy;
       m.validation_loss = v.loss;
+      m.validation_auc = v.auc;
+      m.validation_rmse = v.rmse;
+      m.validation_r2 = v.r2;
       line += net_.loss().regression() ? fmt::format("   validation_loss = {:.6f}", m.validation_loss)
                                        : fmt::format("   validation_accuracy = {:.4f}", m.validation_accuracy);
     }
     ctx_.log->Info(line);
     ctx_.metrics.epochs.push_back(m);
+    // Before the hooks: the epoch's checkpoint holds the tracker as of this epoch.
+    if (TracksBestEpoch(cfg_.train)) UpdateBestEpoch(ctx_, m);
     for (auto& hook : hooks_) PIPELINE_RETURN_IF_ERROR(hook->OnEpochEnd(ctx_, m));
     return Status::Ok();
   }
@@ -300,9 +323,25 @@ class TrainLoop {
   std::vector<float> flat_grads_;
   double allreduce_seconds_ = 0.0;
   int agreed_stop_ = 0;
+  bool stop_early_ = false;
   double train_seconds_ = 0.0;
   int64_t skipped_ = 0, trained_examples_ = 0;
 };
+
+// The config rules refuse an empty validation split the config shows; this
+// catches one only the data shows (an idx file that ends before its start).
+Status CheckValidationSplit(const Context& ctx) {
+  const TrainConfig& t = ctx.config.train;
+  if (!TracksBestEpoch(t) || ctx.dataset->validation.count > 0) return Status::Ok();
+  const bool stopping = t.early_stopping.patience > 0;
+  return ConfigErrorAt(
+      ctx.config, stopping ? "train.early_stopping.patience" : "train.keep",
+      fmt::format("{} ranks epochs by {} on the validation split, but the validation split ({}) holds no examples; "
+                  "give it examples, or {}",
+                  stopping ? "early stopping" : "keep: best", t.early_stopping.monitor,
+                  ctx.dataset->validation.source.empty() ? "dataset.validation" : ctx.dataset->validation.source,
+                  stopping ? "set train.early_stopping.patience: 0 (off)" : "set train.keep: last"));
+}
 
 class TrainStage : public Stage {
  public:
@@ -312,6 +351,7 @@ class TrainStage : public Stage {
 
   Status Run(Context& ctx) override {
     PIPELINE_RETURN_IF_ERROR(CheckBatchSize(ctx.dataset->train, ctx.config.train.batch_size));
+    PIPELINE_RETURN_IF_ERROR(CheckValidationSplit(ctx));
     if (ctx.world) PIPELINE_RETURN_IF_ERROR(CheckDataParallel(ctx, *ctx.world));
     return TrainLoop(ctx).Run();
   }

@@ -58,6 +58,15 @@ TEST_CASE("records: an epoch record round-trips with NaN as null") {
   CHECK(e.ToJson().find("\"validation_accuracy\": null") != std::string::npos);
   CHECK(RoundTrip(e) == e);
   CHECK(!(RoundTrip(e) == Epoch(3)));
+  // A CSV model's other validation scores: written after the others, only when finite.
+  e.validation_rmse = 2.5;
+  e.validation_r2 = 0.75;
+  CHECK(e.ToJson().find("\"validation_loss\": null, \"validation_rmse\": 2.5, \"validation_r2\": 0.75}") !=
+        std::string::npos);
+  CHECK(RoundTrip(e) == e);
+  e.validation_auc = 0.5;
+  CHECK(!(RoundTrip(e) == Epoch(3)));
+  CHECK(RoundTrip(e).validation_auc == 0.5);
 }
 
 TEST_CASE("records: a run summary round-trips when failed and when exported") {
@@ -96,6 +105,16 @@ TEST_CASE("records: a run summary round-trips when failed and when exported") {
   CHECK(RoundTrip(s) == s);
   other = s;
   other.test_r2 = 0.8;
+  CHECK(!(RoundTrip(other) == s));
+  // Early stopping / keep: best: written only when set.
+  CHECK(s.ToJson().find("kept_epoch") == std::string::npos);
+  s.stopped_epoch = 9;
+  s.best_epoch = 7;
+  s.kept_epoch = 7;
+  CHECK(s.ToJson().find("\"stopped_epoch\": 9, \"best_epoch\": 7, \"kept_epoch\": 7") != std::string::npos);
+  CHECK(RoundTrip(s) == s);
+  other = s;
+  other.kept_epoch = 9;
   CHECK(!(RoundTrip(other) == s));
 }
 

@@ -320,6 +320,13 @@ TEST_CASE("reliability: checkpoint bytes round-trip - every truncation and flip 
   m.loss = 0.25;
   ck.epochs = {m, m};
   ck.epochs[1].epoch = 2;
+  ck.epochs[1].validation_auc = 0.875;
+  ck.epochs[1].validation_rmse = 2.5;
+  ck.epochs[1].validation_r2 = 0.625;
+  ck.best_epoch = 1;
+  ck.best_value = 0.75;
+  ck.best_wait = 1;
+  ck.best_weights = {{"dense_0/kernel", {}, {6, 5, 4, 3, 2, 1}}, {"dense_0/bias", {}, {1, 1, 1}}};
   const std::string bytes = SerializeCheckpoint(ck);
   Checkpoint back;
   REQUIRE(ParseCheckpoint(bytes, "ck", &back).ok());
@@ -329,6 +336,20 @@ TEST_CASE("reliability: checkpoint bytes round-trip - every truncation and flip 
   CHECK(back.params[1].values == ck.params[1].values);
   CHECK(back.slots[0].name == "dense_0/kernel/m");
   CHECK(back.epochs.size() == 2);
+  CHECK(back.epochs == ck.epochs);  // the validation AUC, RMSE and R^2 too
+  CHECK(back.best_epoch == 1);
+  CHECK(back.best_value == 0.75);
+  CHECK(back.best_wait == 1);
+  REQUIRE(back.best_weights.size() == 2);
+  CHECK(back.best_weights[0].name == "dense_0/kernel");
+  CHECK(back.best_weights[0].values == ck.best_weights[0].values);
+  // A best epoch after the position, or a wait longer than the run: Corruption.
+  Checkpoint bad = ck;
+  bad.best_epoch = 3;
+  CHECK(ParseCheckpoint(SerializeCheckpoint(bad), "ck", &back).IsCorruption());
+  bad = ck;
+  bad.best_wait = 3;
+  CHECK(ParseCheckpoint(SerializeCheckpoint(bad), "ck", &back).IsCorruption());
   for (size_t cut = 0; cut < bytes.size(); ++cut) CHECK(ParseCheckpoint(bytes.substr(0, cut), "ck", &back).IsCorruption());
   for (size_t i = 0; i < bytes.size(); ++i) {
     std::string flipped = bytes;

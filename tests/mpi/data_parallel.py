@@ -6,7 +6,9 @@ mpirun is absent or the binary has no MPI, unless CI=true. Parts:
   rank0_writes only rank 0 writes: the run directory is one process's;
   resume       SIGINT mid-run, --resume at 2 ranks ends like the uninterrupted
                run; a different world size is refused (exit 2);
-  rank_death   kill -9 of one rank: mpirun exits nonzero within seconds.
+  rank_death   kill -9 of one rank: mpirun exits nonzero within seconds;
+  early_stop   2 ranks with train.early_stopping: rank 0 decides, every rank
+               stops after the epoch Keras' rule gives on the logged curve.
 """
 import argparse
 import json
@@ -151,6 +153,35 @@ def main():
             c.check(proc.returncode != 0, "mpirun exits nonzero")
             c.check(secs < 10, f"within seconds ({secs:.1f} s)")
             c.check("signal 9" in err or "Killed" in err, f"names the killed rank: {err[-400:]}")
+        elif args.part == "early_stop":
+            run_dir = os.path.join(tmp, "es")
+            patience, min_delta = 1, 0.1  # the curve falls by less than 0.1 an epoch after ~7
+            try:
+                r = run(args, None, run_dir, np=2, timeout=120,
+                        extra=["train.epochs=12", f"train.early_stopping.patience={patience}",
+                               f"train.early_stopping.min_delta={min_delta}", "train.keep=best"])
+                code, err = r.returncode, r.stderr
+            except subprocess.TimeoutExpired:
+                code, err = None, "timed out after 120 s: a rank went on training alone"
+            c.check(code == 0, f"exit 0, no rank left waiting ({code}: {err[-500:]})")
+            if code == 0:
+                with open(os.path.join(run_dir, "metrics.jsonl")) as f:
+                    curve = [json.loads(l)["validation_loss"] for l in f if l.strip()]
+                best, best_epoch, wait, stop = float("inf"), 0, 0, 0
+                for epoch, v in enumerate(curve, 1):
+                    if v < best - min_delta:
+                        best, best_epoch, wait = v, epoch, 0
+                    else:
+                        wait += 1
+                        if wait >= patience:
+                            stop = epoch
+                            break
+                summary = json.load(open(os.path.join(run_dir, "summary.json")))
+                c.note(f"validation losses {curve}; stopped_epoch {summary.get('stopped_epoch')}")
+                c.check(0 < stop < 12 and stop == len(curve), f"stopped after epoch {stop} of 12 ({len(curve)} logged)")
+                c.check(summary.get("stopped_epoch") == stop and summary.get("kept_epoch") == best_epoch,
+                        f"summary: stopped {stop}, kept {best_epoch} ({summary.get('stopped_epoch')}, "
+                        f"{summary.get('kept_epoch')})")
         else:
             print(f"unknown part {args.part}")
             return 2
