@@ -20,7 +20,10 @@ std::string SummaryJson(const Context& ctx, const Status& status) {
   s.test_auc = m.test_auc;
   s.test_rmse = m.test_rmse;
   s.test_r2 = m.test_r2;
-  s.validation_accuracy = m.epochs.empty() ? NAN : m.epochs.back().validation_accuracy;
+  // The epoch whose weights were evaluated and exported (train.keep), so a
+  // sweep ranks the model it would get.
+  const size_t kept = m.kept_epoch > 0 ? static_cast<size_t>(m.kept_epoch) : m.epochs.size();
+  s.validation_accuracy = kept == 0 || kept > m.epochs.size() ? NAN : m.epochs[kept - 1].validation_accuracy;
   s.final_loss = m.epochs.empty() ? NAN : m.epochs.back().loss;
   s.epochs = m.epochs;
   s.stopped_epoch = m.stopped_epoch;

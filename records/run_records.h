@@ -51,7 +51,7 @@ struct RunSummary {
   double test_accuracy = NAN, test_loss = NAN;
   // CSV models: AUC (two classes), RMSE and R^2 (regression); written only when finite.
   double test_auc = NAN, test_rmse = NAN, test_r2 = NAN;
-  double validation_accuracy = NAN;   // the last epoch's
+  double validation_accuracy = NAN;   // the kept epoch's: the last, unless train.keep: best
   double final_loss = NAN;            // the last epoch's training loss
   std::vector<EpochRecord> epochs;
   // train.early_stopping / train.keep: best; written only when not 0: the epoch

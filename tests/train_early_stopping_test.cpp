@@ -234,6 +234,8 @@ TEST_CASE("early stopping: keep: best exports the best epoch's weights bit for b
   REQUIRE(s.stopped_epoch > 0);
   REQUIRE(s.best_epoch < s.stopped_epoch);
   CHECK(s.kept_epoch == s.best_epoch);
+  // summary.json's validation_accuracy (a sweep's objective) is the kept model's.
+  CHECK(s.validation_accuracy == s.epochs[s.best_epoch - 1].validation_accuracy);
   CHECK(r.out.find(fmt::format("keeping epoch {}'s weights (train.keep: best)", s.best_epoch)) != std::string::npos);
   // The run that ends at the best epoch: the same weights, batch_norm's moving
   // statistics included, and so the same test scores.
