@@ -77,6 +77,37 @@ CONFIGS = {
 }
 
 
+# Issue 14's activations, each on a hidden dense layer (softmax too: over its
+# units, before the logits) and on a conv (softmax over its channels):
+# LeakyRelu, Elu, gelu's Mul/Neg/Erfc, Softplus, Softmax.
+NEW_ACTIVATIONS = ["leaky_relu", "elu", "gelu", "softplus", "softmax"]
+
+
+def mixed_layers(activations, init):
+    """A model.layers override: one 32-unit hidden layer per activation, then the 10 logits."""
+    ki = f"kernel_initializer: {{type: {init}}}, bias_initializer: {{type: zeros}}"
+    items = [f"{{units: 32, activation: {a}, {ki}}}" for a in activations] + [f"{{units: 10, {ki}}}"]
+    return "model.layers=[" + ", ".join(items) + "]"
+
+
+def conv_activations_layers(activations):
+    """Convs of 6 filters, 3x3 same, one per activation (a max_pool2d after the second), flatten, 10 logits."""
+    ki = "kernel_initializer: {type: glorot_uniform}, bias_initializer: {type: zeros}"
+    items = []
+    for i, a in enumerate(activations):
+        items.append(f"{{type: conv2d, filters: 6, kernel_size: [3, 3], padding: same, activation: {a}, {ki}}}")
+        if i == 1:
+            items.append("{type: max_pool2d}")
+    items += ["{type: max_pool2d}", "{type: flatten}", f"{{units: 10, {ki}}}"]
+    return "model.layers=[" + ", ".join(items) + "]"
+
+
+CONFIGS.update({
+    "activations_dense": {"runs": [[mixed_layers(NEW_ACTIVATIONS, "glorot_uniform"),
+                                    "optimizer.type=adam", "optimizer.learning_rate=0.003"]]},
+})
+
+
 # The image configs: a CNN's reader-side cost is per test image, so they test
 # on the first TEST_COUNT images (the run's test split is the same ones); each
 # exports warmup records (item 4).
@@ -107,6 +138,9 @@ CONFIGS.update({
         " {units: 10, kernel_initializer: {type: glorot_uniform}, bias_initializer: {type: zeros}}]",
         "optimizer.type=adam", "optimizer.learning_rate=0.001", "dataset.train.count=6000"] + CNN_TEST],
         "epsilons": {"batch_norm_1": 0.001, "batch_norm_5": 0.01}},
+    "activations_conv2d": {"test_count": TEST_COUNT, "warmup": True, "runs": [[
+        "model.input_shape=[28, 28, 1]", conv_activations_layers(NEW_ACTIVATIONS),
+        "optimizer.type=adam", "optimizer.learning_rate=0.001", "dataset.train.count=6000"] + CNN_TEST]},
 })
 
 
@@ -198,6 +232,18 @@ def reference(graph_def, final, x):
             h = 1 / (1 + np.exp(-h))
         elif ops.get(layer + "/Tanh") == "Tanh":
             h = np.tanh(h)
+        elif ops.get(layer + "/LeakyRelu") == "LeakyRelu":
+            h = np.where(h > 0, h, 0.2 * h)  # TF's default alpha: the export leaves the attr out
+        elif ops.get(layer + "/Elu") == "Elu":
+            h = np.where(h > 0, h, np.expm1(h))
+        elif ops.get(layer + "/Softplus") == "Softplus":
+            h = np.logaddexp(0.0, h)
+        elif ops.get(layer + "/Gelu/mul_2") == "Mul":
+            import math
+            h = 0.5 * h * (1 + np.vectorize(math.erf)(h / math.sqrt(2.0)))
+        elif ops.get(layer + "/Softmax") == "Softmax":
+            e = np.exp(h - h.max(axis=1, keepdims=True))
+            h = e / e.sum(axis=1, keepdims=True)
     e = np.exp(h - h.max(axis=1, keepdims=True))
     return {"logits": h, "softmax": e / e.sum(axis=1, keepdims=True)}
 
