@@ -126,6 +126,8 @@ TEST_CASE("compiled serving: our exports run compiled and agree with the interpr
       CheckAgrees(*s, "serving_default", {{"inputs", Examples(images)}});
     }
     // The runs above took the compiled path: one plan per batch size.
+    REQUIRE(s->Compiled("predict_images") != nullptr);
+    REQUIRE(s->Compiled("serving_default") != nullptr);
     CHECK(s->Compiled("predict_images")->CachedBatchSizes() == 3);
     CHECK(s->Compiled("serving_default")->CachedBatchSizes() == 3);
   }

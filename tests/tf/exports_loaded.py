@@ -102,9 +102,29 @@ def conv_activations_layers(activations):
     return "model.layers=[" + ", ".join(items) + "]"
 
 
+def keras_dense_model(tf, activations):
+    """The Keras model mixed_layers describes (Keras' own activations: leaky_relu's
+    negative_slope 0.2, gelu approximate=False, softmax over the last axis)."""
+    L = tf.keras.layers
+    return tf.keras.Sequential([tf.keras.Input(shape=(784,))] + [L.Dense(32, activation=a) for a in activations] +
+                               [L.Dense(10)])
+
+
+def keras_conv_model(tf, activations):
+    """The Keras model conv_activations_layers describes, on the 784-float rows."""
+    L = tf.keras.layers
+    layers = [tf.keras.Input(shape=(784,)), L.Reshape((28, 28, 1))]
+    for i, a in enumerate(activations):
+        layers.append(L.Conv2D(6, 3, padding="same", activation=a))
+        if i == 1:
+            layers.append(L.MaxPooling2D(2))
+    return tf.keras.Sequential(layers + [L.MaxPooling2D(2), L.Flatten(), L.Dense(10)])
+
+
 CONFIGS.update({
     "activations_dense": {"runs": [[mixed_layers(NEW_ACTIVATIONS, "glorot_uniform"),
-                                    "optimizer.type=adam", "optimizer.learning_rate=0.003"]]},
+                                    "optimizer.type=adam", "optimizer.learning_rate=0.003"]],
+                          "keras": lambda tf: keras_dense_model(tf, NEW_ACTIVATIONS)},
 })
 
 
@@ -140,7 +160,8 @@ CONFIGS.update({
         "epsilons": {"batch_norm_1": 0.001, "batch_norm_5": 0.01}},
     "activations_conv2d": {"test_count": TEST_COUNT, "warmup": True, "runs": [[
         "model.input_shape=[28, 28, 1]", conv_activations_layers(NEW_ACTIVATIONS),
-        "optimizer.type=adam", "optimizer.learning_rate=0.001", "dataset.train.count=6000"] + CNN_TEST]},
+        "optimizer.type=adam", "optimizer.learning_rate=0.001", "dataset.train.count=6000"] + CNN_TEST],
+        "keras": lambda tf: keras_conv_model(tf, NEW_ACTIVATIONS)},
 })
 
 
@@ -348,7 +369,32 @@ class Tester:
                         f"{name}: pipeline predict accuracy {ours['accuracy']} != test_accuracy {summary['test_accuracy']}")
             self.check_weights(sess, g, vdir, summary)
             self.check_warmup(sess, mg, vdir)
+        if "keras" in self.spec:
+            self.check_keras(final, ours_all)
         return ours_all
+
+    def check_keras(self, final, ours_all):
+        """The same model built in Keras (its own activations) from the run's final
+        weights: its logits, through softmax, equal every signature's
+        probabilities output of ours to TOL -- what the activations mean, checked
+        apart from our graph (which TF and we both run)."""
+        tf, np, c = self.tf, self.np, self.c
+        model = self.spec["keras"](tf)
+        weights = [final[k] for k in sorted(final, key=lambda k: (int(k.split("/")[0].rsplit("_", 1)[1]), k != k.split("/")[0] + "/kernel"))]
+        model.set_weights(weights)
+        probs = tf.nn.softmax(model(self.x.astype(np.float32))).numpy()
+        checked = 0
+        for name, sig in sorted(self.sigs.items()):
+            for alias, info in sig.outputs.items():
+                if info.name.split(":")[0] != "probabilities" or alias not in ours_all[name]["outputs"]:
+                    continue
+                o = ours_all[name]["outputs"][alias]
+                mine = tfcommon.as_numpy(o["values"], o["dtype"])
+                diff = float(np.abs(mine - probs[:mine.shape[0]]).max())
+                print(f"  Keras' {self.name} vs ours, {name} {alias}: max abs diff {diff:.3g}")
+                c.check(diff <= TOL, f"{name} {alias}: ours differ from Keras' own model by {diff}")
+                checked += 1
+        c.check(checked > 0, "no probabilities output compared with Keras")
 
     def check_weights(self, sess, g, vdir, summary):
         """Item 5: the checkpoint TF reads vs the run's own final training checkpoint."""
