@@ -71,10 +71,10 @@ bool LookupActivation(const std::string& name, Activation* out) {
   return true;
 }
 
+bool KeepsPreActivation(const Activation& act) { return act.kind == Kind::kEltwise && act.backward_from_input; }
+
 namespace {
-bool KeepsInput(const Activation& act, bool training) {
-  return act.kind == Kind::kEltwise && training && act.backward_from_input;
-}
+bool KeepsInput(const Activation& act, bool training) { return training && KeepsPreActivation(act); }
 }  // namespace
 
 dnnl::primitive_attr WithPostOp(const Activation& act, bool training, dnnl::primitive_attr attr) {

@@ -41,6 +41,10 @@ const std::vector<std::string>& ActivationNames();
 // Returns false when `name` is unknown.
 bool LookupActivation(const std::string& name, Activation* out);
 
+// Whether a training plan keeps the pre-activation z of a layer with `act`
+// (one more buffer as large as its output: gelu, softplus).
+bool KeepsPreActivation(const Activation& act);
+
 // `attr` with the activation's post-op when a primitive of this pass fuses it:
 // an eltwise activation, unless training keeps z for it.
 dnnl::primitive_attr WithPostOp(const Activation& act, bool training, dnnl::primitive_attr attr);
