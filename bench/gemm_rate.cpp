@@ -137,11 +137,7 @@ Plan FloorPlan(const Network& net, const dnnl::engine& e, int64_t n) {
         dnnl::primitive_attr fwd_attr;
         fwd_attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
         Activation act;
-        if (LookupActivation(s.activation, &act) && !act.is_linear) {
-          dnnl::post_ops ops;
-          ops.append_eltwise(1.0f, act.forward, 0.0f, 0.0f);
-          fwd_attr.set_post_ops(ops);
-        }
+        if (LookupActivation(s.activation, &act)) fwd_attr = WithPostOp(act, true, fwd_attr);
         // The layouts oneDNN picks; where that leaves one of the three on a
         // reference kernel (oneDNN 2.6 on AVX2: a 1-channel input's weight
         // gradient), plain NHWC activations with its weight layout instead.

@@ -313,6 +313,16 @@ void CheckModel(Validator& v, const PipelineConfig& c) {
                         c.loss.type, c.dataset.num_classes, layers.back().type, ShapeText(out)));
     return;
   }
+  // softmax_cross_entropy takes logits and applies softmax itself: a softmax
+  // activation on them would apply it twice (and the exported probabilities
+  // too), training a model whose outputs saturate near 1 / classes.
+  const std::string last_activation = "model.layers." + std::to_string(layers.size() - 1) + ".activation";
+  if (c.loss.type == "softmax_cross_entropy" && layers.back().activation == "softmax" && !v.Bad(last_activation))
+    v.Error(last_activation,
+            fmt::format("layer {} outputs the logits of loss softmax_cross_entropy, which applies softmax itself: "
+                        "softmax here would apply it twice; use activation: linear (the export's classify and "
+                        "predict signatures still return softmax probabilities)",
+                        layers.back().name));
   const std::string last = "model.layers." + std::to_string(layers.size() - 1) + ".units";
   if (v.Bad(last) || !v.Present(last)) return;
   const int64_t units = layers.back().units;

@@ -270,7 +270,9 @@ std::vector<KeySpec> BuildSchema() {
                    }));
     l.Add(Required(Ranged(l.Int("units", &LayerConfig::units, "Output features (dense)."), 1, false)));
     l.Add(l.Enum("activation", &LayerConfig::activation, NameRegistry::Names("activation"), "activation",
-                 "Activation function (dense)."));
+                 "Activation function (dense, conv2d). leaky_relu's slope below 0 is 0.2 (tf.nn.leaky_relu's "
+                 "default); elu's alpha is 1; gelu is the exact (erf) form, Keras' default; softmax is over a dense "
+                 "layer's units or a conv2d's channels, and not on the logits of softmax_cross_entropy."));
     AddInitializer(l, "kernel_initializer", &LayerConfig::kernel_initializer, "weights");
     AddInitializer(l, "bias_initializer", &LayerConfig::bias_initializer, "biases");
     l.Add(Required(Ranged(l.Int("filters", &LayerConfig::filters, "Output channels (conv2d)."), 1, false)));

@@ -81,29 +81,24 @@ class Conv2dLayer : public Layer {
     // from the master copy as its forward starts; its backward reads it too.
     memory w = BlockedWeights(plan, e, pd.weights_desc());
     weights_[x] = w;
+    // The activation: fused as a post-op (ForwardPd), or steps of its own
+    // after the conv, kept for the backward of these rows.
+    const ActivationSteps& act = act_steps_[x] = ActivationSteps(act_, e, Dst(r.n), y, r.training);
     plan.Add(spec_.name + " forward", dnnl::convolution_forward(pd),
              {{DNNL_ARG_SRC, memory(Src(r.n), e, x)},
               {DNNL_ARG_WEIGHTS, w},
               {DNNL_ARG_BIAS, memory(Bias(), e, bias_.value.data())},
-              {DNNL_ARG_DST, memory(Dst(r.n), e, y)},
+              {DNNL_ARG_DST, act.primitive_dst()},
               {DNNL_ARG_SCRATCHPAD, memory(pd.scratchpad_desc(), e)}});
+    act.AddForward(plan, e, spec_.name);
   }
 
-  void AddBackwardData(Plan& plan, const dnnl::engine& e, const BatchRows& r, float* x, float* y, float* dy,
+  void AddBackwardData(Plan& plan, const dnnl::engine& e, const BatchRows& r, float* x, float* /*y*/, float* dy,
                        float* dx) override {
     const int64_t n = r.n;
     auto dy_m = memory(Dst(n), e, dy);
-    if (!act_.is_linear && !relu_handed_over_) {
-      // dz = dy * act'(z), from y, in place of dy (as dense does).
-      auto flat = RowMajor({n, Elements(out_shape_)});
-      dnnl::eltwise_forward::primitive_desc hint(
-          dnnl::eltwise_forward::desc(dnnl::prop_kind::forward_training, act_.forward, flat, 0.0f, 0.0f), e);
-      dnnl::eltwise_backward::primitive_desc pd(dnnl::eltwise_backward::desc(act_.backward, flat, flat, 0.0f, 0.0f),
-                                                e, hint);
-      auto d = memory(flat, e, dy);
-      plan.Add(spec_.name + " activation backward", dnnl::eltwise_backward(pd),
-               {{DNNL_ARG_DIFF_DST, d}, {DNNL_ARG_DST, memory(flat, e, y)}, {DNNL_ARG_DIFF_SRC, d}});
-    }
+    // dz = dy * act'(z), in place of dy, unless a max pool above applied the ReLU's.
+    if (!relu_handed_over_) act_steps_.at(x).AddBackward(plan, e, spec_.name, dy);
     AddRowsGradients(plan, e, n, x, dy);
     if (dx == nullptr) return;
     auto pd = InputGradientPd(e, n);
@@ -230,12 +225,8 @@ class Conv2dLayer : public Layer {
   }
 
   dnnl::convolution_forward::primitive_desc ForwardPd(const dnnl::engine& e, int64_t n, bool training) const {
-    dnnl::primitive_attr attr = Attr();
-    if (!act_.is_linear) {
-      dnnl::post_ops ops;
-      ops.append_eltwise(1.0f, act_.forward, 0.0f, 0.0f);
-      attr.set_post_ops(ops);
-    }
+    // The activation's post-op, as ActivationSteps::Fused gives it.
+    const dnnl::primitive_attr attr = WithPostOp(act_, training, Attr());
     return dnnl::convolution_forward::primitive_desc(
         dnnl::convolution_forward::desc(training ? dnnl::prop_kind::forward_training : dnnl::prop_kind::forward_inference,
                                         dnnl::algorithm::convolution_direct, Src(n), AnyWeights(), Bias(), Dst(n),
@@ -251,6 +242,7 @@ class Conv2dLayer : public Layer {
   int64_t out_hw_[2] = {0, 0}, pad_l_[2] = {0, 0}, pad_r_[2] = {0, 0};
   Param kernel_p_, bias_;
   std::map<float*, memory> weights_;  // per forward input (a worker's rows): its weights in the forward's layout
+  std::map<const float*, ActivationSteps> act_steps_;  // per forward input: its activation's steps
   // Per worker's input rows: dL/dW (blocked) and dL/db over them.
   std::map<const float*, std::pair<memory, memory>> rows_grads_;
 };

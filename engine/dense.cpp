@@ -46,34 +46,24 @@ void DenseLayer::AddForward(Plan& plan, const dnnl::engine& e, const BatchRows& 
   auto x_m = Wrap(e, {n, in_}, x);
   auto w_m = Wrap(e, {in_, out_}, kernel_.value.data());
   auto b_m = Wrap(e, {1, out_}, bias_.value.data());
-  auto y_m = Wrap(e, {n, out_}, y);
-  dnnl::primitive_attr attr;
-  if (!act_.is_linear) {
-    dnnl::post_ops ops;
-    ops.append_eltwise(1.0f, act_.forward, 0.0f, 0.0f);
-    attr.set_post_ops(ops);
-  }
+  // The activation: fused as a post-op, or steps of its own after the matmul
+  // (kept for the backward of these rows).
+  const ActivationSteps& act = act_steps_[x] = ActivationSteps(act_, e, RowMajor({n, out_}), y, r.training);
   dnnl::matmul::primitive_desc pd(
-      dnnl::matmul::desc(x_m.get_desc(), w_m.get_desc(), b_m.get_desc(), y_m.get_desc()), attr, e);
+      dnnl::matmul::desc(x_m.get_desc(), w_m.get_desc(), b_m.get_desc(), RowMajor({n, out_})),
+      act.Fused(dnnl::primitive_attr()), e);
   plan.Add(spec_.name + " forward", dnnl::matmul(pd),
-           {{DNNL_ARG_SRC, x_m}, {DNNL_ARG_WEIGHTS, w_m}, {DNNL_ARG_BIAS, b_m}, {DNNL_ARG_DST, y_m}});
+           {{DNNL_ARG_SRC, x_m}, {DNNL_ARG_WEIGHTS, w_m}, {DNNL_ARG_BIAS, b_m}, {DNNL_ARG_DST, act.primitive_dst()}});
+  act.AddForward(plan, e, spec_.name);
 }
 
-void DenseLayer::AddBackwardData(Plan& plan, const dnnl::engine& e, const BatchRows& r, float* /*x*/, float* y,
+void DenseLayer::AddBackwardData(Plan& plan, const dnnl::engine& e, const BatchRows& r, float* x, float* /*y*/,
                                  float* dy, float* dx) {
   const int64_t n = r.n;
   auto dy_m = Wrap(e, {n, out_}, dy);
 
-  // dz = dy * act'(z), computed from y in place of dy.
-  if (!act_.is_linear) {
-    auto y_m = Wrap(e, {n, out_}, y);
-    dnnl::eltwise_forward::primitive_desc hint(
-        dnnl::eltwise_forward::desc(dnnl::prop_kind::forward_training, act_.forward, y_m.get_desc(), 0.0f, 0.0f), e);
-    dnnl::eltwise_backward::primitive_desc pd(
-        dnnl::eltwise_backward::desc(act_.backward, dy_m.get_desc(), y_m.get_desc(), 0.0f, 0.0f), e, hint);
-    plan.Add(spec_.name + " activation backward", dnnl::eltwise_backward(pd),
-             {{DNNL_ARG_DIFF_DST, dy_m}, {DNNL_ARG_DST, y_m}, {DNNL_ARG_DIFF_SRC, dy_m}});
-  }
+  // dz = dy * act'(z), in place of dy.
+  act_steps_.at(x).AddBackward(plan, e, spec_.name, dy);
 
   // dx [n,in] = dz [n,out] . W^T [out,in]; W^T is a strided view of W.
   if (dx != nullptr) {

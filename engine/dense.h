@@ -1,6 +1,8 @@
 // Dense (fully connected) layer: y = act(x W + b), W [in, out], b [out].
-// oneDNN matmul does every product; bias and activation are fused into the
-// forward matmul as bias + eltwise post-op.
+// oneDNN matmul does every product; the bias and an eltwise activation are
+// fused into the forward matmul (bias + eltwise post-op), except where the
+// activation runs steps of its own (engine/activation.h: gelu and softplus in
+// training, softmax).
 #pragma once
 
 #include <map>
@@ -39,6 +41,7 @@ class DenseLayer : public Layer {
   Shape in_shape_, out_shape_;
   Activation act_;
   Param kernel_, bias_;
+  std::map<const float*, ActivationSteps> act_steps_;  // per forward input (a worker's rows)
   std::map<int64_t, std::vector<float>> ones_;  // [1, n] of 1.0, per batch size, for db = 1^T dz
 };
 

@@ -5,6 +5,7 @@
 #include <initializer_list>
 
 #include "common/checked_math.h"
+#include "engine/activation.h"
 
 namespace pipeline {
 namespace {
@@ -20,6 +21,16 @@ bool SumOfProducts(std::initializer_list<std::pair<int64_t, int64_t>> terms, int
   }
   *out = sum;
   return true;
+}
+
+// A training batch's rows of pre-activations the layer keeps (gelu, softplus:
+// engine/activation.h), 0 for the others.
+int64_t KeptPreActivationRows(const LayerSpec& layer, int64_t batch) {
+  Activation act;
+  return (layer.type == "dense" || layer.type == "conv2d") && LookupActivation(layer.activation, &act) &&
+                 KeepsPreActivation(act)
+             ? batch
+             : 0;
 }
 
 }  // namespace
@@ -66,7 +77,8 @@ Status SizeModel(const NetworkSpec& spec, const std::string& optimizer_type, int
       m.training_flops += l.forward_flops + layer->WeightGradFlops() + (i > 0 ? layer->InputGradFlops() : 0);
       l.param_bytes = (l.params * per_param + tensors) * kFloat;
       l.snapshot_bytes = (l.params * per_snapshot + 2 * tensors) * kFloat;
-      const int64_t outputs = (train_rows + eval_batch) * l.out * (i + 1 < spec.layers.size() ? 1 : 2);
+      const int64_t outputs = (train_rows + eval_batch) * l.out * (i + 1 < spec.layers.size() ? 1 : 2) +
+                              KeptPreActivationRows(spec.layers[i], batch) * l.out;
       const int64_t inputs = i == 0 ? (train_rows + eval_batch) * l.in : 0;
       l.activation_bytes = (outputs + inputs) * kFloat;
       m.bytes += l.param_bytes + l.snapshot_bytes + l.activation_bytes;
@@ -82,7 +94,7 @@ Status SizeModel(const NetworkSpec& spec, const std::string& optimizer_type, int
     l.name = spec.layers[i].name;
     l.in = in;
     l.out = spec.layers[i].units;
-    int64_t kernel = 0, floats = 0, input_floats = 0, output_floats = 0, flops = 0;
+    int64_t kernel = 0, floats = 0, input_floats = 0, output_floats = 0, kept_floats = 0, flops = 0;
     bool ok = CheckedMul(l.in, l.out, &kernel) && CheckedAdd(kernel, l.out, &l.params) &&
               CheckedAdd(m.params, l.params, &m.params) && CheckedMul(kernel, 2, &l.forward_flops) &&
               CheckedAdd(m.inference_flops, l.forward_flops, &m.inference_flops) &&
@@ -94,6 +106,9 @@ Status SizeModel(const NetworkSpec& spec, const std::string& optimizer_type, int
               // log-probabilities and one-hot labels are as wide
               SumOfProducts({{train_rows, l.out}, {eval_batch, l.out}}, &output_floats) &&
               (i + 1 < spec.layers.size() || CheckedMul(output_floats, 2, &output_floats)) &&
+              // and a training batch's pre-activations, where the activation keeps them
+              SumOfProducts({{KeptPreActivationRows(spec.layers[i], batch), l.out}}, &kept_floats) &&
+              CheckedAdd(output_floats, kept_floats, &output_floats) &&
               (i > 0 || SumOfProducts({{train_rows, l.in}, {eval_batch, l.in}}, &input_floats)) &&
               CheckedAdd(output_floats, input_floats, &floats) && CheckedMul(floats, kFloat, &l.activation_bytes) &&
               CheckedAdd(m.bytes, l.param_bytes, &m.bytes) && CheckedAdd(m.bytes, l.snapshot_bytes, &m.bytes) &&

@@ -22,7 +22,8 @@ struct LayerSize {
   // Bytes to train it (see TrainingMemory).
   int64_t param_bytes = 0;          // value, gradient, optimizer buffers
   int64_t snapshot_bytes = 0;       // checkpoint / export copies of value and optimizer state
-  int64_t activation_bytes = 0;     // its input (first layer) and output buffers for both batch sizes
+  int64_t activation_bytes = 0;     // its input (first layer) and output buffers for both batch sizes, and
+                                    // the pre-activations gelu and softplus keep in training
   int64_t bytes() const { return param_bytes + snapshot_bytes + activation_bytes; }
 };
 

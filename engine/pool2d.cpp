@@ -60,14 +60,7 @@ class Pool2dLayer : public Layer {
       // exactly where the window's argmax is (engine/layer.h).
       Activation relu;
       LookupActivation("relu", &relu);
-      auto flat = RowMajor({r.n, Elements(out_shape_)});
-      dnnl::eltwise_forward::primitive_desc hint(
-          dnnl::eltwise_forward::desc(dnnl::prop_kind::forward_training, relu.forward, flat, 0.0f, 0.0f), e);
-      dnnl::eltwise_backward::primitive_desc pd(dnnl::eltwise_backward::desc(relu.backward, flat, flat, 0.0f, 0.0f),
-                                                e, hint);
-      auto d = memory(flat, e, dy);
-      plan.Add(spec_.name + " relu gradient of the layer below", dnnl::eltwise_backward(pd),
-               {{DNNL_ARG_DIFF_DST, d}, {DNNL_ARG_DST, memory(flat, e, y)}, {DNNL_ARG_DIFF_SRC, d}});
+      ActivationSteps(relu, e, Dst(r.n), y, true).AddBackward(plan, e, spec_.name + " (the ReLU below)", dy);
     }
     auto pd = BackwardPd(e, r.n);
     ArgMap args{{DNNL_ARG_DIFF_DST, memory(Dst(r.n), e, dy)},

@@ -4,7 +4,7 @@
 //
 //   PIPELINE_REGISTER(LayerGraphRegistry, dense, 0, (LayerGraph{&CheckDense, &AddDense}));
 //
-// Activations map to their TF op the same way (export/activation_ops.cpp).
+// Activations map to their TF ops the same way (export/activation_ops.cpp).
 // The engine is never linked here: a mapping sees only ExportedLayer values.
 #pragma once
 
@@ -41,14 +41,18 @@ struct LayerGraphTag {
 };
 using LayerGraphRegistry = Registry<LayerGraphTag, LayerGraph>;
 
-// The TF op of an activation, "" for none (linear).
+// An activation's TF ops: appends them to `input` under "<scope>/" and
+// returns the node to read next (`input` itself for linear).
+struct ActivationGraph {
+  std::string (*add)(GraphBuilder& g, const std::string& scope, const std::string& input) = nullptr;
+};
 struct ActivationOpTag {
   static constexpr const char* kKind = "activation export";
 };
-using ActivationOpRegistry = Registry<ActivationOpTag, std::string>;
+using ActivationOpRegistry = Registry<ActivationOpTag, ActivationGraph>;
 
-// Appends `activation`'s op to `input` as "<scope>/<Op>"; returns the node to
-// read next (`input` itself for linear). Requires a registered activation.
+// Appends `activation`'s ops to `input` (export/activation_ops.cpp); returns
+// the node to read next. Requires a registered activation.
 std::string AddActivation(GraphBuilder& g, const std::string& scope, const std::string& activation,
                           const std::string& input);
 

@@ -37,7 +37,8 @@ const std::set<std::string>& FoldableOps() {
 const std::set<std::string>& KernelOps() {
   static const std::set<std::string> ops = {
       "Identity", "Snapshot", "Softmax", "TopKV2", "Cast", "LookupTableFind", "LookupTableFindV2", "ParseExample", "ParseExampleV2",
-      "BiasAdd",  "Add",      "AddV2",   "Relu",   "Relu6", "Sigmoid",           "Tanh",         "Elu", "LeakyRelu"};
+      "BiasAdd",  "Add",      "AddV2",   "Relu",   "Relu6", "Sigmoid",           "Tanh",         "Elu", "LeakyRelu",
+      "Softplus", "Mul",      "Neg",     "Erfc"};  // the last three: gelu (export/activation_ops.cpp)
   return ops;
 }
 

@@ -62,7 +62,7 @@ TEST_CASE("config: three mistakes are all reported with line and column") {
   REQUIRE(lines.size() == 3);
   CHECK(lines[0] == path +
                         ":19:19: error: model.layers.0.activation: unknown activation 'rleu' (did you mean 'relu'? "
-                        "allowed: relu, sigmoid, tanh, linear)");
+                        "allowed: relu, sigmoid, tanh, linear, leaky_relu, elu, gelu, softplus, softmax)");
   CHECK(lines[1] == path + ":41:3: error: train.epoch: unknown key 'epoch' (did you mean 'epochs'?)");
   CHECK(lines[2] == path + ":42:15: error: train.batch_size: expected an integer, got 'hundred'");
 }
@@ -101,7 +101,7 @@ TEST_CASE("config: wrong types / bad enums and out-of-range values") {
              "adam, rmsprop)",
       path + ":11:12: error: optimizer.epsilon: must be > 0, got 0",
       path + ":15:19: error: model.layers.0.activation: unknown activation 'Relu' (did you mean 'relu'? allowed: "
-             "relu, sigmoid, tanh, linear)",
+             "relu, sigmoid, tanh, linear, leaky_relu, elu, gelu, softplus, softmax)",
       path + ":16:34: error: model.layers.0.kernel_initializer.type: unknown initializer 'glorot' (did you mean "
              "'glorot_uniform'? allowed: "
              "random_normal, truncated_normal, glorot_uniform, glorot_normal, he_normal, zeros)",
@@ -212,6 +212,19 @@ TEST_CASE("config: dataset split rules") {
   CHECK(Errors("splits.yaml", "model:\n  layers:\n    - units: 5\n") ==
         path + ":3:14: error: model.layers.0.units: the last layer outputs the logits for softmax_cross_entropy and "
                "must have dataset.num_classes (10) units, got 5");
+}
+
+TEST_CASE("config: a softmax activation on the logits of softmax_cross_entropy is an error naming the layer") {
+  const std::string path = TempDir() + "/softmax.yaml";
+  const std::string hidden = "model:\n  layers:\n    - {units: 32, activation: softmax}\n";
+  CHECK(Errors("softmax.yaml", hidden + "    - {name: logits, units: 10, activation: softmax}\n") ==
+        path + ":4:45: error: model.layers.1.activation: layer logits outputs the logits of loss "
+               "softmax_cross_entropy, which applies softmax itself: softmax here would apply it twice; use "
+               "activation: linear (the export's classify and predict signatures still return softmax probabilities)");
+  // A hidden softmax is a layer like any other; the logits may take any other activation.
+  CHECK(Errors("softmax.yaml", hidden + "    - {units: 10}\n") == "");
+  CHECK(Errors("softmax.yaml", hidden + "    - {units: 10, activation: gelu}\n") == "");
+  CHECK(Errors("softmax.yaml", hidden + "    - {units: 10, activation: softmax}\nloss: {type: sigmoid_cross_entropy}\n") == "");
 }
 
 TEST_CASE("config: export keys") {

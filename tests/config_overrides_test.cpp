@@ -90,7 +90,7 @@ TEST_CASE("config: override values are validated like file values") {
         "<override 'train.epochs=ten'>: error: train.epochs: expected an integer, got 'ten'");
   CHECK(Load({"model.layers.0.activation=rleu"}, &c) ==
         "<override 'model.layers.0.activation=rleu'>: error: model.layers.0.activation: unknown activation 'rleu' "
-        "(did you mean 'relu'? allowed: relu, sigmoid, tanh, linear)");
+        "(did you mean 'relu'? allowed: relu, sigmoid, tanh, linear, leaky_relu, elu, gelu, softplus, softmax)");
   CHECK(Load({"model.layers.0.kernel_initializer={type: zeros, stdev: 1}"}, &c) ==
         "<override 'model.layers.0.kernel_initializer={type: zeros, stdev: 1}'>: error: "
         "model.layers.0.kernel_initializer.stdev: unknown key 'stdev' (did you mean 'stddev'?)");
@@ -118,7 +118,7 @@ TEST_CASE("config: file errors come first / then override errors in order") {
   REQUIRE(s.IsInvalidArgument());
   CHECK(s.message() ==
         path + ":19:19: error: model.layers.0.activation: unknown activation 'rleu' (did you mean 'relu'? allowed: "
-               "relu, sigmoid, tanh, linear)\n" +
+               "relu, sigmoid, tanh, linear, leaky_relu, elu, gelu, softplus, softmax)\n" +
             path + ":41:3: error: train.epoch: unknown key 'epoch' (did you mean 'epochs'?)\n" +
             "<override 'train.epoch=5'>: error: train.epoch: unknown key 'epoch' (did you mean 'epochs'?)\n" +
             "<override 'seed=-3'>: error: seed: must be >= 0, got -3");

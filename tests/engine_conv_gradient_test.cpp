@@ -97,6 +97,41 @@ TEST_CASE("engine: conv2d gradient check / same strided and stacked") {
   Check({5, 5, 2}, {Conv("a", 2, {3, 3}, {2, 2}, "same", "tanh"), Conv("b", 2, {2, 2}, {1, 1}, "valid", "sigmoid"),
                     Simple("flatten"), Dense("d", 3, "linear")});
 }
+// Each activation on a conv (softmax over its 3 channels), the stacked
+// second conv taking its input gradient through it. The kinked ones (relu,
+// leaky_relu) with a step of 1e-3: at 1e-2 some of the 200 pre-activations
+// sit within a step of the kink.
+TEST_CASE("engine: conv2d gradient check / every activation") {
+  for (const std::string act : {"leaky_relu", "elu", "gelu", "softplus", "softmax", "relu", "sigmoid", "linear"}) {
+    CAPTURE(act);
+    const float eps = act == "relu" || act == "leaky_relu" ? 1e-3f : 1e-2f;
+    Check({5, 5, 2},
+          {Conv("a", 3, {3, 3}, {1, 1}, "same", act), Conv("b", 2, {2, 2}, {1, 1}, "valid", act), Simple("flatten"),
+           Dense("d", 3, "linear")},
+          false, 1, 4, eps);
+  }
+}
+// In oneDNN's blocked layout (16 and 32 channels: nChw16c differs from NHWC's
+// bytes), across two workers: softmax over the channels of a blocked tensor,
+// gelu's and softplus's pre-activations kept in it.
+TEST_CASE("engine: conv2d gradient check / gelu softplus softmax in the blocked layout across two workers") {
+  const std::vector<LayerSpec> layers = {Conv("a", 16, {3, 3}, {1, 1}, "same", "gelu"),
+                                         Conv("b", 32, {2, 2}, {1, 1}, "valid", "softmax"),
+                                         Conv("c", 16, {2, 2}, {1, 1}, "valid", "softplus"), Simple("flatten"),
+                                         Dense("d", 3, "linear")};
+  Runtime runtime(2);
+  NetworkSpec spec;
+  spec.input_shape = {4, 4, 1};
+  spec.layers = layers;
+  std::unique_ptr<Network> net;
+  REQUIRE(Network::Create(spec, &runtime, &net).ok());
+  for (size_t i = 1; i < 3; ++i) {
+    INFO("layer " << i);
+    CHECK(IsBlockedLayout(net->layers()[i]->in_layout()));
+    CHECK(IsBlockedLayout(net->layers()[i]->out_layout()));
+  }
+  Check({4, 4, 1}, layers, false, 2, 6);
+}
 TEST_CASE("engine: conv2d gradient check with the batch split across two workers") {
   CHECK(WorkersFor(36, 2) == 2);
   Check({5, 5, 1}, {Conv("a", 2, {3, 3}, {1, 1}, "same", "tanh"), Conv("b", 2, {3, 3}, {2, 2}, "valid", "tanh"),

@@ -137,6 +137,12 @@ TEST_CASE("engine: dense gradient check / linear") { CheckGradients("linear"); }
 TEST_CASE("engine: dense gradient check / relu") { CheckGradients("relu"); }
 TEST_CASE("engine: dense gradient check / sigmoid") { CheckGradients("sigmoid"); }
 TEST_CASE("engine: dense gradient check / tanh") { CheckGradients("tanh"); }
+TEST_CASE("engine: dense gradient check / leaky_relu") { CheckGradients("leaky_relu"); }
+TEST_CASE("engine: dense gradient check / elu") { CheckGradients("elu"); }
+TEST_CASE("engine: dense gradient check / gelu") { CheckGradients("gelu"); }
+TEST_CASE("engine: dense gradient check / softplus") { CheckGradients("softplus"); }
+// softmax over the hidden layer's 4 units, then a linear layer of logits.
+TEST_CASE("engine: dense gradient check / softmax") { CheckGradients("softmax"); }
 // 36 rows on 2 threads and 48 on 3: the workers split the batch rows, then
 // each computes its share of the parameter gradients over the whole batch:
 // row ranges of the first kernel (from the transposed input) and whole other
@@ -149,6 +155,8 @@ TEST_CASE("engine: gradient check with the batch split across two or three worke
   CheckGradients("sigmoid", 2, 36);
   CHECK(WorkersFor(48, 3) == 3);
   CheckGradients("tanh", 3, 48);
+  // Each worker's own pre-activation buffer (gelu, softplus) and softmax rows.
+  for (const char* act : {"gelu", "softplus", "softmax", "elu"}) CheckGradients(act, 2, 36);
 }
 
 TEST_CASE("engine: split-batch gradients equal single-worker gradients") {

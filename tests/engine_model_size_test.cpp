@@ -43,6 +43,34 @@ TEST_CASE("model size: counts equal a built network's") {
   }
 }
 
+// gelu and softplus keep a training batch's pre-activations (engine/activation.h):
+// one more [batch, out] buffer than the same layer with relu.
+TEST_CASE("model size: gelu and softplus layers count the pre-activations they keep") {
+  for (const std::string act : {"gelu", "softplus"}) {
+    CAPTURE(act);
+    NetworkSpec relu = Spec(784, {64, 10}), kept = relu;
+    kept.layers[0].activation = act;
+    ModelSize with_relu, with_kept;
+    size_t failed = 99;
+    REQUIRE(SizeModel(relu, "sgd", 100, 1000, &with_relu, &failed).ok());
+    REQUIRE(SizeModel(kept, "sgd", 100, 1000, &with_kept, &failed).ok());
+    CHECK(with_kept.layers[0].activation_bytes - with_relu.layers[0].activation_bytes == 100 * 64 * 4);
+    CHECK(with_kept.layers[1].activation_bytes == with_relu.layers[1].activation_bytes);
+    // The same through the image-layer path: a conv's [h, w, filters] output.
+    NetworkSpec conv;
+    conv.input_shape = {6, 6, 1};
+    LayerSpec c{"conv2d", "c", 0, "relu"};
+    c.filters = 3;
+    c.kernel = {3, 3};
+    conv.layers = {c, LayerSpec{"flatten", "f"}, LayerSpec{"dense", "d", 10, "linear"}};
+    NetworkSpec conv_kept = conv;
+    conv_kept.layers[0].activation = act;
+    REQUIRE(SizeModel(conv, "sgd", 100, 1000, &with_relu, &failed).ok());
+    REQUIRE(SizeModel(conv_kept, "sgd", 100, 1000, &with_kept, &failed).ok());
+    CHECK(with_kept.layers[0].activation_bytes - with_relu.layers[0].activation_bytes == 100 * 4 * 4 * 3 * 4);
+  }
+}
+
 TEST_CASE("model size: an overflowing layer is an error naming it") {
   ModelSize size;
   size_t failed = 99;

@@ -26,7 +26,8 @@ TEST_CASE("engine: an unknown schedule is an error and never a silent constant")
 
 TEST_CASE("engine: registries list names in rank order for the config and alphabetically for the engine") {
   CHECK(NameRegistry::Names("optimizer") == std::vector<std::string>{"sgd", "momentum", "adam", "rmsprop"});
-  CHECK(NameRegistry::Names("activation") == std::vector<std::string>{"relu", "sigmoid", "tanh", "linear"});
+  CHECK(NameRegistry::Names("activation") == std::vector<std::string>{"relu", "sigmoid", "tanh", "linear", "leaky_relu",
+                                                                       "elu", "gelu", "softplus", "softmax"});
   CHECK(NameRegistry::Names("schedule") == std::vector<std::string>{"constant", "step", "exponential", "cosine"});
   CHECK(NameRegistry::Names("layer") == std::vector<std::string>{"avg_pool2d", "batch_norm", "conv2d", "dense",
                                                                   "dropout", "flatten", "max_pool2d"});

@@ -15,11 +15,13 @@ struct VerboseCounts {
   int create = 0, exec = 0, reorder = 0;
 };
 
-VerboseCounts Count(int epochs, const std::string& config = "configs/fashion_mnist.yaml") {
-  auto r = RunPipeline({"run", config, "train.epochs=" + std::to_string(epochs),
-                        "dataset.train.count=1000", "train.threads=2", "--stages", "load,build,train", "--run-dir",
-                        pipeline::test::TempDir("verbose") + "/run"},
-                       PIPELINE_SOURCE_DIR, {"ONEDNN_VERBOSE=2"});
+VerboseCounts Count(int epochs, const std::string& config = "configs/fashion_mnist.yaml",
+                    const std::vector<std::string>& overrides = {}) {
+  std::vector<std::string> args = {"run", config, "train.epochs=" + std::to_string(epochs),
+                                   "dataset.train.count=1000", "train.threads=2", "--stages", "load,build,train",
+                                   "--run-dir", pipeline::test::TempDir("verbose") + "/run"};
+  args.insert(args.end(), overrides.begin(), overrides.end());
+  auto r = RunPipeline(args, PIPELINE_SOURCE_DIR, {"ONEDNN_VERBOSE=2"});
   REQUIRE(r.exit_code == 0);
   VerboseCounts c;
   std::istringstream lines(r.out);
@@ -54,4 +56,20 @@ TEST_CASE("engine: the CNN creates no primitive after the first epoch") {
   CHECK(one.create > 10);
   CHECK(three.create == one.create);
   CHECK(three.exec > 2 * one.exec);
+}
+
+// The activations with steps of their own (gelu's and softplus's eltwise from
+// the kept pre-activation, softmax's primitive) and the fused ones with an
+// alpha: built with the plans too, and no reorder.
+TEST_CASE("engine: layers with leaky_relu elu gelu softplus softmax create no primitive after the first epoch") {
+  const std::vector<std::string> layers = {
+      "model.layers=[{units: 64, activation: gelu}, {units: 64, activation: softplus}, {units: 32, activation: softmax},"
+      " {units: 32, activation: leaky_relu}, {units: 32, activation: elu}, {units: 10}]"};
+  const VerboseCounts one = Count(1, "configs/fashion_mnist.yaml", layers),
+                      three = Count(3, "configs/fashion_mnist.yaml", layers);
+  INFO("create " << one.create << "/" << three.create << " exec " << one.exec << "/" << three.exec);
+  CHECK(one.create > 10);
+  CHECK(three.create == one.create);
+  CHECK(three.exec > 2 * one.exec);
+  CHECK(three.reorder == 0);
 }

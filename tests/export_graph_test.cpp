@@ -10,6 +10,7 @@
 #include "common/files.h"
 #include "proto/saved_model.pb.h"
 #include "proto/variable.pb.h"
+#include "engine/activation.h"
 #include "export/export.h"
 #include "export/export_graph.h"
 #include "export/layer_graph.h"
@@ -209,6 +210,7 @@ TEST_CASE("export: every node conforms to TensorFlow's op registry / stripped_op
       {"regression", {20, 7, 1}, "checkpoint", {predict, regress}},
       {"tabular regression", {4, 7, 1}, "checkpoint", {predict, regress}, true},
       {"tabular classify frozen", {4, 7, 3}, "frozen", {predict, classify}, true},
+      {"every activation", {20, 7, 7, 7, 7, 7, 7, 7, 7, 7, 3}, "checkpoint", {predict, classify}},
   };
   for (const auto& v : variants) {
     CAPTURE(v.what);
@@ -218,6 +220,11 @@ TEST_CASE("export: every node conforms to TensorFlow's op registry / stripped_op
     m->request.options.signatures = v.sigs;
     m->request.layers[0].activation = "tanh";
     if (m->request.layers.size() > 2) m->request.layers[1].activation = "sigmoid";
+    if (m->request.layers.size() > 3) {  // every activation in the registry's order, then the logits
+      const std::vector<std::string> activations = NameRegistry::Names("activation");
+      REQUIRE(activations.size() + 1 == m->request.layers.size());
+      for (size_t i = 0; i < activations.size(); ++i) m->request.layers[i].activation = activations[i];
+    }
     if (v.tabular) {
       ExportedColumn num, cat;
       num.name = "num";
@@ -255,8 +262,9 @@ TEST_CASE("export: every node conforms to TensorFlow's op registry / stripped_op
     CHECK_MESSAGE(op.SerializeAsString() == reg[op.name()].SerializeAsString(), op.name());
   }
   // 24 for the MLP; Conv2D, MaxPool, AvgPool, Reshape, Mul, AddV2 for the image layers; Sub,
-  // RealDiv, ExpandDims, OneHot, ConcatV2 for CSV columns.
-  CHECK(savedmodel::ExporterOpDefs().op_size() == 35);
+  // RealDiv, ExpandDims, OneHot, ConcatV2 for CSV columns; LeakyRelu, Elu, Softplus, and Neg and
+  // Erfc for gelu, for the activations.
+  CHECK(savedmodel::ExporterOpDefs().op_size() == 40);
 }
 
 TEST_CASE("export: the conformance checker catches what it should") {
@@ -389,7 +397,7 @@ TEST_CASE("export: CheckExport enforces TF Serving's signature rules with Invali
   expect_bad("input features", [](ExportRequest& r) { r.input_features = 21; });
   expect_bad("bad layer name", [](ExportRequest& r) { r.layers[0].name = "a/b"; });
   expect_bad("reserved layer name", [](ExportRequest& r) { r.layers[0].name = "save"; });
-  expect_bad("activation", [](ExportRequest& r) { r.layers[0].activation = "gelu"; });
+  expect_bad("activation", [](ExportRequest& r) { r.layers[0].activation = "swish"; });
   expect_bad("variables mode", [](ExportRequest& r) { r.options.variables = "resource"; });
   expect_bad("version", [](ExportRequest& r) { r.options.version = "1.5"; });
   expect_bad("empty path", [](ExportRequest& r) { r.options.path = ""; });
@@ -413,15 +421,33 @@ TEST_CASE("export: each layer type's export mapping is found by its type and che
         "export: model.layers.1 ('dense_1'): has no image shapes");
   CHECK(message([](ExportRequest& r) { r.layers[1].type = "batch_norm"; }) ==
         "export: model.layers.1 ('dense_1'): has no gamma");
-  CHECK(message([](ExportRequest& r) { r.layers[0].activation = "gelu"; }) ==
-        "export: model.layers.0 ('dense_0'): activation must be relu, sigmoid, tanh or linear, "
-        "got 'gelu'");
+  CHECK(message([](ExportRequest& r) { r.layers[0].activation = "swish"; }) ==
+        "export: model.layers.0 ('dense_0'): activation must be relu, sigmoid, tanh, linear, leaky_relu, elu, gelu, "
+        "softplus or softmax, got 'swish'");
   CHECK(message([](ExportRequest& r) { r.layers[0].tensors[0].dims = {6, 20}; }) ==
         "export: model.layers.0 ('dense_0'): kernel is [6, 20] and bias [6], not [20, 6] and [6]");
   CHECK(message([](ExportRequest& r) { r.layers[1].tensors.pop_back(); }) ==
         "export: model.layers.1 ('dense_1'): has no weights");
   CHECK(message([](ExportRequest& r) { r.layers[1].tensors[0].values = nullptr; }) ==
         "export: model.layers.1 ('dense_1'): has no weights");
+}
+
+// The engine's leaky_relu slope is LeakyRelu's OpDef default: the exporter
+// leaves the attr out (export/activation_ops.cpp), and TensorFlow fills in the
+// default, so the two must be one number.
+TEST_CASE("export: leaky_relu's slope is TensorFlow's LeakyRelu default alpha") {
+  const auto registry = LoadRegistry();
+  const tensorflow::OpDef* leaky = nullptr;
+  for (const auto& op : registry.op())
+    if (op.name() == "LeakyRelu") leaky = &op;
+  REQUIRE(leaky != nullptr);
+  bool found = false;
+  for (const auto& a : leaky->attr())
+    if (a.name() == "alpha") {
+      found = true;
+      CHECK(a.default_value().f() == kLeakyReluAlpha);
+    }
+  CHECK(found);
 }
 
 TEST_CASE("export: every layer type and activation the engine registers has an export mapping") {

@@ -120,7 +120,7 @@ TEST_CASE("reliability: bad values / names and overrides exit 2 naming the key a
       {{"optimizer.learning_rate=-1"}, "optimizer\\.learning_rate: must be > 0, got -1"},
       {{"model.layers=[]"}, "model\\.layers: must not be empty"},
       {{"model.layers.0.activation=relux"},
-       "model\\.layers\\.0\\.activation: unknown activation 'relux' \\(did you mean 'relu'\\? allowed: relu, sigmoid, tanh, linear\\)"},
+       "model\\.layers\\.0\\.activation: unknown activation 'relux' \\(did you mean 'relu'\\? allowed: relu, sigmoid, tanh, linear, leaky_relu, elu, gelu, softplus, softmax\\)"},
       {{"model.layers.0.kernel_initializer.type=gaussian"},
        "model\\.layers\\.0\\.kernel_initializer\\.type: unknown initializer 'gaussian' \\(allowed: random_normal"},
       {{"optimizer.type=adamw"}, "optimizer\\.type: unknown optimizer 'adamw' \\(did you mean 'adam'\\? allowed: sgd, momentum, adam, rmsprop(, [a-z_]+)*\\)"},

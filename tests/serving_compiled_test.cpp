@@ -107,14 +107,16 @@ std::unique_ptr<Exported> ExportMlp(const std::vector<int64_t>& sizes, const std
 }  // namespace
 
 TEST_CASE("compiled serving: our exports run compiled and agree with the interpreter") {
-  for (const std::string activation : {"relu", "sigmoid", "tanh"}) {
+  const std::map<std::string, std::string> ops = {
+      {"relu", "Relu"},      {"sigmoid", "Sigmoid"},   {"tanh", "Tanh"},       {"leaky_relu", "LeakyRelu"},
+      {"elu", "Elu"},        {"softplus", "Softplus"}, {"softmax", "Softmax"}, {"gelu", "Mul, Neg, Mul, Erfc, Mul"}};
+  for (const auto& [activation, op] : ops) {
     INFO("hidden activation " << activation);
     auto e = ExportMlp({784, 64, 32, 10}, activation);
     auto s = Load(e->version_dir);
     CHECK(s->ExecutionPath("predict_images").rfind("compiled: ", 0) == 0);
     CHECK(s->ExecutionPath("serving_default").rfind("compiled: ", 0) == 0);
     // Each layer fuses its bias; the activations are the interpreter's kernels.
-    const std::string op = activation == "relu" ? "Relu" : activation == "sigmoid" ? "Sigmoid" : "Tanh";
     CHECK(s->ExecutionPath("predict_images").find("MatMul 784x64 + BiasAdd, " + op + ", MatMul 64x32 + BiasAdd, " + op +
                                                   ", MatMul 32x10 + BiasAdd, Softmax") != std::string::npos);
     for (int64_t batch : {1, 7, 100}) {
@@ -124,6 +126,8 @@ TEST_CASE("compiled serving: our exports run compiled and agree with the interpr
       CheckAgrees(*s, "serving_default", {{"inputs", Examples(images)}});
     }
     // The runs above took the compiled path: one plan per batch size.
+    REQUIRE(s->Compiled("predict_images") != nullptr);
+    REQUIRE(s->Compiled("serving_default") != nullptr);
     CHECK(s->Compiled("predict_images")->CachedBatchSizes() == 3);
     CHECK(s->Compiled("serving_default")->CachedBatchSizes() == 3);
   }

@@ -10,6 +10,10 @@
 // (conv2d, both pools, flatten, dropout, dense: the batch split across two
 // workers), `alloc_probe cnn_bn` the same with a batch_norm (one worker with
 // oneDNN's own threads), both with Adam instead of the fused SGD step.
+// `alloc_probe activations` runs the MLP with the activations that add steps
+// of their own (gelu and softplus keep their pre-activation in a buffer of the
+// plan, softmax runs its own primitive) and the fused ones with an alpha,
+// and `alloc_probe cnn_activations` the CNN with gelu and softmax convs.
 #include <cstdio>
 #include <vector>
 
@@ -38,7 +42,7 @@ LayerSpec Image(const std::string& type, const std::string& name, int64_t filter
 
 int main(int argc, char** argv) {
   const std::string variant = argc > 1 ? argv[1] : "mlp";
-  const bool cnn = variant != "mlp";
+  const bool cnn = variant.rfind("cnn", 0) == 0;
   Runtime runtime(2);
   NetworkSpec spec;
   spec.input = 784;
@@ -50,6 +54,12 @@ int main(int argc, char** argv) {
                    Image("avg_pool2d", "p2"), Image("flatten", "f"), Image("dropout", "d"),
                    LayerSpec{"dense", "o", 10, "linear", {"glorot_uniform"}, {"zeros"}}};
     if (variant == "cnn_bn") spec.layers.insert(spec.layers.begin() + 1, Image("batch_norm", "bn"));
+    if (variant == "cnn_activations") spec.layers[0].activation = "gelu", spec.layers[2].activation = "softmax";
+  }
+  if (variant == "activations") {
+    spec.layers = {LayerSpec{"dense", "a", 256, "gelu", {}, {}}, LayerSpec{"dense", "b", 128, "softplus", {}, {}},
+                   LayerSpec{"dense", "c", 64, "softmax", {}, {}}, LayerSpec{"dense", "d", 64, "leaky_relu", {}, {}},
+                   LayerSpec{"dense", "e", 64, "elu", {}, {}}, LayerSpec{"dense", "f", 10, "linear", {}, {}}};
   }
   std::unique_ptr<Network> net;
   if (!Network::Create(spec, &runtime, &net).ok() || !net->Initialize(1).ok()) return 1;

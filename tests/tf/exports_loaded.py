@@ -77,6 +77,57 @@ CONFIGS = {
 }
 
 
+# Issue 14's activations, each on a hidden dense layer (softmax too: over its
+# units, before the logits) and on a conv (softmax over its channels):
+# LeakyRelu, Elu, gelu's Mul/Neg/Erfc, Softplus, Softmax.
+NEW_ACTIVATIONS = ["leaky_relu", "elu", "gelu", "softplus", "softmax"]
+
+
+def mixed_layers(activations, init):
+    """A model.layers override: one 32-unit hidden layer per activation, then the 10 logits."""
+    ki = f"kernel_initializer: {{type: {init}}}, bias_initializer: {{type: zeros}}"
+    items = [f"{{units: 32, activation: {a}, {ki}}}" for a in activations] + [f"{{units: 10, {ki}}}"]
+    return "model.layers=[" + ", ".join(items) + "]"
+
+
+def conv_activations_layers(activations):
+    """Convs of 6 filters, 3x3 same, one per activation (a max_pool2d after the second), flatten, 10 logits."""
+    ki = "kernel_initializer: {type: glorot_uniform}, bias_initializer: {type: zeros}"
+    items = []
+    for i, a in enumerate(activations):
+        items.append(f"{{type: conv2d, filters: 6, kernel_size: [3, 3], padding: same, activation: {a}, {ki}}}")
+        if i == 1:
+            items.append("{type: max_pool2d}")
+    items += ["{type: max_pool2d}", "{type: flatten}", f"{{units: 10, {ki}}}"]
+    return "model.layers=[" + ", ".join(items) + "]"
+
+
+def keras_dense_model(tf, activations):
+    """The Keras model mixed_layers describes (Keras' own activations: leaky_relu's
+    negative_slope 0.2, gelu approximate=False, softmax over the last axis)."""
+    L = tf.keras.layers
+    return tf.keras.Sequential([tf.keras.Input(shape=(784,))] + [L.Dense(32, activation=a) for a in activations] +
+                               [L.Dense(10)])
+
+
+def keras_conv_model(tf, activations):
+    """The Keras model conv_activations_layers describes, on the 784-float rows."""
+    L = tf.keras.layers
+    layers = [tf.keras.Input(shape=(784,)), L.Reshape((28, 28, 1))]
+    for i, a in enumerate(activations):
+        layers.append(L.Conv2D(6, 3, padding="same", activation=a))
+        if i == 1:
+            layers.append(L.MaxPooling2D(2))
+    return tf.keras.Sequential(layers + [L.MaxPooling2D(2), L.Flatten(), L.Dense(10)])
+
+
+CONFIGS.update({
+    "activations_dense": {"runs": [[mixed_layers(NEW_ACTIVATIONS, "glorot_uniform"),
+                                    "optimizer.type=adam", "optimizer.learning_rate=0.003"]],
+                          "keras": lambda tf: keras_dense_model(tf, NEW_ACTIVATIONS)},
+})
+
+
 # The image configs: a CNN's reader-side cost is per test image, so they test
 # on the first TEST_COUNT images (the run's test split is the same ones); each
 # exports warmup records (item 4).
@@ -107,6 +158,10 @@ CONFIGS.update({
         " {units: 10, kernel_initializer: {type: glorot_uniform}, bias_initializer: {type: zeros}}]",
         "optimizer.type=adam", "optimizer.learning_rate=0.001", "dataset.train.count=6000"] + CNN_TEST],
         "epsilons": {"batch_norm_1": 0.001, "batch_norm_5": 0.01}},
+    "activations_conv2d": {"test_count": TEST_COUNT, "warmup": True, "runs": [[
+        "model.input_shape=[28, 28, 1]", conv_activations_layers(NEW_ACTIVATIONS),
+        "optimizer.type=adam", "optimizer.learning_rate=0.001", "dataset.train.count=6000"] + CNN_TEST],
+        "keras": lambda tf: keras_conv_model(tf, NEW_ACTIVATIONS)},
 })
 
 
@@ -198,6 +253,18 @@ def reference(graph_def, final, x):
             h = 1 / (1 + np.exp(-h))
         elif ops.get(layer + "/Tanh") == "Tanh":
             h = np.tanh(h)
+        elif ops.get(layer + "/LeakyRelu") == "LeakyRelu":
+            h = np.where(h > 0, h, 0.2 * h)  # TF's default alpha: the export leaves the attr out
+        elif ops.get(layer + "/Elu") == "Elu":
+            h = np.where(h > 0, h, np.expm1(h))
+        elif ops.get(layer + "/Softplus") == "Softplus":
+            h = np.logaddexp(0.0, h)
+        elif ops.get(layer + "/Gelu/mul_2") == "Mul":
+            import math
+            h = 0.5 * h * (1 + np.vectorize(math.erf)(h / math.sqrt(2.0)))
+        elif ops.get(layer + "/Softmax") == "Softmax":
+            e = np.exp(h - h.max(axis=1, keepdims=True))
+            h = e / e.sum(axis=1, keepdims=True)
     e = np.exp(h - h.max(axis=1, keepdims=True))
     return {"logits": h, "softmax": e / e.sum(axis=1, keepdims=True)}
 
@@ -302,7 +369,32 @@ class Tester:
                         f"{name}: pipeline predict accuracy {ours['accuracy']} != test_accuracy {summary['test_accuracy']}")
             self.check_weights(sess, g, vdir, summary)
             self.check_warmup(sess, mg, vdir)
+        if "keras" in self.spec:
+            self.check_keras(final, ours_all)
         return ours_all
+
+    def check_keras(self, final, ours_all):
+        """The same model built in Keras (its own activations) from the run's final
+        weights: its logits, through softmax, equal every signature's
+        probabilities output of ours to TOL -- what the activations mean, checked
+        apart from our graph (which TF and we both run)."""
+        tf, np, c = self.tf, self.np, self.c
+        model = self.spec["keras"](tf)
+        weights = [final[k] for k in sorted(final, key=lambda k: (int(k.split("/")[0].rsplit("_", 1)[1]), k != k.split("/")[0] + "/kernel"))]
+        model.set_weights(weights)
+        probs = tf.nn.softmax(model(self.x.astype(np.float32))).numpy()
+        checked = 0
+        for name, sig in sorted(self.sigs.items()):
+            for alias, info in sig.outputs.items():
+                if info.name.split(":")[0] != "probabilities" or alias not in ours_all[name]["outputs"]:
+                    continue
+                o = ours_all[name]["outputs"][alias]
+                mine = tfcommon.as_numpy(o["values"], o["dtype"])
+                diff = float(np.abs(mine - probs[:mine.shape[0]]).max())
+                print(f"  Keras' {self.name} vs ours, {name} {alias}: max abs diff {diff:.3g}")
+                c.check(diff <= TOL, f"{name} {alias}: ours differ from Keras' own model by {diff}")
+                checked += 1
+        c.check(checked > 0, "no probabilities output compared with Keras")
 
     def check_weights(self, sess, g, vdir, summary):
         """Item 5: the checkpoint TF reads vs the run's own final training checkpoint."""

@@ -33,7 +33,11 @@
   tf1_cnn   a tf.compat.v1 conv graph on the tutorial's input and classify
             head (v1_cnn_model): FusedBatchNormV3 at inference, LeakyRelu,
             Selu, Softplus, Erf, MaxPool SAME, AvgPool VALID, Reshape with -1.
-            Each conv model's SavedModel must contain the ops MODELS lists.
+  keras_activations  a Keras MLP of Dense layers with leaky_relu, elu, gelu,
+            softplus and softmax (keras_layers "activations"), trained and
+            compared as keras_cnn is (its MatMul graph runs in our reader's
+            function library path).
+            Each of these models' SavedModel must contain the ops MODELS lists.
 
 Each is trained on Fashion-MNIST's training set (the conv models on its first
 CNN_TRAIN images and tested on the first CNN_TEST test images), then every signature runs on
@@ -231,26 +235,32 @@ def v1_cnn_model(tf, x_train, y_train, export_dir):
         return v1_save(tf, sess, export_dir, serialized, x, y, (values, classes), False)
 
 
-def keras_layers(tf, cnn):
-    """The tutorial MLP, or a CNN over the same 784-float rows: Reshape; Conv2D
+def keras_layers(tf, kind):
+    """The tutorial MLP ("mlp"); an MLP with issue 14's activations ("activations":
+    Dense leaky_relu, elu, gelu, softplus, softmax, then Dense softmax: Keras'
+    LeakyRelu, Elu, Erfc, Softplus, Softmax, the dense graph our compiled path
+    takes); or a CNN over the same 784-float rows ("cnn"): Reshape; Conv2D
     3x3 same relu; BatchNormalization; MaxPooling2D; Conv2D 3x3 strides 2
     valid elu; AveragePooling2D same; Conv2D 1x1 gelu; Flatten; Dropout;
     Dense tanh; Dense softmax."""
     L = tf.keras.layers
-    if not cnn:
+    if kind == "mlp":
         return [L.Dense(256, activation="relu"), L.Dense(256, activation="relu"), L.Dense(10, activation="softmax")]
+    if kind == "activations":
+        return [L.Dense(32, activation=a) for a in ("leaky_relu", "elu", "gelu", "softplus", "softmax")] + \
+            [L.Dense(10, activation="softmax")]
     return [L.Reshape((28, 28, 1)), L.Conv2D(8, 3, padding="same", activation="relu"), L.BatchNormalization(),
             L.MaxPooling2D(2), L.Conv2D(16, 3, strides=2, padding="valid", activation="elu"),
             L.AveragePooling2D(2, padding="same"), L.Conv2D(16, 1, activation="gelu"), L.Flatten(),
             L.Dropout(0.25), L.Dense(32, activation="tanh"), L.Dense(10, activation="softmax")]
 
 
-def keras_model(tf, x_train, y_train, export_dir, how, cnn=False):
+def keras_model(tf, x_train, y_train, export_dir, how, kind="mlp"):
     """Returns ({signature: run(x) -> outputs} through TF2's loader of the
-    written model, the MLP's [(kernel, bias), ...] or None for the CNN)."""
+    written model, the tutorial MLP's [(kernel, bias), ...] or None for the others)."""
     tf.keras.utils.set_random_seed(1)
-    model = tf.keras.Sequential([tf.keras.Input(shape=(784,), name="images")] + keras_layers(tf, cnn))
-    if cnn:
+    model = tf.keras.Sequential([tf.keras.Input(shape=(784,), name="images")] + keras_layers(tf, kind))
+    if kind != "mlp":
         model.compile(optimizer=tf.keras.optimizers.Adam(0.003), loss="sparse_categorical_crossentropy")
         model.fit(x_train[:CNN_TRAIN], y_train[:CNN_TRAIN], batch_size=BATCH, epochs=1, verbose=0)
         params = None
@@ -278,6 +288,7 @@ MODELS = {
     "keras_cnn": ["Conv2D", "BiasAdd", "Relu", "Rsqrt", "MaxPool", "Elu", "AvgPool", "Erfc", "Shape", "StridedSlice",
                   "Pack", "Reshape", "Squeeze", "Tanh", "Softmax"],
     "keras_cnn_save": ["Conv2D", "Rsqrt", "MaxPool", "AvgPool", "Elu", "Erfc"],
+    "keras_activations": ["MatMul", "LeakyRelu", "Elu", "Erfc", "Softplus", "Softmax"],
     "tf1_cnn": ["Conv2D", "LeakyRelu", "FusedBatchNormV3", "MaxPool", "Selu", "AvgPool", "Softplus", "Erf", "Reshape"],
 }
 
@@ -313,8 +324,10 @@ def main():
         elif args.model == "tf1_cnn":
             runs, params = v1_cnn_model(tf, x_train, y_train, vdir), None
         else:
+            kind = "cnn" if args.model.startswith("keras_cnn") else "activations" if args.model == "keras_activations" \
+                else "mlp"
             runs, params = keras_model(tf, x_train, y_train, vdir, "save" if args.model.endswith("_save") else "export",
-                                       cnn=args.model.startswith("keras_cnn"))
+                                       kind)
         # The MLPs' exact float64 forward pass (see the docstring); the conv models
         # (glorot weights, no ill-conditioning) must agree to TOL outright.
         exact = float64_forward(params, x_test, softmax=args.model != "regress") if params is not None else None
