@@ -158,7 +158,13 @@ class TFModel:
             self.opt = tf_optimizer(tf, name)
             cfg = OPTIMIZERS[name]
             names, variables = list(self.vars), list(self.vars.values())
-            grads = tf.gradients(self.loss, variables)
+            # GATE_GRAPH: every gradient is computed before any variable is
+            # updated. These are ref variables, updated in place: without it an
+            # update may run before a lower layer's gradient has read the old
+            # weights (seen: plain SGD diverged, and Adam's step-by-step check
+            # failed now and then).
+            grads = [g for g, _ in self.opt.compute_gradients(
+                self.loss, variables, gate_gradients=tf.compat.v1.train.Optimizer.GATE_GRAPH)]
             clip_scale = tf.constant(1.0, dtype)
             decay = lambda n: cfg.get("weight_decay", 0.0) if n.endswith("/kernel") else 0.0
             if cfg.get("clip_global_norm"):
@@ -191,9 +197,8 @@ class TFModel:
         return float(loss)
 
     def step_with_gradients(self, x, y):
-        """The loss and the very gradients this step applied: TF's float32 gradient differs in its
-        last bits from one evaluation to the next (run to run, as Eigen's vector paths depend on
-        buffer alignment), so one evaluated apart from the step may not be the one it took."""
+        """The loss and the very gradients this step applied, in one run (after clipping and decay,
+        what the precision masks are about)."""
         loss, _, grads = self.session.run([self.loss, self.train_op, self.grads],
                                           {self.x: x.astype(self.np_dtype), self.y: y})
         return float(loss), grads
