@@ -41,10 +41,10 @@ struct ParamSlice {
 };
 
 // The parameters' elements, in order, as `workers` contiguous runs of equal
-// length, each cut at a multiple of 16 floats into its parameter (a cache
-// line, so no two workers write one line): slices[k] is what worker k
-// updates; a run may be empty. An update's cost is
-// its element count, and in the CNN one dense kernel holds 90% of them.
+// length, each cut at a multiple of 16 floats into its parameter (one cache
+// line of a line-aligned buffer, so the workers share at most the lines at the
+// cuts): slices[k] is what worker k updates; a run may be empty. An update's
+// cost is its element count, and in the CNN one dense kernel holds 90% of them.
 std::vector<std::vector<ParamSlice>> UpdateSlices(const std::vector<Param*>& params, int workers);
 
 // What becomes of the gradients before the solver's step, in Caffe's order
