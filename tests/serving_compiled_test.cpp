@@ -110,7 +110,9 @@ TEST_CASE("compiled serving: our exports run compiled and agree with the interpr
   const std::map<std::string, std::string> ops = {
       {"relu", "Relu"},      {"sigmoid", "Sigmoid"},   {"tanh", "Tanh"},       {"leaky_relu", "LeakyRelu"},
       {"elu", "Elu"},        {"softplus", "Softplus"}, {"softmax", "Softmax"}, {"gelu", "Mul, Neg, Mul, Erfc, Mul"}};
-  for (const auto& [activation, op] : ops) {
+  for (const auto& entry : ops) {
+    // Named copies: INFO captures by reference, and clang refuses a structured binding there (C++17).
+    const std::string activation = entry.first, op = entry.second;
     INFO("hidden activation " << activation);
     auto e = ExportMlp({784, 64, 32, 10}, activation);
     auto s = Load(e->version_dir);
